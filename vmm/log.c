@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+unsigned int log_enabled;
+
+static const struct {
+	const char *name;
+	unsigned int bit;
+} cats[] = {
+	{ "vfio", LOG_VFIO }, { "pci", LOG_PCI },   { "irq", LOG_IRQ },
+	{ "exit", LOG_EXIT }, { "boot", LOG_BOOT }, { "iommu", LOG_IOMMU },
+	{ "kvm", LOG_KVM },
+};
+
+const char *log_category_names(void)
+{
+	return "vfio,pci,irq,exit,boot,iommu,kvm,all";
+}
+
+int log_parse_categories(const char *list, unsigned int *mask, const char **bad)
+{
+	static char badword[32];
+	const char *p = list;
+
+	*mask = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool found = false;
+
+		if (n == 3 && !strncasecmp(p, "all", 3)) {
+			*mask = ~0u;
+			found = true;
+		}
+		for (size_t i = 0; !found && i < sizeof(cats) / sizeof(cats[0]); i++) {
+			if (strlen(cats[i].name) == n && !strncasecmp(p, cats[i].name, n)) {
+				*mask |= cats[i].bit;
+				found = true;
+			}
+		}
+		if (!found && n > 0) {
+			snprintf(badword, sizeof(badword), "%.*s", (int)n, p);
+			if (bad)
+				*bad = badword;
+			return -1;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static const char *cat_name(enum log_cat cat)
+{
+	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
+		if (cats[i].bit == (unsigned int)cat)
+			return cats[i].name;
+	return "?";
+}
+
+/* Trace goes to stderr so the guest console on stdout stays clean. */
+void log_trace(enum log_cat cat, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "[%-5s] %s\n", cat_name(cat), buf);
+}
+
+static void log_prefixed(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "vfio-vmm: %s%s\n", prefix, buf);
+}
+
+void log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_prefixed("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_prefixed("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_prefixed("", fmt, ap);
+	va_end(ap);
+}
