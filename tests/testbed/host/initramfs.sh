@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+# Assembles the L1 initramfs (sourced by run.sh): busybox, the kernel
+# modules for KVM and VFIO, our binaries, the tiny guests, and the L2 kernel
+# with its own busybox initramfs.
+
+L1_MODULES="kvm_amd vfio_pci"
+
+# Sets L1_INITRD.
+build_initramfs()
+{
+	local root=$OUT_DIR/l1root big=$OUT_DIR/l1big
+	rm -rf "$root" "$big"
+	mkdir -p "$root"/{dev,proc,sys,tmp,run} "$root/testbed"/{bin,guests,l2}
+	mknod -m 600 "$root/dev/console" c 5 1
+	install_busybox "$root"
+	install_modules "$root"
+
+	cp "$TB_DIR/l1/init" "$root/init"
+	cp "$TB_DIR/l1/lib.sh" "$TB_DIR/l1/runtest.sh" "$root/testbed/"
+	cp -r "$TB_DIR/scenarios" "$root/testbed/"
+	cp "$PROBE_BIN" "$root/testbed/bin/"
+	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
+	local name path
+	while read -r name path; do
+		[ -n "$name" ] && cp "$path" "$root/testbed/guests/$name"
+	done <<<"$GUESTS"
+	chmod +x "$root/init" "$root/testbed"/bin/*
+	write_l1_config "$root/testbed/config"
+	build_l2_initramfs "$root/testbed/l2/initramfs.cpio.gz"
+
+	# The L2 kernels are big and barely compress further; they go in a
+	# second, uncompressed archive that L1 unpacks with a plain copy.
+	mkdir -p "$big/testbed/l2"
+	cp "$BZIMAGE" "$big/testbed/l2/bzImage"
+	cp "$VMLINUX" "$big/testbed/l2/vmlinux"
+
+	L1_INITRD=$OUT_DIR/l1-initramfs.cpio
+	make_cpio "$root" | gzip -1 >"$L1_INITRD"
+	# Pad so the next archive starts aligned; the kernel skips the zeros.
+	truncate -s %512 "$L1_INITRD"
+	make_cpio "$big" >>"$L1_INITRD"
+	log "initramfs: $(du -h "$L1_INITRD" | cut -f1) ($(du -sh "$root" | cut -f1) compressed part)"
+}
+
+make_cpio()
+{
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet)
+}
+
+install_busybox()
+{
+	local root=$1 applet
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin}
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $("$root/bin/busybox" --list-full); do
+		[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+	done
+}
+
+# Copies the modules L1 needs with everything they depend on, as resolved
+# against the unpacked Debian tree, and makes a modules.dep for them.
+install_modules()
+{
+	local root=$1 mods m ko
+	mods=$(for m in $L1_MODULES; do
+		modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" ||
+			die "modprobe cannot resolve $m in $KROOT"
+	done | awk '$1 == "insmod" { print $2 }' | sort -u)
+	for ko in $mods; do
+		ko=${ko#"$KROOT"/}
+		mkdir -p "$root/$(dirname "$ko")"
+		cp "$KROOT/$ko" "$root/$ko"
+	done
+	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} \
+		"$root/lib/modules/$KVER/"
+	depmod -b "$root" "$KVER"
+}
+
+write_l1_config()
+{
+	cat >"$1" <<EOC
+SCENARIOS="${scenarios[*]}"
+INTERACTIVE=$interactive
+IOMMU=$iommu
+IVSHMEM_SIZE=$ivshmem_size
+KVER=$KVER
+EOC
+}
+
+build_l2_initramfs()
+{
+	local out=$1 root=$OUT_DIR/l2root
+	rm -rf "$root"
+	mkdir -p "$root"/{dev,proc,sys,tmp}
+	mknod -m 600 "$root/dev/console" c 5 1
+	install_busybox "$root"
+	cp "$TB_DIR/l2/init" "$root/init"
+	chmod +x "$root/init"
+	make_cpio "$root" | gzip -1 >"$out"
+}

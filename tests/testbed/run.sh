@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The nested VFIO testbed: boots a Debian kernel as "L1" under QEMU TCG with an
+# emulated IOMMU and four assignable PCI devices, and runs vfio-vmm inside it
+# against real VFIO. See docs/testbed.md.
+#
+#   tests/testbed/run.sh [--interactive] [--iommu intel|amd]
+#                        [--ivshmem-size SIZE] [--timeout SECS] [--ref REV]
+#                        [SCENARIO...]
+#
+# Exit status: 0 when every test passed and L1 printed its verdict; 1 on any
+# FAIL, a missing verdict, an L1 panic or a timeout; 2 on a setup error.
+set -euo pipefail
+
+TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_DIR=$(cd "$TB_DIR/../.." && pwd)
+CACHE_DIR=${TESTBED_CACHE:-$TB_DIR/cache}
+OUT_DIR=${TESTBED_OUT:-$TB_DIR/out}
+
+# Scenarios run in this order by default; any other scenarios/*.sh follow.
+DEFAULT_ORDER="l1 guests linux passthrough linux-passthrough host-tools bench"
+
+interactive=0
+iommu=intel
+ivshmem_size=1G
+timeout_s=280
+build_ref=""
+scenarios=()
+
+. "$TB_DIR/host/common.sh"
+. "$TB_DIR/host/kernel.sh"
+. "$TB_DIR/host/build.sh"
+. "$TB_DIR/host/initramfs.sh"
+. "$TB_DIR/host/qemu.sh"
+
+usage()
+{
+	cat <<EOF
+usage: $0 [--interactive] [--iommu intel|amd] [--ivshmem-size SIZE]
+          [--timeout SECS] [--ref GITREV] [SCENARIO...]
+--ref builds a committed revision instead of the working tree.
+scenarios: $(list_scenarios | tr '\n' ' ')
+EOF
+	exit "${1:-2}"
+}
+
+parse_args()
+{
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--interactive|-i) interactive=1 ;;
+		--iommu) iommu=${2:?--iommu needs intel or amd}; shift ;;
+		--ivshmem-size) ivshmem_size=${2:?--ivshmem-size needs a size}; shift ;;
+		--timeout) timeout_s=${2:?--timeout needs seconds}; shift ;;
+		--ref) build_ref=${2:?--ref needs a git revision}; shift ;;
+		-h|--help) usage 0 ;;
+		-*) echo "unknown option: $1" >&2; usage ;;
+		*) scenarios+=("$1") ;;
+		esac
+		shift
+	done
+	case "$iommu" in
+	intel|amd) ;;
+	*) die "--iommu must be intel or amd, not '$iommu'" ;;
+	esac
+	case "$ivshmem_size" in
+	[0-9]*[KMGT]|[0-9]*) ;;
+	*) die "--ivshmem-size must look like 256M, 1G or 16G" ;;
+	esac
+	local s all
+	all=$(list_scenarios)
+	for s in "${scenarios[@]}"; do
+		grep -qx -- "$s" <<<"$all" || die "unknown scenario '$s' (have: $(echo $all))"
+	done
+	# Interactive mode runs only what was named; batch mode defaults to all.
+	if [ ${#scenarios[@]} -eq 0 ] && [ "$interactive" = 0 ]; then
+		mapfile -t scenarios <<<"$all"
+	fi
+}
+
+main()
+{
+	local t0
+	t0=$(now)
+	parse_args "$@"
+	mkdir -p "$CACHE_DIR" "$OUT_DIR"
+
+	phase "packages" ensure_packages
+	phase "kernel" prepare_kernel
+	phase "build" build_all
+	phase "initramfs" build_initramfs
+	if [ "$interactive" = 1 ]; then
+		run_qemu_interactive
+		exit 0
+	fi
+	local rc=0
+	phase "qemu (L1 boot + scenarios)" run_qemu || rc=$?
+	report_results "$rc" || rc=$?
+	log "total wall time: $(elapsed "$t0")s"
+	exit "$rc"
+}
+
+main "$@"

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: MIT
+# Scenario l1: is L1 itself fit for passthrough work? KVM (nested SVM), the
+# IOMMU, the four devices on vfio-pci with their group nodes, and our static
+# vfio-vmm binary runs at all.
+
+scenario_l1()
+{
+	run_test l1.kvm 30 l1_kvm
+	run_test l1.iommu 10 l1_iommu
+	run_test l1.vfio-bound 10 l1_vfio_bound
+	run_test l1.vfio-container 30 l1_vfio_container
+	run_test l1.vfio-vmm-runs 30 l1_vmm_runs
+}
+
+l1_kvm()
+{
+	[ -c /dev/kvm ] || die "/dev/kvm is missing (kvm_amd not loaded?)"
+	tb-probe kvm || die "tb-probe kvm failed"
+	grep -q 1 /sys/module/kvm_amd/parameters/nested 2>/dev/null ||
+		die "kvm_amd nested is off"
+}
+
+l1_iommu()
+{
+	local n
+	n=$(ls /sys/class/iommu | wc -l)
+	ls -l /sys/class/iommu
+	[ "$n" -ge 1 ] || die "no IOMMU in /sys/class/iommu"
+	ls /sys/kernel/iommu_groups | wc -l
+}
+
+# Every test device is on vfio-pci, alone in its group, with a group node.
+l1_vfio_bound()
+{
+	local name bdf id drv grp n=0
+	cat "$TB_OUT/devices"
+	while read -r name bdf id; do
+		drv=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")
+		[ "$drv" = vfio-pci ] || die "$name $bdf driver is '$drv', not vfio-pci"
+		grp=$(iommu_group "$bdf")
+		[ -n "$grp" ] || die "$name $bdf has no IOMMU group"
+		[ -c "/dev/vfio/$grp" ] || die "$name $bdf: no /dev/vfio/$grp"
+		[ "$(ls "/sys/kernel/iommu_groups/$grp/devices" | wc -l)" = 1 ] ||
+			die "$name $bdf shares group $grp"
+		echo "$name $bdf -> /dev/vfio/$grp"
+		n=$((n + 1))
+	done <"$TB_OUT/devices"
+	[ "$n" = 4 ] || die "expected 4 test devices, found $n"
+}
+
+# All four groups are viable and one type1v2 container takes them.
+l1_vfio_container()
+{
+	local groups="" name bdf id
+	while read -r name bdf id; do
+		groups="$groups $(iommu_group "$bdf")"
+	done <"$TB_OUT/devices"
+	tb-probe vfio $groups || die "VFIO container setup failed for groups$groups"
+}
+
+l1_vmm_runs()
+{
+	local out
+	need_vmm
+	out=$(vfio-vmm --version 2>&1)
+	local rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] || die "vfio-vmm --version exited $rc"
+}
