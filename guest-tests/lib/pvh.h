@@ -30,7 +30,7 @@ struct hvm_memmap_entry {
 };
 
 /* The boot code identity-maps this much; RAM above it is not reachable. */
-#define GUEST_MAPPED_LIMIT	(64ULL << 30)
+#define GUEST_MAPPED_LIMIT	(64ul << 30)
 #define BOOT_MEMMAP_MAX		32
 
 /*
