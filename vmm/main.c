@@ -1,1 +1,209 @@
-int main(void) { return 0; }
+// SPDX-License-Identifier: MIT
+/*
+ * vfio-vmm: parse the command line, build the VM, its devices and boot
+ * state, run the vCPUs, and turn how the guest ended into an exit status.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "devices/power.h"
+#include "devices/serial.h"
+#include "vmm/boot.h"
+#include "vmm/cli.h"
+#include "vmm/exit_codes.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+struct machine {
+	struct vm vm;
+	struct serial com1;
+	struct power power;
+	int sig_fd;
+	bool tty_raw;
+	struct termios saved_tty;
+};
+
+static void com1_set_irq(void *opaque, int level)
+{
+	struct vm *vm = opaque;
+
+	vm_set_irq_line(vm, SERIAL_COM1_IRQ, level);
+}
+
+static void power_stop(void *opaque, int exit_code, const char *why)
+{
+	struct vm *vm = opaque;
+
+	trace(LOG_EXIT, "guest ends the VM: %s, exit status %d", why, exit_code);
+	vm_request_stop(vm, exit_code);
+}
+
+static void tty_raw(struct machine *m)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &m->saved_tty))
+		return;
+	t = m->saved_tty;
+	/* Keys go to the guest as typed; Ctrl-C still stops the VMM. */
+	t.c_lflag &= ~(ICANON | ECHO);
+	t.c_iflag &= ~(ICRNL | IXON);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (!tcsetattr(STDIN_FILENO, TCSANOW, &t))
+		m->tty_raw = true;
+}
+
+static void tty_restore(struct machine *m)
+{
+	if (m->tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &m->saved_tty);
+}
+
+/* Console input and SIGINT/SIGTERM, on one thread: poll stdin + signalfd. */
+static void *console_thread(void *arg)
+{
+	struct machine *m = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = m->sig_fd, .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+	};
+	int nfds = 2;
+
+	while (!vm_stopping(&m->vm)) {
+		if (poll(pfd, nfds, 200) <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("signal %u: stopping the guest", si.ssi_signo);
+				vm_request_stop(&m->vm, 128 + (int)si.ssi_signo);
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			uint8_t buf[64];
+			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+			if (n <= 0) {
+				nfds = 1;	/* stdin closed: keep watching signals */
+				continue;
+			}
+			/* The FIFO may be full: retry the rest until the guest drains it. */
+			for (ssize_t done = 0; done < n && !vm_stopping(&m->vm);) {
+				done += serial_receive(&m->com1, buf + done, (unsigned int)(n - done));
+				if (done < n)
+					usleep(1000);
+			}
+		}
+	}
+	return NULL;
+}
+
+static void print_range_stats(const struct bus_range *r, void *arg)
+{
+	if (r->accesses)
+		fprintf(stderr, "  %-5s %-14s 0x%09llx +0x%-8llx %10llu exits\n", (const char *)arg,
+			r->name, (unsigned long long)r->base, (unsigned long long)r->size,
+			(unsigned long long)r->accesses);
+}
+
+static void print_stats(struct vm *vm)
+{
+	fprintf(stderr, "vfio-vmm stats:\n");
+	for (unsigned int i = 0; i < vm->nr_cpus; i++)
+		fprintf(stderr, "  vCPU %u: %llu exits\n", i,
+			(unsigned long long)vm->vcpus[i].exits);
+	bus_for_each(&vm->pio, print_range_stats, "pio");
+	bus_for_each(&vm->mmio, print_range_stats, "mmio");
+}
+
+static int setup_devices(struct machine *m)
+{
+	int ret;
+
+	serial_init(&m->com1, STDOUT_FILENO, com1_set_irq, &m->vm);
+	ret = serial_register(&m->com1, &m->vm.pio, SERIAL_COM1_PORT);
+	if (!ret)
+		ret = power_register(&m->power, &m->vm.pio, power_stop, &m->vm);
+	if (ret)
+		log_err("registering the platform devices: %s", strerror(-ret));
+	return ret;
+}
+
+static int run(const struct cli_opts *o)
+{
+	struct machine *m;
+	struct boot_entry entry;
+	pthread_t console;
+	sigset_t sigs;
+	int ret;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return VMM_EXIT_SETUP;
+	/* Block the stop signals everywhere; the console thread reads them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	m->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+
+	if (vm_create(&m->vm, &o->vm)) {
+		free(m);
+		return VMM_EXIT_SETUP;
+	}
+	ret = setup_devices(m);
+	if (!ret)
+		ret = boot_load(&m->vm, &o->vm, &entry);
+	if (!ret)
+		ret = vcpu_setup_boot(&m->vm.vcpus[0], &entry);
+	if (ret) {
+		vm_destroy(&m->vm);
+		free(m);
+		return VMM_EXIT_SETUP;
+	}
+
+	tty_raw(m);
+	pthread_create(&console, NULL, console_thread, m);
+	ret = vm_run(&m->vm);
+	vm_request_stop(&m->vm, ret);
+	pthread_join(console, NULL);
+	tty_restore(m);
+	if (o->stats)
+		print_stats(&m->vm);
+	vm_destroy(&m->vm);
+	close(m->sig_fd);
+	free(m);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	char err[512];
+
+	if (cli_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm: %s\n", err);
+		return VMM_EXIT_USAGE;
+	}
+	switch (o.action) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		return 0;
+	case CLI_VERSION:
+		printf("vfio-vmm %s\n", VFIO_VMM_VERSION);
+		return 0;
+	case CLI_RUN:
+		break;
+	}
+	log_enabled = o.trace;
+	return run(&o);
+}

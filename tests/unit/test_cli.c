@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "vmm/cli.h"
+#include "vmm/log.h"
+
+static char err[512];
+
+/* argv built from a NULL-terminated list; the kernel is this test binary. */
+static int parse(struct cli_opts *o, const char *first, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = "vfio-vmm";
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return cli_parse(argc, argv, o, err, sizeof(err));
+}
+
+#define KERNEL "/proc/self/exe"
+
+Test(cli, defaults)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, NULL), 0, "%s", err);
+	cr_assert_eq(o.action, CLI_RUN);
+	cr_assert_eq(o.vm.ram_size, 256ULL << 20);
+	cr_assert_eq(o.vm.nr_cpus, 1);
+	cr_assert_eq(o.vm.hugepage_size, 0);
+	cr_assert_str_eq(o.vm.kernel, KERNEL);
+	cr_assert_str_eq(o.vm.cmdline, "console=ttyS0");
+	cr_assert_null(o.vm.initrd);
+}
+
+Test(cli, all_options)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--initrd", KERNEL, "--cmdline", "quiet",
+			   "--memory", "4G", "--cpus", "4", "--hugepages", "2M", "--trace",
+			   "vfio,irq", "--stats", NULL), 0, "%s", err);
+	cr_assert_eq(o.vm.ram_size, 4ULL << 30);
+	cr_assert_eq(o.vm.nr_cpus, 4);
+	cr_assert_eq(o.vm.hugepage_size, 2ULL << 20);
+	cr_assert_str_eq(o.vm.cmdline, "quiet");
+	cr_assert_eq(o.trace, LOG_VFIO | LOG_IRQ);
+	cr_assert(o.stats);
+}
+
+Test(cli, sizes)
+{
+	uint64_t b;
+
+	cr_assert_eq(cli_parse_size("256M", &b), 0);
+	cr_assert_eq(b, 256ULL << 20);
+	cr_assert_eq(cli_parse_size("1536MiB", &b), 0);
+	cr_assert_eq(b, 1536ULL << 20);
+	cr_assert_eq(cli_parse_size("2g", &b), 0);
+	cr_assert_eq(b, 2ULL << 30);
+	cr_assert_eq(cli_parse_size("512", &b), 0);
+	cr_assert_eq(b, 512ULL << 20);
+	cr_assert_eq(cli_parse_size("1T", &b), 0);
+	cr_assert_eq(b, 1ULL << 40);
+	cr_assert_eq(cli_parse_size("banana", &b), -1);
+	cr_assert_eq(cli_parse_size("12X", &b), -1);
+	cr_assert_eq(cli_parse_size("0", &b), -1);
+	cr_assert_eq(cli_parse_size("-5M", &b), -1);
+	cr_assert_eq(cli_parse_size("99999999999999999999G", &b), -1);
+	cr_assert_eq(cli_parse_size("4GiBx", &b), -1);
+}
+
+Test(cli, bad_values_give_one_line_naming_the_fix)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--memory", "banana", NULL), -1);
+	cr_assert(strstr(err, "--memory banana"), "%s", err);
+	cr_assert(strstr(err, "512M"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--cpus", "0", NULL), -1);
+	cr_assert(strstr(err, "--cpus 0") && strstr(err, "1 to"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--cpus", "256", NULL), -1);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--cpus", "2x", NULL), -1);
+
+	cr_assert_eq(parse(&o, "run", "--kernel", "/nonexistent/bzImage", NULL), -1);
+	cr_assert(strstr(err, "/nonexistent/bzImage") && strstr(err, "no such file"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--initrd", "/nope", NULL), -1);
+	cr_assert(strstr(err, "--initrd /nope"), "%s", err);
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--hugepages", "4M", NULL), -1);
+	cr_assert(strstr(err, "2M or 1G"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--trace", "vfio,bogus", NULL), -1);
+	cr_assert(strstr(err, "'bogus'"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--memory", "8M", NULL), -1);
+	cr_assert(strstr(err, "too small"), "%s", err);
+}
+
+Test(cli, usage_errors)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", NULL), -1);
+	cr_assert(strstr(err, "--kernel FILE is required"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--frobnicate", NULL), -1);
+	cr_assert(strstr(err, "--frobnicate") && strstr(err, "unknown option"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", NULL), -1);
+	cr_assert(strstr(err, "needs a value"), "%s", err);
+	cr_assert_eq(parse(&o, "--kernel", KERNEL, NULL), -1);
+	cr_assert(strstr(err, "no command"), "%s", err);
+	cr_assert_eq(parse(&o, "boot", NULL), -1);
+	cr_assert(strstr(err, "'boot'"), "%s", err);
+	cr_assert_eq(parse(&o, NULL), -1);
+}
+
+Test(cli, help_and_version)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "--help", NULL), 0);
+	cr_assert_eq(o.action, CLI_HELP);
+	cr_assert_eq(parse(&o, "run", "-h", NULL), 0);
+	cr_assert_eq(o.action, CLI_HELP);
+	cr_assert_eq(parse(&o, "--version", NULL), 0);
+	cr_assert_eq(o.action, CLI_VERSION);
+}
+
+Test(cli, help_mentions_every_option)
+{
+	static const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
+				      "--hugepages", "--trace", "--stats", "--help", "--version" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cli_usage(f);
+	fclose(f);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		cr_assert(strstr(buf, opts[i]), "help lacks %s", opts[i]);
+	free(buf);
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/layout.h"
+#include "vmm/pvh.h"
+
+/* A minimal ELF64: one PT_LOAD at 1 MiB and one PT_NOTE with the Xen note. */
+struct image {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[2];
+	struct {
+		Elf64_Nhdr n;
+		char name[4];
+		uint32_t entry;
+	} note;
+	uint8_t code[64];
+};
+
+static void make_image(struct image *img, uint32_t entry, uint64_t paddr, uint64_t memsz)
+{
+	memset(img, 0, sizeof(*img));
+	memcpy(img->eh.e_ident, ELFMAG, SELFMAG);
+	img->eh.e_ident[EI_CLASS] = ELFCLASS64;
+	img->eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	img->eh.e_machine = EM_X86_64;
+	img->eh.e_phoff = offsetof(struct image, ph);
+	img->eh.e_phentsize = sizeof(Elf64_Phdr);
+	img->eh.e_phnum = 2;
+	img->ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = offsetof(struct image, code),
+				   .p_paddr = paddr, .p_filesz = sizeof(img->code),
+				   .p_memsz = memsz };
+	img->ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = offsetof(struct image, note),
+				   .p_filesz = sizeof(img->note) };
+	img->note.n = (Elf64_Nhdr){ .n_namesz = 4, .n_descsz = 4,
+				    .n_type = XEN_ELFNOTE_PHYS32_ENTRY };
+	memcpy(img->note.name, "Xen", 4);
+	img->note.entry = entry;
+	for (unsigned int i = 0; i < sizeof(img->code); i++)
+		img->code[i] = (uint8_t)(0x90 + i);
+}
+
+Test(pvh, finds_entry_and_loads_segments_with_bss)
+{
+	static uint8_t ram[2 << 20];
+	struct image img;
+	uint32_t entry = 0;
+
+	make_image(&img, 0x100040, 0x100000, 0x1000);
+	memset(ram, 0xee, sizeof(ram));
+	cr_assert(pvh_probe(&img, sizeof(img)));
+	cr_assert_eq(pvh_parse(&img, sizeof(img), sizeof(ram), &entry), 0);
+	cr_assert_eq(entry, 0x100040);
+	pvh_load_segments(&img, ram);
+	cr_assert_eq(memcmp(ram + 0x100000, img.code, sizeof(img.code)), 0);
+	cr_assert_eq(ram[0x100000 + sizeof(img.code)], 0, "bss is zeroed");
+	cr_assert_eq(ram[0x100fff], 0);
+	cr_assert_eq(ram[0x101000], 0xee, "nothing past memsz touched");
+}
+
+Test(pvh, rejects_bad_images)
+{
+	struct image img;
+	uint32_t entry;
+
+	make_image(&img, 0x100000, 0x100000, 64);
+	img.note.n.n_type = 17;
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "no PVH note");
+
+	make_image(&img, 0x100000, 0x100000, 64 << 20);
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -E2BIG, "too big for RAM");
+
+	make_image(&img, 0x100000, 0x1000, 64);
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -E2BIG, "below 1 MiB");
+
+	make_image(&img, 0x100000, 0x100000, 64);
+	img.ph[0].p_filesz = 1 << 20;
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "truncated");
+
+	make_image(&img, 0x100000, 0x100000, 64);
+	img.eh.e_phnum = 1000;
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC);
+
+	make_image(&img, 0x100000, 0x100000, 64);
+	img.note.n.n_namesz = 0xfffffff0;
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "hostile note");
+
+	cr_assert_not(pvh_probe("MZ\0\0", 4));
+}
+
+Test(pvh, start_info_memmap_matches_layout)
+{
+	static uint8_t ram[1 << 20];
+	struct layout l;
+	struct e820_entry e[16];
+	const struct hvm_start_info *si = (void *)(ram + LAYOUT_PVH_INFO_GPA);
+	const struct hvm_memmap_entry *mm;
+	const struct hvm_modlist_entry *mod;
+	int n;
+
+	cr_assert_eq(layout_init(&l, 6ULL << 30, 40), 0);
+	n = layout_e820(&l, e, 16);
+	pvh_write_start_info(ram, &l, LAYOUT_CMDLINE_GPA, 0x7000000, 12345, LAYOUT_ACPI_GPA);
+	cr_assert_eq(si->magic, PVH_START_MAGIC);
+	cr_assert_eq(si->version, 1);
+	cr_assert_eq(si->cmdline_paddr, LAYOUT_CMDLINE_GPA);
+	cr_assert_eq(si->rsdp_paddr, LAYOUT_ACPI_GPA);
+	cr_assert_eq(si->memmap_entries, (uint32_t)n);
+	mm = (const void *)(ram + si->memmap_paddr);
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(mm[i].addr, e[i].addr);
+		cr_assert_eq(mm[i].size, e[i].size);
+		cr_assert_eq(mm[i].type, e[i].type);
+	}
+	cr_assert_eq(si->nr_modules, 1);
+	mod = (const void *)(ram + si->modlist_paddr);
+	cr_assert_eq(mod->paddr, 0x7000000);
+	cr_assert_eq(mod->size, 12345);
+
+	pvh_write_start_info(ram, &l, 0, 0, 0, 0);
+	cr_assert_eq(si->nr_modules, 0);
+	cr_assert_eq(si->cmdline_paddr, 0);
+}

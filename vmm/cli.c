@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/log.h"
+
+void cli_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vfio-vmm run --kernel FILE [options]\n"
+		"       vfio-vmm --help | --version\n"
+		"\n"
+		"A minimal KVM VMM for VFIO PCI passthrough.\n"
+		"\n"
+		"run options:\n"
+		"  --kernel FILE      kernel to boot: a Linux bzImage, or an ELF with a PVH\n"
+		"                     entry note (Linux vmlinux, the guest-tests guests)\n"
+		"  --initrd FILE      initial ramdisk for the kernel\n"
+		"  --cmdline STR      kernel command line (default: \"console=ttyS0\")\n"
+		"  --memory SIZE      guest RAM, e.g. 512M or 4G; a plain number is MiB\n"
+		"                     (default 256M; RAM above 3G is placed above 4 GiB)\n"
+		"  --cpus N           number of vCPUs, 1-%d (default 1)\n"
+		"  --hugepages SIZE   back guest RAM with reserved hugepages: 2M or 1G\n"
+		"  --trace CATS       print what happens, for learning and debugging; CATS is a\n"
+		"                     comma list of %s\n"
+		"  --stats            print exit counters per device range on exit\n"
+		"  -h, --help         this text\n"
+		"  -V, --version      print the version\n"
+		"\n"
+		"The guest's serial console (COM1) is on stdin/stdout; trace goes to stderr.\n"
+		"Exit status: 0 guest powered off; N guest wrote N to the test port 0xf4;\n"
+		"1 setup failed; 2 bad command line; 120 guest triple fault; 121 KVM error.\n",
+		CLI_MAX_CPUS, log_category_names());
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes)
+{
+	unsigned long long v;
+	uint64_t mult = 1ULL << 20;	/* a plain number is MiB */
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': mult = 1ULL << 10; break;
+		case 'M': mult = 1ULL << 20; break;
+		case 'G': mult = 1ULL << 30; break;
+		case 'T': mult = 1ULL << 40; break;
+		default: return -1;
+		}
+		end++;
+		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return -1;
+	}
+	if (v == 0 || v > UINT64_MAX / mult)
+		return -1;
+	*bytes = v * mult;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int check_file(const char *opt, const char *path, char *err, size_t errlen)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	return fail(err, errlen, "%s %s: %s", opt, path,
+		    errno == ENOENT ? "no such file: check the path" : strerror(errno));
+}
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
+       OPT_TRACE, OPT_STATS };
+
+static const struct option long_opts[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
+{
+	unsigned long n;
+	const char *bad;
+
+	switch (c) {
+	case OPT_KERNEL:
+		o->vm.kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		o->vm.initrd = arg;
+		return 0;
+	case OPT_CMDLINE:
+		o->vm.cmdline = arg;
+		return 0;
+	case OPT_MEMORY:
+		if (cli_parse_size(arg, &o->vm.ram_size))
+			return fail(err, errlen, "--memory %s: not a size; use e.g. 512M or 4G", arg);
+		if (o->vm.ram_size < (16ULL << 20))
+			return fail(err, errlen, "--memory %s: too small; give at least 16M", arg);
+		return 0;
+	case OPT_CPUS:
+		if (parse_uint(arg, CLI_MAX_CPUS, &n) || n == 0)
+			return fail(err, errlen, "--cpus %s: must be a number from 1 to %d", arg,
+				    CLI_MAX_CPUS);
+		o->vm.nr_cpus = (unsigned int)n;
+		return 0;
+	case OPT_HUGEPAGES:
+		if (!strcasecmp(arg, "2M") || !strcasecmp(arg, "2MB"))
+			o->vm.hugepage_size = 2ULL << 20;
+		else if (!strcasecmp(arg, "1G") || !strcasecmp(arg, "1GB"))
+			o->vm.hugepage_size = 1ULL << 30;
+		else
+			return fail(err, errlen, "--hugepages %s: must be 2M or 1G", arg);
+		return 0;
+	case OPT_TRACE:
+		if (log_parse_categories(arg, &o->trace, &bad))
+			return fail(err, errlen, "--trace: unknown category '%s'; use any of %s", bad,
+				    log_category_names());
+		return 0;
+	case OPT_STATS:
+		o->stats = true;
+		return 0;
+	}
+	return fail(err, errlen, "unknown option");
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
+{
+	bool run = false;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->vm.ram_size = CLI_DEFAULT_MEMORY;
+	o->vm.nr_cpus = 1;
+	o->vm.cmdline = "console=ttyS0";
+	err[0] = '\0';
+
+	if (argc >= 2 && !strcmp(argv[1], "run")) {
+		run = true;
+		argc--;
+		argv++;
+	}
+	optind = 0;	/* full re-initialisation, so tests can parse many times */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hV", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			o->action = CLI_HELP;
+			return 0;
+		}
+		if (c == 'V') {
+			o->action = CLI_VERSION;
+			return 0;
+		}
+		if (c == ':')
+			return fail(err, errlen, "%s needs a value; see vfio-vmm --help",
+				    argv[optind - 1]);
+		if (c == '?') {
+			if (optopt)
+				return fail(err, errlen, "-%c: unknown option; see vfio-vmm --help",
+					    optopt);
+			return fail(err, errlen, "%s: unknown option; see vfio-vmm --help",
+				    argv[optind - 1]);
+		}
+		if (parse_run_option(c, optarg, o, err, errlen))
+			return -1;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'%s; see vfio-vmm --help",
+			    argv[optind], run ? "" : " (did you mean 'vfio-vmm run'?)");
+	if (!run)
+		return fail(err, errlen, "no command given: use 'vfio-vmm run --kernel FILE' or --help");
+	if (!o->vm.kernel)
+		return fail(err, errlen, "run: --kernel FILE is required");
+	if (check_file("--kernel", o->vm.kernel, err, errlen))
+		return -1;
+	if (o->vm.initrd && check_file("--initrd", o->vm.initrd, err, errlen))
+		return -1;
+	o->action = CLI_RUN;
+	return 0;
+}

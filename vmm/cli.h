@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/vm.h"
+
+#define CLI_DEFAULT_MEMORY	(256ULL << 20)
+#define CLI_MAX_CPUS		255
+#define CLI_MAX_DEVICES		16
+
+enum cli_action {
+	CLI_RUN,
+	CLI_HELP,	/* help text printed, exit 0 */
+	CLI_VERSION,
+};
+
+struct cli_opts {
+	enum cli_action action;
+	struct vm_config vm;
+	unsigned int trace;
+	bool stats;
+	const char *devices[CLI_MAX_DEVICES];
+	unsigned int nr_devices;
+};
+
+/*
+ * Parses argv. Returns 0 on success; on a bad command line returns -1 with
+ * a one-line message in err (naming the problem and the fix).
+ */
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
+
+/* "256M", "4G", "1536MiB", "512" (MiB). Returns 0 or -1. */
+int cli_parse_size(const char *s, uint64_t *bytes);
+
+void cli_usage(FILE *f);
+
+#endif
