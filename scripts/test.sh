@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Runs every test on a fresh Debian 12 machine (as root): installs the
+# packages, builds, then runs
+#   1. unit tests (criterion) and guest tests (tiny guests on /dev/kvm),
+#   2. the same under ASan/UBSan,
+#   3. the nested VFIO testbed (QEMU TCG L1 + real VFIO; see docs/testbed.md).
+# Ends with one line "N passed, N failed" and a non-zero status on any failure.
+# SKIP_TESTBED=1 skips step 3 (for quick local runs).
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$SRC"
+bash scripts/deps.sh || exit 1
+
+passed=0
+failed=0
+status=0
+
+count_meson() {
+	# meson writes one JSON object per test to testlog.json.
+	local log=$1/meson-logs/testlog.json p f
+	p=$(grep -c '"result": "OK"' "$log" || true)
+	f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+run_meson() {
+	local dir=$1
+	shift
+	echo "== build $dir $*"
+	rm -rf "$dir"
+	if ! meson setup "$dir" "$@" >/dev/null || ! ninja -C "$dir"; then
+		echo "FAIL: build in $dir"
+		failed=$((failed + 1))
+		status=1
+		return
+	fi
+	echo "== tests in $dir"
+	meson test -C "$dir" --print-errorlogs || status=1
+	count_meson "$dir"
+}
+
+run_meson build-test
+run_meson build-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+if [ "${SKIP_TESTBED:-0}" != 1 ]; then
+	echo "== nested VFIO testbed"
+	tb_log=$(mktemp)
+	bash tests/testbed/run.sh 2>&1 | tee "$tb_log"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c -E '^(\[[^]]*\] )?PASS ' "$tb_log" || true)
+	f=$(grep -c -E '^(\[[^]]*\] )?FAIL ' "$tb_log" || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ]; then
+		status=1
+		[ "$f" -eq 0 ] && failed=$((failed + 1))
+	fi
+	rm -f "$tb_log"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit $status

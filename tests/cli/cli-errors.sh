@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The command line as a new user meets it: help, version, and bad input
+# answered with exactly one line on stderr and exit status 2.
+# usage: cli-errors.sh VFIO_VMM GUEST_ELF
+set -u
+vmm=$1
+guest=$2
+fails=0
+
+expect() {	# expect STATUS PATTERN -- ARGS...
+	local want=$1 pat=$2 out err rc lines
+	shift 3
+	err=$(mktemp)
+	out=$("$vmm" "$@" 2>"$err")
+	rc=$?
+	lines=$(wc -l <"$err")
+	if [ "$rc" -ne "$want" ]; then
+		echo "FAIL: vfio-vmm $*: exit $rc, expected $want; stderr: $(cat "$err")"
+		fails=$((fails + 1))
+	elif [ "$want" -eq 2 ] && [ "$lines" -ne 1 ]; then
+		echo "FAIL: vfio-vmm $*: $lines lines on stderr, expected one: $(cat "$err")"
+		fails=$((fails + 1))
+	elif ! grep -q -e "$pat" <(echo "$out"; cat "$err"); then
+		echo "FAIL: vfio-vmm $*: output lacks '$pat': $out $(cat "$err")"
+		fails=$((fails + 1))
+	else
+		echo "ok: vfio-vmm $* -> $rc: $( (cat "$err"; echo "$out") | head -1)"
+	fi
+	rm -f "$err"
+}
+
+expect 0 "Usage: vfio-vmm run" -- --help
+expect 0 "^vfio-vmm [0-9]" -- --version
+expect 2 "no such file" -- run --kernel /nonexistent/vmlinux
+expect 2 "--memory banana: not a size" -- run --kernel "$guest" --memory banana
+expect 2 "--cpus 0: must be a number from 1" -- run --kernel "$guest" --cpus 0
+expect 2 "--hugepages 3M: must be 2M or 1G" -- run --kernel "$guest" --hugepages 3M
+expect 2 "unknown option" -- run --kernel "$guest" --bogus
+expect 2 "--kernel FILE is required" -- run
+expect 2 "unknown category 'nope'" -- run --kernel "$guest" --trace nope
+# Not a kernel at all: setup error (1) with the reason.
+expect 1 "neither an ELF file nor a Linux bzImage" -- run --kernel /etc/hostname
+# Hugepages asked for but none reserved (skipped where some are reserved).
+if [ "$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages 2>/dev/null || echo 0)" = 0 ]; then
+	expect 1 "reserve them with" -- run --kernel "$guest" --hugepages 1G --memory 1G
+fi
+
+if [ "$fails" -ne 0 ]; then
+	echo "$fails CLI checks failed"
+	exit 1
+fi
+echo "all CLI checks passed"
