@@ -11,7 +11,10 @@
 
 #define PAGE_SIZE	4096ull
 #define HIGH_RAM_BASE	(4ull << 30)
-/* Sample points per pass: ~1 s on the dev host, where each first touch of a page costs ~50 us. */
+/*
+ * Sample points per pass: ~1 s on the dev host, where the first touch of
+ * each guest page costs ~50 us (host page fault).
+ */
 #define SAMPLE_BUDGET	16384
 #define PATTERN		0x5a5aa5a5c3c33c3cull
 
