@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bring-up and tear-down of a passthrough function: ask VFIO what the
+ * device has (regions with their mmap layout, interrupt indexes), read its
+ * config space once, then let config.c, msix.c, msi.c and bar.c build their
+ * tables from it, in that order (the BAR split needs the MSI-X location).
+ */
+#include "vfio/internal.h"
+#include "vmm/log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+static int query_device(struct vfio_pci_dev *d)
+{
+	const struct vfio_dev_ops *ops = d->vdev.ops;
+	int ret = ops->get_info(d->vdev.h, &d->info);
+
+	if (ret) {
+		log_err("%s: VFIO_DEVICE_GET_INFO failed: %s", d->vdev.name, strerror(-ret));
+		return ret;
+	}
+	if (!(d->info.flags & VFIO_DEVICE_FLAGS_PCI) || d->info.num_regions < VFIO_PCI_REGIONS) {
+		log_err("%s: not a VFIO PCI device (flags %#x, %u regions)", d->vdev.name,
+			d->info.flags, d->info.num_regions);
+		return -ENODEV;
+	}
+	for (uint32_t i = 0; i < VFIO_PCI_REGIONS; i++) {
+		ret = ops->region_info(d->vdev.h, i, &d->regions[i]);
+		if (ret) {
+			log_err("%s: region info for %s failed: %s", d->vdev.name,
+				vfio_region_name(i), strerror(-ret));
+			return ret;
+		}
+	}
+	for (uint32_t i = 0; i < VFIO_PCI_NUM_IRQS && i < d->info.num_irqs; i++) {
+		/* Not every index exists everywhere (ERR on plain PCI): count 0 then. */
+		if (ops->irq_info(d->vdev.h, i, &d->irqs[i]))
+			d->irqs[i] = (struct vfio_irq){ .index = i };
+	}
+	return 0;
+}
+
+int vfio_pci_init(struct vfio_pci_dev *d, const struct vfio_dev_ops *ops, void *h,
+		  const char *name, const struct vfio_pci_host_ops *host, void *host_opaque)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->vdev = (struct vfio_dev){ .ops = ops, .h = h, .name = name };
+	d->host = host;
+	d->host_opaque = host_opaque;
+	d->page_size = pg > 0 ? (uint64_t)pg : 4096;
+	d->intx = (struct vfio_intx){ .fd = -1, .resample_fd = -1, .gsi = -1 };
+	pthread_mutex_init(&d->lock, NULL);
+	d->pci = (struct pci_dev){ .ops = &vfio_pci_dev_ops, .opaque = d, .name = name };
+
+	ret = query_device(d);
+	if (!ret)
+		ret = vfio_cfg_init(d);
+	if (!ret)
+		ret = vfio_msix_init(d);
+	if (!ret)
+		ret = vfio_msi_init(d);
+	if (!ret)
+		ret = vfio_bars_init(d);
+	if (ret) {
+		vfio_msix_exit(d);
+		pthread_mutex_destroy(&d->lock);
+	}
+	return ret;
+}
+
+void vfio_pci_exit(struct vfio_pci_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->intx.present = false;	/* so tearing down MSI does not fall back to INTx */
+	vfio_msix_exit(d);
+	vfio_msi_disable(d);
+	vfio_intx_disable(d);
+	vfio_bars_unmap(d);
+	pthread_mutex_unlock(&d->lock);
+	vfio_pci_munmap_bars(d);
+	pthread_mutex_destroy(&d->lock);
+}
+
+int vfio_pci_reset(struct vfio_pci_dev *d)
+{
+	int ret;
+
+	if (!(d->info.flags & VFIO_DEVICE_FLAGS_RESET)) {
+		trace(LOG_VFIO, "%s: no reset method", d->vdev.name);
+		return -ENOTSUP;
+	}
+	ret = d->vdev.ops->reset(d->vdev.h);
+	if (ret)
+		log_warn("%s: VFIO_DEVICE_RESET failed: %s", d->vdev.name, strerror(-ret));
+	return ret;
+}
