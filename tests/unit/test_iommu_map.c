@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommu.c driven through a fake backend that behaves like type1v2 (no
+ * overlapping maps, unmaps only whole mappings): attach order, all-or-
+ * nothing mapping, unmap on exit, extra ranges, RLIMIT_MEMLOCK handling.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "iommu/iommu.h"
+#include "test_iommu_fakesys.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+#define MAX_LIVE 8192
+
+static struct {
+	int attaches, infos, map_calls, unmap_calls, fail_map_at;
+	char attached[4][64];
+	struct iommu_mapping live[MAX_LIVE];
+	int nr_live;
+	uint64_t last_unmapped;
+} fake;
+
+static int fake_open(struct iommu *io)
+{
+	io->priv = &fake;
+	return 0;
+}
+
+static int fake_attach(struct iommu *io, const struct iommu_dev_id *id)
+{
+	(void)io;
+	snprintf(fake.attached[fake.attaches++ % 4], 64, "%s", id->name);
+	return open("/dev/null", O_RDONLY);
+}
+
+static int fake_get_info(struct iommu *io, struct iommu_info *info)
+{
+	(void)io;
+	fake.infos++;
+	*info = (struct iommu_info){ .pgsizes = 0x40201000, .nr_ranges = 2,
+		.ranges = { { 0, 0xfedfffff }, { 0xfef00000, 0x7fffffffffULL } },
+		.has_dma_avail = true, .dma_avail = 65535 };
+	return 0;
+}
+
+static int fake_map(struct iommu *io, uint64_t iova, void *hva, uint64_t size, bool writable)
+{
+	(void)io;
+	cr_assert(writable);
+	if (++fake.map_calls == fake.fail_map_at)
+		return -ENOMEM;
+	for (int i = 0; i < fake.nr_live; i++)
+		cr_assert(iova + size <= fake.live[i].iova ||
+			  iova >= fake.live[i].iova + fake.live[i].size, "overlap at %#llx",
+			  (unsigned long long)iova);
+	cr_assert_lt(fake.nr_live, MAX_LIVE);
+	fake.live[fake.nr_live++] = (struct iommu_mapping){ iova, size, hva, false };
+	return 0;
+}
+
+static int fake_unmap(struct iommu *io, uint64_t iova, uint64_t size)
+{
+	(void)io;
+	fake.unmap_calls++;
+	for (int i = 0; i < fake.nr_live; i++) {
+		if (fake.live[i].iova == iova && fake.live[i].size == size) {
+			fake.live[i] = fake.live[--fake.nr_live];
+			fake.last_unmapped = iova;
+			return 0;
+		}
+	}
+	return -EINVAL;	/* type1v2 never splits a mapping */
+}
+
+static void fake_close(struct iommu *io)
+{
+	io->priv = NULL;
+}
+
+static const struct iommu_backend_ops fake_ops = {
+	.name = "fake", .open = fake_open, .attach = fake_attach, .get_info = fake_get_info,
+	.map = fake_map, .unmap = fake_unmap, .close = fake_close,
+};
+
+static void fini(void)
+{
+	fakesys_cleanup();
+}
+
+TestSuite(iommu_map, .fini = fini);
+
+static const struct iommu_ram ram4g[2] = {
+	{ 0, (void *)0x7f0000000000ULL, 3 * GiB },
+	{ 4 * GiB, (void *)0x7f00c0000000ULL, GiB },
+};
+
+/* A VM with edu-like devices in groups 1 and 2, ready to map. */
+static void setup(struct iommu *io, struct iommu_device *devs)
+{
+	const char *args[] = { "00:01.0", "00:02.0" };
+
+	memset(&fake, 0, sizeof(fake));
+	fakesys_add_pci("0000:00:01.0", 1, "vfio-pci", NULL);
+	fakesys_add_pci("0000:00:02.0", 2, "vfio-pci", NULL);
+	cr_assert_eq(iommu_open(io, &fake_ops, fakesys_root()), 0);
+	cr_assert_eq(iommu_add_devices(io, args, 2, devs), 0);
+}
+
+Test(iommu_map, devices_attach_and_info_read_once)
+{
+	struct iommu_device devs[2];
+	struct iommu io;
+
+	setup(&io, devs);
+	cr_assert_eq(fake.attaches, 2);
+	cr_assert_str_eq(fake.attached[0], "0000:00:01.0");
+	cr_assert_str_eq(fake.attached[1], "0000:00:02.0");
+	cr_assert_eq(fake.infos, 1);
+	cr_assert_geq(devs[0].fd, 0);
+	cr_assert_geq(devs[1].fd, 0);
+	cr_assert_eq(devs[1].id.group, 2);
+	cr_assert(io.have_info);
+	iommu_close(&io);
+}
+
+Test(iommu_map, nothing_attached_when_a_group_is_not_viable)
+{
+	const char *args[] = { "00:01.0", "00:1f.2" };
+	struct iommu_device devs[2];
+	struct iommu io;
+
+	memset(&fake, 0, sizeof(fake));
+	fakesys_add_pci("0000:00:01.0", 1, "vfio-pci", NULL);
+	fakesys_add_pci("0000:00:1f.2", 5, "vfio-pci", NULL);
+	fakesys_add_pci("0000:00:1f.0", 5, "lpc_ich", "0x060100");
+	cr_assert_eq(iommu_open(&io, &fake_ops, fakesys_root()), 0);
+	cr_assert_eq(iommu_add_devices(&io, args, 2, devs), -EBUSY);
+	cr_assert_eq(fake.attaches, 0);
+
+	args[1] = "0000:00:01.0";
+	cr_assert_eq(iommu_add_devices(&io, args, 2, devs), -EINVAL, "the same device twice");
+	cr_assert_eq(fake.attaches, 0);
+	iommu_close(&io);
+}
+
+Test(iommu_map, ram_mapped_in_chunks_and_unmapped_on_close)
+{
+	struct iommu_device devs[2];
+	struct iommu io;
+
+	setup(&io, devs);
+	cr_assert_eq(iommu_map_ram(&io, ram4g, 2, 2 * MiB), 0);
+	cr_assert_eq(fake.map_calls, 2048);
+	cr_assert_eq(fake.nr_live, 2048);
+	cr_assert_eq(io.ram_mapped, 4 * GiB);
+	/* IOVA = guest physical, host address follows. */
+	for (int i = 0; i < fake.nr_live; i++) {
+		struct iommu_mapping *m = &fake.live[i];
+		const struct iommu_ram *r = m->iova < 4 * GiB ? &ram4g[0] : &ram4g[1];
+
+		cr_assert_eq((uintptr_t)m->hva - (uintptr_t)r->hva, m->iova - r->gpa);
+		cr_assert_eq(m->size, 2 * MiB);
+	}
+	iommu_close(&io);
+	cr_assert_eq(fake.nr_live, 0);
+	cr_assert_eq(fake.unmap_calls, 2048);
+	cr_assert_eq(fake.last_unmapped, 0, "newest first, so IOVA 0 goes last");
+}
+
+Test(iommu_map, failure_undoes_everything_of_that_call)
+{
+	struct iommu_device devs[2];
+	struct iommu io;
+
+	setup(&io, devs);
+	cr_assert_eq(iommu_map_extra(&io, 0x8000000000ULL - GiB, (void *)0x7e0000000000ULL, GiB),
+		     0);
+	fake.fail_map_at = 1000;
+	cr_assert_eq(iommu_map_ram(&io, ram4g, 2, 2 * MiB), -ENOMEM);
+	cr_assert_eq(fake.nr_live, 1, "only the earlier extra range stays");
+	cr_assert_eq(fake.live[0].iova, 0x8000000000ULL - GiB);
+	cr_assert_eq(io.ram_mapped, 0);
+	cr_assert_eq(io.nr_maps, 1);
+	cr_assert_eq(fake.unmap_calls, 998);
+	iommu_close(&io);
+	cr_assert_eq(fake.nr_live, 0);
+}
+
+Test(iommu_map, bad_layout_maps_nothing)
+{
+	struct iommu_ram high = { 4 * GiB, (void *)0x7f0000000000ULL, 512 * GiB };
+	struct iommu_device devs[2];
+	struct iommu io;
+
+	setup(&io, devs);
+	cr_assert_eq(iommu_map_ram(&io, &high, 1, 2 * MiB), -ERANGE);
+	cr_assert_eq(fake.map_calls, 0);
+	iommu_close(&io);
+}
+
+Test(iommu_map, map_needs_an_attached_device)
+{
+	struct iommu io;
+
+	memset(&fake, 0, sizeof(fake));
+	cr_assert_eq(iommu_open(&io, &fake_ops, "/nonexistent"), 0);
+	cr_assert_eq(iommu_map_ram(&io, ram4g, 2, 2 * MiB), -EINVAL);
+	cr_assert_eq(fake.map_calls, 0);
+	iommu_close(&io);
+}
+
+Test(iommu_map, extra_ranges)
+{
+	struct iommu_device devs[2];
+	void *bar = (void *)0x7e0000000000ULL;
+	struct iommu io;
+
+	setup(&io, devs);
+	cr_assert_eq(iommu_map_extra(&io, 0xfee00000, bar, 4096), -ERANGE);
+	cr_assert_eq(iommu_map_extra(&io, 0x1000000000ULL + 4, bar, 4096), -EINVAL);
+	cr_assert_eq(fake.map_calls, 0);
+	cr_assert_eq(iommu_map_extra(&io, 0x1000000000ULL, bar, 16 * MiB), 0);
+	cr_assert_eq(iommu_map_extra(&io, 0x1001000000ULL, bar, MiB), 0);
+	cr_assert_eq(fake.nr_live, 2);
+	cr_assert_eq(iommu_unmap_extra(&io, 0x1000000000ULL), 0);
+	cr_assert_eq(fake.nr_live, 1);
+	cr_assert_eq(fake.live[0].iova, 0x1001000000ULL);
+	cr_assert_eq(iommu_unmap_extra(&io, 0x1000000000ULL), -ENOENT);
+	iommu_close(&io);
+	cr_assert_eq(fake.nr_live, 0);
+}
+
+/* Become an ordinary process as far as locked memory goes. */
+static void drop_ipc_lock(uint64_t soft, uint64_t hard)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	struct rlimit rl = { soft, hard };
+
+	/* Raising the hard limit needs CAP_SYS_RESOURCE, which root keeps. */
+	cr_assert_eq(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	cr_assert_eq(syscall(SYS_capget, &h, d), 0);
+	d[0].effective &= ~(1u << CAP_IPC_LOCK);
+	cr_assert_eq(syscall(SYS_capset, &h, d), 0);
+}
+
+Test(iommu_map, memlock_too_low_maps_nothing)
+{
+	struct iommu_device devs[2];
+	struct iommu io;
+
+	setup(&io, devs);
+	drop_ipc_lock(64 << 10, 64 << 10);
+	cr_assert_eq(iommu_map_ram(&io, ram4g, 2, 2 * MiB), -ENOMEM);
+	cr_assert_eq(fake.map_calls, 0);
+	iommu_close(&io);
+}
+
+Test(iommu_map, memlock_soft_limit_raised_to_hard)
+{
+	struct iommu_ram ram = { 0, (void *)0x7f0000000000ULL, 4 * MiB };
+	struct iommu_device devs[2];
+	struct rlimit rl;
+	struct iommu io;
+
+	/* Keep the hard limit we have: raising it may need CAP_SYS_RESOURCE. */
+	cr_assert_eq(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 4 * MiB)
+		cr_skip_test("hard RLIMIT_MEMLOCK below 4 MiB");
+	setup(&io, devs);
+	drop_ipc_lock(64 << 10, rl.rlim_max);
+	cr_assert_eq(iommu_map_ram(&io, &ram, 1, 2 * MiB), 0);
+	cr_assert_eq(fake.nr_live, 2);
+	cr_assert_eq(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	cr_assert_eq(rl.rlim_cur, rl.rlim_max, "soft limit raised to the hard one");
+	iommu_close(&io);
+}
