@@ -48,6 +48,15 @@ struct boot_info {
 
 extern struct boot_info boot_info;
 
+/* CPU state at the PVH entry point, saved by start.S before it changes any. */
+struct entry_state {
+	uint16_t cs, ds, ss, pad;
+	uint32_t eflags;
+	uint32_t cr0;
+};
+
+extern struct entry_state entry_state;
+
 /* Validates and copies the start info; -1 (after printing why) on a bad one. */
 int pvh_init(uint64_t start_info_paddr);
 /* Sum of the RAM entries, and the end of the highest RAM entry. */

@@ -43,10 +43,19 @@
 	.code32
 	.globl pvh_start32
 pvh_start32:
-	cli
-	cld
 	/* .data, not .bss: .bss is zeroed later. */
 	movl %ebx, pvh_start_info
+	/* Record the entry state the VMM promised, for the hello test to check. */
+	movl $boot_stack_top, %esp
+	pushfl
+	popl entry_state + 8
+	cli
+	cld
+	movw %cs, entry_state
+	movw %ds, entry_state + 2
+	movw %ss, entry_state + 4
+	movl %cr0, %eax
+	movl %eax, entry_state + 12
 
 	lgdt gdt_desc
 	ljmp $SEL_CODE32, $1f
@@ -153,6 +162,12 @@ gdt_desc:
 	.globl pvh_start_info
 pvh_start_info:
 	.quad 0
+	/* struct entry_state (pvh.h) */
+	.globl entry_state
+entry_state:
+	.word 0, 0, 0, 0	/* cs, ds, ss, pad */
+	.long 0			/* eflags */
+	.long 0			/* cr0 */
 
 	/* Not in .bss (so not zeroed twice): the boot code writes every entry. */
 	.section .pgtables, "aw", @nobits
