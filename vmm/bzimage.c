@@ -180,8 +180,9 @@ int bzimage_parse(const void *kernel, size_t kernel_len, struct bzimage_info *in
 	/* setup_sects 0 means 4, for kernels older than the field itself. */
 	sects = h.setup_sects ? h.setup_sects : 4;
 	info->setup_size = (size_t)(sects + 1) * 512;
+	/* syssize is rounded up to paragraphs; the file need not be padded. */
 	if (info->setup_size >= kernel_len ||
-	    (uint64_t)h.syssize * 16 > kernel_len - info->setup_size) {
+	    (uint64_t)h.syssize * 16 > align_up(kernel_len - info->setup_size, 16)) {
 		log_err("bzImage: truncated, %zu bytes but the header wants %zu + %llu",
 			kernel_len, info->setup_size, (unsigned long long)h.syssize * 16);
 		return -ENOEXEC;
