@@ -15,7 +15,9 @@
 
 #include "idt.h"
 #include "io.h"
+#include "ioapic.h"
 #include "lapic.h"
+#include "msi.h"
 #include "pci.h"
 #include "pvh.h"
 #include "serial.h"

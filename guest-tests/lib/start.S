@@ -180,3 +180,5 @@ pd:	.skip PD_ENTRIES * 8
 	.balign 4096
 	.skip 16384
 boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits
