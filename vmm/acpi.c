@@ -716,8 +716,11 @@ static void gas_io(struct acpi_gas *g, uint16_t port, uint8_t bytes, uint8_t acc
 static void fill_fadt(struct acpi_fadt *f, uint64_t facs, uint64_t dsdt)
 {
 	sdt_init(&f->h, "FACP", sizeof(*f), 6);
+	/*
+	 * The spec wants X_FIRMWARE_CTRL zero when FIRMWARE_CTRL is used (the
+	 * FACS is below 4 GiB); with both set Linux lists the FACS twice.
+	 */
 	f->firmware_ctrl = (uint32_t)facs;
-	f->x_firmware_ctrl = facs;
 	f->dsdt = (uint32_t)dsdt;
 	f->x_dsdt = dsdt;
 	f->sci_int = ACPI_SCI_IRQ;
