@@ -14,8 +14,9 @@
 	.macro isr_stub vec
 	.balign ISR_STUB_SIZE
 	/* Vectors 8, 10-14, 17, 21, 29, 30 push an error code themselves. */
-	.if (\vec == 8) || ((\vec >= 10) && (\vec <= 14)) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
-	.else
+	.set has_err, (\vec == 8) || (\vec == 17) || (\vec == 21) || (\vec == 29)
+	.set has_err, has_err || (\vec == 30) || ((\vec >= 10) && (\vec <= 14))
+	.if !has_err
 	pushq $0
 	.endif
 	pushq $\vec
