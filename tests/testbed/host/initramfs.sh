@@ -85,6 +85,7 @@ INTERACTIVE=$interactive
 IOMMU=$iommu
 IVSHMEM_SIZE=$ivshmem_size
 KVER=$KVER
+L2_APPEND='${TESTBED_L2_APPEND:-}'
 EOC
 }
 

@@ -51,7 +51,7 @@ run_qemu()
 		-serial "file:$SERIAL_LOG" </dev/null >"$OUT_DIR/qemu.log" 2>&1 &
 	local qpid=$! tpid
 	tail -s 0.2 -n +1 -F --pid="$qpid" "$SERIAL_LOG" 2>/dev/null |
-		tr -d '\r' | grep --line-buffered -E '^(PASS|FAIL|TIME|TESTBED)' |
+		tr -d '\r' | grep --line-buffered -E '^(PASS|FAIL|TIME|NOTE|TESTBED)' |
 		sed -u 's/^/  L1| /' &
 	tpid=$!
 	QEMU_RC=0
@@ -71,7 +71,7 @@ report_results()
 	for name in $(sed -n 's/^FAIL \([^:]*\):.*/\1/p' "$log_file"); do
 		echo "===== output of failed test $name ====="
 		sed -n "/^----- begin output $name -----\$/,/^----- end output $name -----\$/p" \
-			"$log_file" | sed '1d;$d'
+			"$log_file" | sed '1d;$d;s/^| //'
 	done
 	if [ "$QEMU_RC" = 124 ] || [ "$QEMU_RC" = 137 ]; then
 		echo "TIMEOUT: L1 did not finish within ${timeout_s}s; last serial lines:"
@@ -92,6 +92,7 @@ report_results()
 		[ "$bad" = 1 ] || tail -25 "$log_file"
 		bad=1
 	fi
+	grep '^NOTE ' "$log_file" || true
 	[ "$nfail" = 0 ] || bad=1
 	[ "$npass" != 0 ] || { echo "no test passed"; bad=1; }
 	echo "testbed: $npass passed, $nfail failed"

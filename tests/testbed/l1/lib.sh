@@ -49,6 +49,8 @@ run_test()
 	rc=$?
 	# Anything the test started (a VMM) must not outlive it.
 	kill -KILL -- "-$pid" 2>/dev/null
+	# Measurements a test wants seen go to the console as NOTE lines.
+	sed -n "s/^NOTE: /NOTE $name: /p" "$log"
 	if [ "$rc" = 0 ]; then
 		echo "PASS $name [$(since "$t0")s]"
 		TB_PASSED=$((TB_PASSED + 1))
@@ -60,10 +62,11 @@ run_test()
 	fi
 	echo "FAIL $name: ${reason:-exit status $rc}"
 	TB_FAILED=$((TB_FAILED + 1))
+	# Indented, so that no line of it reads as a result line.
 	echo "----- begin output $name -----"
-	cat "$log"
-	echo "--- last kernel messages ---"
-	dmesg | tail -10
+	sed 's/^/| /' "$log"
+	echo "| --- last L1 kernel messages ---"
+	dmesg | tail -10 | sed 's/^/| /'
 	echo "----- end output $name -----"
 	return 1
 }
