@@ -11,11 +11,11 @@ void serial_init(void);
 void serial_putc(char c);
 void puts(const char *s);	/* no newline appended */
 
-int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int printf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 /* Formats into buf (always NUL-terminated when size > 0); returns the full length. */
 int snprintf(char *buf, unsigned long size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(__printf__, 3, 4)));
 int vsnprintf(char *buf, unsigned long size, const char *fmt, va_list ap);
 
 #endif

@@ -17,7 +17,7 @@
 
 _Noreturn void test_exit(uint32_t status);
 _Noreturn void test_pass(const char *name);
-_Noreturn void test_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void test_fail(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 
 _Noreturn void test_assert_failed(const char *file, int line, const char *expr);
 _Noreturn void test_assert_eq_failed(const char *file, int line, const char *a_expr,
