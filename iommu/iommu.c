@@ -330,6 +330,24 @@ int iommu_map_ram(struct iommu *io, const struct iommu_ram *ram, int nr, uint64_
 	return 0;
 }
 
+/* The kernel would say EEXIST; we can say with what. */
+static int check_overlap(const struct iommu *io, uint64_t iova, uint64_t size, char *why,
+			 size_t len)
+{
+	for (size_t i = 0; i < io->nr_maps; i++) {
+		const struct iommu_mapping *m = &io->maps[i];
+
+		if (iova < m->iova + m->size && m->iova < iova + size) {
+			snprintf(why, len, "extra DMA range [%#" PRIx64 "-%#" PRIx64 "] overlaps %s "
+				 "mapped at [%#" PRIx64 "-%#" PRIx64 "]", iova, iova + size - 1,
+				 m->extra ? "another extra range" : "guest RAM", m->iova,
+				 m->iova + m->size - 1);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
 int iommu_map_extra(struct iommu *io, uint64_t iova, void *hva, uint64_t size)
 {
 	uint64_t min_page = io->info.pgsizes & -io->info.pgsizes;
@@ -344,6 +362,8 @@ int iommu_map_extra(struct iommu *io, uint64_t iova, void *hva, uint64_t size)
 			 "not aligned to the IOMMU page size %#" PRIx64, iova, size, min_page);
 		ret = -EINVAL;
 	}
+	if (!ret)
+		ret = check_overlap(io, iova, size, why, sizeof(why));
 	if (ret) {
 		log_err("%s", why);
 		return ret;

@@ -231,6 +231,14 @@ Test(iommu_map, extra_ranges)
 	cr_assert_eq(iommu_map_extra(&io, 0x1000000000ULL, bar, 16 * MiB), 0);
 	cr_assert_eq(iommu_map_extra(&io, 0x1001000000ULL, bar, MiB), 0);
 	cr_assert_eq(fake.nr_live, 2);
+	/* Overlaps are refused before the kernel sees them. */
+	cr_assert_eq(iommu_map_extra(&io, 0x1000fff000ULL, bar, 8192), -EEXIST);
+	cr_assert_eq(iommu_map_ram(&io, ram4g, 2, 2 * MiB), 0);
+	cr_assert_eq(iommu_map_extra(&io, 3 * GiB - 4096, bar, 4096), -EEXIST);
+	cr_assert_eq(fake.map_calls, 2 + 2048);
+	iommu_unmap_all(&io);
+	cr_assert_eq(iommu_map_extra(&io, 0x1000000000ULL, bar, 16 * MiB), 0);
+	cr_assert_eq(iommu_map_extra(&io, 0x1001000000ULL, bar, MiB), 0);
 	cr_assert_eq(iommu_unmap_extra(&io, 0x1000000000ULL), 0);
 	cr_assert_eq(fake.nr_live, 1);
 	cr_assert_eq(fake.live[0].iova, 0x1001000000ULL);
