@@ -14,10 +14,7 @@
 #include <unistd.h>
 
 #include "vmm/acpi.h"
-#if __has_include("vmm/bzimage.h")
 #include "vmm/bzimage.h"
-#define HAVE_BZIMAGE 1
-#endif
 #include "vmm/log.h"
 #include "vmm/pvh.h"
 
@@ -145,7 +142,6 @@ int boot_load(struct vm *vm, const struct vm_config *cfg, struct boot_entry *ent
 
 	if (pvh_probe(kernel.data, kernel.len)) {
 		ret = boot_pvh(vm, cfg, &kernel, &initrd, rsdp, entry);
-#ifdef HAVE_BZIMAGE
 	} else if (bzimage_probe(kernel.data, kernel.len)) {
 		uint64_t rip, zp;
 
@@ -154,7 +150,6 @@ int boot_load(struct vm *vm, const struct vm_config *cfg, struct boot_entry *ent
 		entry->mode = BOOT_LINUX64;
 		entry->rip = rip;
 		entry->arg = zp;
-#endif
 	} else {
 		log_err("--kernel %s: neither an ELF file nor a Linux bzImage", cfg->kernel);
 		ret = -ENOEXEC;
