@@ -11,7 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/power.h"
+#include "vmm/acpi.h"
 #include "vmm/bzimage.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
 
 #define MiB (1ULL << 20)
 #define RAM_SIZE (64 * MiB)
@@ -435,4 +439,98 @@ Test(bzimage, real_kernel, .init = cr_redirect_stderr)
 	cr_assert_eq(get16(g->ram + g->zp + 0x206), bi.version);
 	free_guest(g);
 	munmap(k, (size_t)st.st_size);
+}
+
+/*
+ * End to end on KVM: the loader, the ACPI builder and the 64-bit entry code
+ * together. The payload's entry64 (at +0x200) checks what the boot protocol
+ * promises and reports through the test exit port: 0x5a if all holds, else
+ * the number of the first failed check.
+ */
+static const uint8_t entry64_checks[] = {
+	0xb8, 0x01, 0x00, 0x00, 0x00,			/* mov $1, %eax */
+	0x48, 0x81, 0xfe, 0x00, 0x70, 0x00, 0x00,	/* cmp $0x7000, %rsi */
+	0x0f, 0x85, 0x82, 0x00, 0x00, 0x00,		/* jne fail */
+	0xb8, 0x02, 0x00, 0x00, 0x00,			/* mov $2, %eax */
+	0x81, 0xbe, 0x02, 0x02, 0x00, 0x00,		/* cmpl $"HdrS", 0x202(%rsi) */
+	0x48, 0x64, 0x72, 0x53,
+	0x75, 0x71,					/* jne fail */
+	0xb8, 0x03, 0x00, 0x00, 0x00,			/* mov $3, %eax */
+	0x80, 0xbe, 0x10, 0x02, 0x00, 0x00, 0xff,	/* cmpb $0xff, 0x210(%rsi) */
+	0x75, 0x63,					/* jne fail */
+	0xb8, 0x04, 0x00, 0x00, 0x00,			/* mov $4, %eax */
+	0x8b, 0xbe, 0x28, 0x02, 0x00, 0x00,		/* mov 0x228(%rsi), %edi */
+	0x81, 0x3f, 0x62, 0x6f, 0x6f, 0x74,		/* cmpl $"boot", (%rdi) */
+	0x75, 0x50,					/* jne fail */
+	0xb8, 0x05, 0x00, 0x00, 0x00,			/* mov $5, %eax */
+	0x48, 0x8b, 0x7e, 0x70,				/* mov 0x70(%rsi), %rdi */
+	0x48, 0xba, 0x52, 0x53, 0x44, 0x20,		/* movabs $"RSD PTR ", %rdx */
+	0x50, 0x54, 0x52, 0x20,
+	0x48, 0x39, 0x17,				/* cmp %rdx, (%rdi) */
+	0x75, 0x38,					/* jne fail */
+	0xb8, 0x06, 0x00, 0x00, 0x00,			/* mov $6, %eax */
+	0x80, 0xbe, 0xe8, 0x01, 0x00, 0x00, 0x03,	/* cmpb $3, 0x1e8(%rsi) */
+	0x72, 0x2a,					/* jb fail */
+	0xb8, 0x07, 0x00, 0x00, 0x00,			/* mov $7, %eax */
+	0x8b, 0xbe, 0x18, 0x02, 0x00, 0x00,		/* mov 0x218(%rsi), %edi */
+	0x81, 0x3f, 0x69, 0x6e, 0x69, 0x74,		/* cmpl $"init", (%rdi) */
+	0x75, 0x17,					/* jne fail */
+	0xb9, 0x80, 0x00, 0x00, 0xc0,			/* mov $MSR_EFER, %ecx */
+	0x0f, 0x32,					/* rdmsr */
+	0x0f, 0xba, 0xe0, 0x0a,				/* bt $10 (LMA), %eax */
+	0xb8, 0x08, 0x00, 0x00, 0x00,			/* mov $8, %eax */
+	0x73, 0x05,					/* jnc fail */
+	0xb8, 0x5a, 0x00, 0x00, 0x00,			/* mov $0x5a, %eax */
+	0x66, 0xba, 0xf4, 0x00,				/* fail: mov $0xf4, %dx */
+	0xef,						/* out %eax, (%dx) */
+	0xf4,						/* hlt */
+	0xeb, 0xf8,					/* jmp fail */
+};
+
+static void stop_vm(void *opaque, int exit_code, const char *why)
+{
+	(void)why;
+	vm_request_stop(opaque, exit_code);
+}
+
+static int boot_on_kvm(const struct image *im, bool good_rsdp)
+{
+	struct vm_config cfg = { .ram_size = RAM_SIZE, .nr_cpus = 1 };
+	struct boot_entry entry = { .mode = BOOT_LINUX64 };
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct power *pw = calloc(1, sizeof(*pw));
+	uint64_t rsdp;
+	int code;
+
+	cr_assert(vm && pw);
+	cr_assert_eq(vm_create(vm, &cfg), 0);
+	cr_assert_eq(power_register(pw, &vm->pio, stop_vm, vm), 0);
+	cr_assert_gt(acpi_build(&vm->layout, 1, vm->ram + LAYOUT_ACPI_GPA, LAYOUT_ACPI_SIZE,
+				LAYOUT_ACPI_GPA, &rsdp), 0);
+	cr_assert_eq(bzimage_load(vm->ram, vm->layout.low_ram_end, &vm->layout, im->buf,
+				  im->len, "initrd!!", 8, "boot from test_bzimage",
+				  good_rsdp ? rsdp : 0x1000, &entry.rip, &entry.arg), 0);
+	cr_assert_eq(vcpu_setup_boot(&vm->vcpus[0], &entry), 0);
+	code = vm_run(vm);
+	vm_destroy(vm);
+	free(pw);
+	free(vm);
+	return code;
+}
+
+Test(bzimage, boots_on_kvm)
+{
+	struct image im = make_image();
+	size_t setup = (SETUP_SECTS + 1) * 512;
+	int code;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		cr_skip_test("/dev/kvm not available");
+	memcpy(im.buf + setup + 0x200, entry64_checks, sizeof(entry64_checks));
+	code = boot_on_kvm(&im, true);
+	cr_assert_eq(code, 0x5a, "guest check %d failed", code);
+	/* The guest really checks: a wrong acpi_rsdp_addr fails check 5. */
+	code = boot_on_kvm(&im, false);
+	cr_assert_eq(code, 5, "expected check 5 to fail, got %d", code);
+	free(im.buf);
 }
