@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pty.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 static struct {
 	int attaches, infos, map_calls, unmap_calls, fail_map_at;
+	unsigned int map_delay_us;
 	char attached[4][64];
 	struct iommu_mapping live[MAX_LIVE];
 	int nr_live;
@@ -58,6 +60,8 @@ static int fake_map(struct iommu *io, uint64_t iova, void *hva, uint64_t size, b
 	cr_assert(writable);
 	if (++fake.map_calls == fake.fail_map_at)
 		return -ENOMEM;
+	if (fake.map_delay_us)
+		usleep(fake.map_delay_us);
 	for (int i = 0; i < fake.nr_live; i++)
 		cr_assert(iova + size <= fake.live[i].iova ||
 			  iova >= fake.live[i].iova + fake.live[i].size, "overlap at %#llx",
@@ -290,5 +294,33 @@ Test(iommu_map, memlock_soft_limit_raised_to_hard)
 	cr_assert_eq(fake.nr_live, 2);
 	cr_assert_eq(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
 	cr_assert_eq(rl.rlim_cur, rl.rlim_max, "soft limit raised to the hard one");
+	iommu_close(&io);
+}
+
+Test(iommu_map, progress_line_on_a_terminal)
+{
+	struct iommu_ram ram = { 0, (void *)0x7f0000000000ULL, 512 * MiB };
+	struct iommu_device devs[2];
+	char out[4096], *p, *last = NULL;
+	int master, slave, saved, lines = 0;
+	struct iommu io;
+	ssize_t n;
+
+	setup(&io, devs);
+	cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	saved = dup(STDERR_FILENO);
+	dup2(slave, STDERR_FILENO);
+	fake.map_delay_us = 1000;	/* 256 chunks: ~0.3 s, a few redraws */
+	cr_assert_eq(iommu_map_ram(&io, &ram, 1, 2 * MiB), 0);
+	dup2(saved, STDERR_FILENO);
+	n = read(master, out, sizeof(out) - 1);
+	cr_assert_gt(n, 0);
+	out[n] = '\0';
+	for (p = out; (p = strstr(p, "\rmapping guest RAM for DMA: ")); p++, lines++)
+		last = p;
+	cr_assert_geq(lines, 2, "redrawn while mapping: %s", out);
+	cr_assert(!strncmp(last, "\rmapping guest RAM for DMA: 100% (0.5 of 0.5 GiB)", 49), "%s", last);
+	cr_assert(strstr(out, "\r\033[K"), "the line is cleared at the end");
+	cr_assert(strstr(out, "mapped 512.0 MiB of guest RAM for DMA in "), "%s", out);
 	iommu_close(&io);
 }
