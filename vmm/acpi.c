@@ -338,7 +338,8 @@ static void aml_pkg_insert(struct aml *a, size_t start, const uint8_t *extra, un
 		a->overflow = true;
 		return;
 	}
-	memcpy(hdr + n, extra, nextra);
+	if (nextra)
+		memcpy(hdr + n, extra, nextra);
 	memmove(a->buf + start + n + nextra, a->buf + start, a->len - start);
 	memcpy(a->buf + start, hdr, n + nextra);
 	a->len += n + nextra;
