@@ -111,7 +111,7 @@ static int parse_path_arg(const char *arg, struct iommu_dev_id *id, char *why, s
 		id->kind = IOMMU_DEV_PCI;
 	} else if (iommu_is_uuid(base)) {
 		id->kind = IOMMU_DEV_MDEV;
-		snprintf(id->name, sizeof(id->name), "%s", base);
+		snprintf(id->name, sizeof(id->name), "%.36s", base);	/* a UUID */
 	} else {
 		snprintf(why, len, "%s: not a PCI device or mediated device directory "
 			 "(expected /sys/bus/pci/devices/0000:3e:00.0 or /sys/bus/mdev/devices/UUID)",
