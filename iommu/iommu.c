@@ -112,16 +112,16 @@ int iommu_add_devices(struct iommu *io, const char *const *args, int n, struct i
 		if (ret < 0)
 			goto out_close;
 		out[i].fd = ret;
-		if (io->have_info)
-			continue;
-		ret = io->ops->get_info(io, &io->info);
-		if (ret) {
-			i++;
-			goto out_close;
-		}
-		io->have_info = true;
-		trace_info(&io->info);
 	}
+	/*
+	 * Read only now: each group that joins can narrow the usable IOVA
+	 * ranges (the kernel keeps their intersection).
+	 */
+	ret = io->ops->get_info(io, &io->info);
+	if (ret)
+		goto out_close;
+	io->have_info = true;
+	trace_info(&io->info);
 	return 0;
 
 out_close:
@@ -285,6 +285,14 @@ static void report_mapped(const struct dma_plan *plan, uint64_t ns)
 	log_info("mapped %s of guest RAM for DMA in %.2f s (%s)", total, (double)ns / 1e9, chunks);
 }
 
+/* dma_avail was read before any mapping: entries made since count too. */
+static uint64_t ram_budget(const struct iommu *io)
+{
+	uint64_t budget = iommu_ram_budget(&io->info);
+
+	return budget > io->nr_maps ? budget - io->nr_maps : 0;
+}
+
 int iommu_map_ram(struct iommu *io, const struct iommu_ram *ram, int nr, uint64_t page_size)
 {
 	struct progress prog = { 0 };
@@ -300,8 +308,8 @@ int iommu_map_ram(struct iommu *io, const struct iommu_ram *ram, int nr, uint64_
 	}
 	ret = iommu_check_ram_layout(&io->info, ram, nr, why, sizeof(why));
 	if (!ret)
-		ret = iommu_plan_ram(ram, nr, io->info.pgsizes, page_size,
-				     iommu_ram_budget(&io->info), &plan, why, sizeof(why));
+		ret = iommu_plan_ram(ram, nr, io->info.pgsizes, page_size, ram_budget(io), &plan,
+				     why, sizeof(why));
 	if (ret) {
 		log_err("%s", why);
 		return ret;

@@ -25,6 +25,7 @@
 static struct {
 	int attaches, infos, map_calls, unmap_calls, fail_map_at;
 	unsigned int map_delay_us;
+	uint32_t dma_avail;	/* 0: the testbed's 65535 */
 	char attached[4][64];
 	struct iommu_mapping live[MAX_LIVE];
 	int nr_live;
@@ -50,7 +51,7 @@ static int fake_get_info(struct iommu *io, struct iommu_info *info)
 	fake.infos++;
 	*info = (struct iommu_info){ .pgsizes = 0x40201000, .nr_ranges = 2,
 		.ranges = { { 0, 0xfedfffff }, { 0xfef00000, 0x7fffffffffULL } },
-		.has_dma_avail = true, .dma_avail = 65535 };
+		.has_dma_avail = true, .dma_avail = fake.dma_avail ? fake.dma_avail : 65535 };
 	return 0;
 }
 
@@ -330,4 +331,26 @@ Test(iommu_map, progress_line_on_a_terminal)
 	cr_assert(strstr(out, "\r\033[K"), "the line is cleared at the end");
 	cr_assert(strstr(out, "mapped 512.0 MiB of guest RAM for DMA in "), "%s", out);
 	iommu_close(&io);
+}
+
+Test(iommu_map, entries_already_used_shrink_the_ram_budget)
+{
+	const char *args[] = { "00:01.0" };
+	struct iommu_device dev;
+	struct iommu io;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.dma_avail = 300;	/* budget 300 - 75 kept for extra ranges = 225 */
+	fakesys_add_pci("0000:00:01.0", 1, "vfio-pci", NULL);
+	cr_assert_eq(iommu_open(&io, &fake_ops, fakesys_root()), 0);
+	cr_assert_eq(iommu_add_devices(&io, args, 1, &dev), 0);
+	for (uint64_t i = 0; i < 100; i++)
+		cr_assert_eq(iommu_map_extra(&io, 0x1000000000ULL + i * MiB,
+					     (void *)0x7e0000000000ULL, MiB), 0);
+	/* 125 entries left: 128 x 32 MiB do not fit, 64 x 64 MiB do. */
+	cr_assert_eq(iommu_map_ram(&io, ram4g, 2, 2 * MiB), 0);
+	cr_assert_eq(fake.map_calls, 100 + 64);
+	cr_assert_eq(fake.live[100].size, 64 * MiB);
+	iommu_close(&io);
+	cr_assert_eq(fake.nr_live, 0);
 }
