@@ -109,8 +109,9 @@ int iommu_open(struct iommu *io, const struct iommu_backend_ops *ops, const char
 
 /*
  * Resolves every argument (PCI address, sysfs path or mdev), checks every
- * group is viable, and only then attaches them all; fills out[0..n-1].
- * Nothing stays attached on failure.
+ * group is viable, and only then attaches them all; fills out[0..n-1]
+ * (out[i].fd belongs to the caller). On failure no device fd stays open;
+ * groups already in the container leave it at iommu_close().
  */
 int iommu_add_devices(struct iommu *io, const char *const *args, int n, struct iommu_device *out);
 
