@@ -31,7 +31,11 @@ void cli_usage(FILE *f)
 		"  --hugepages SIZE   back guest RAM with reserved hugepages: 2M or 1G\n"
 		"  --trace CATS       print what happens, for learning and debugging; CATS is a\n"
 		"                     comma list of %s\n"
-		"  --stats            print exit counters per device range on exit\n"
+		"  --device DEV       assign a PCI function through VFIO (repeatable): an address\n"
+		"                     (0000:3e:00.0 or 3e:00.0), a sysfs path, or\n"
+		"                     /sys/bus/mdev/devices/UUID; bind it to vfio-pci first\n"
+		"  --stats            print exit counters per device range and interrupt\n"
+		"                     counts per vector on exit\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
 		"\n"
@@ -107,7 +111,7 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
-       OPT_TRACE, OPT_STATS };
+       OPT_TRACE, OPT_STATS, OPT_DEVICE };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -118,6 +122,7 @@ static const struct option long_opts[] = {
 	{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -165,6 +170,17 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		return 0;
 	case OPT_STATS:
 		o->stats = true;
+		return 0;
+	case OPT_DEVICE:
+		if (!*arg)
+			return fail(err, errlen, "--device needs a PCI address, e.g. 0000:3e:00.0");
+		for (unsigned int i = 0; i < o->nr_devices; i++)
+			if (!strcmp(o->devices[i], arg))
+				return fail(err, errlen, "--device %s given twice", arg);
+		if (o->nr_devices == CLI_MAX_DEVICES)
+			return fail(err, errlen, "--device %s: at most %d devices", arg,
+				    CLI_MAX_DEVICES);
+		o->devices[o->nr_devices++] = arg;
 		return 0;
 	}
 	return fail(err, errlen, "unknown option");

@@ -134,7 +134,7 @@ Test(cli, help_and_version)
 
 Test(cli, help_mentions_every_option)
 {
-	static const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
+	static const char *opts[] = { "--device", "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
 				      "--hugepages", "--trace", "--stats", "--help", "--version" };
 	char *buf = NULL;
 	size_t len = 0;
@@ -145,4 +145,19 @@ Test(cli, help_mentions_every_option)
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		cr_assert(strstr(buf, opts[i]), "help lacks %s", opts[i]);
 	free(buf);
+}
+
+Test(cli, devices_repeatable_and_checked)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "0000:3e:00.0", "--device",
+			   "3e:00.1", NULL), 0, "%s", err);
+	cr_assert_eq(o.nr_devices, 2);
+	cr_assert_str_eq(o.devices[0], "0000:3e:00.0");
+	cr_assert_str_eq(o.devices[1], "3e:00.1");
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "3e:00.1", "--device",
+			   "3e:00.1", NULL), -1);
+	cr_assert(strstr(err, "given twice"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "", NULL), -1);
 }
