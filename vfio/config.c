@@ -29,6 +29,7 @@ struct cfg_rule {
 	uint16_t off;
 	uint8_t len;
 	uint32_t emu, wr, fwd;
+	uint32_t zero;	/* emulated bits we hide: they read 0 whatever the device says */
 };
 
 #define CMD_WRITABLE	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |	\
@@ -96,7 +97,7 @@ static const struct cfg_rule pm_rules[] = {
 			 PCI_EXP_LNKCTL_LBMIE | PCI_EXP_LNKCTL_LABIE)
 
 static const struct cfg_rule exp_rules[] = {
-	{ PCI_EXP_DEVCAP, 4, PCI_EXP_DEVCAP_FLR, 0, 0 },
+	{ PCI_EXP_DEVCAP, 4, PCI_EXP_DEVCAP_FLR, 0, 0, PCI_EXP_DEVCAP_FLR },
 	{ PCI_EXP_DEVCTL, 2, DEVCTL_EMU, DEVCTL_EMU | DEVCTL_FWD, DEVCTL_FWD },
 	{ PCI_EXP_DEVSTA, 2, 0, PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED | PCI_EXP_DEVSTA_FED |
 		PCI_EXP_DEVSTA_URD, PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED |
@@ -210,8 +211,13 @@ void vfio_cfg_rule(struct vfio_pci_dev *d, uint32_t off, uint32_t len, uint32_t 
 static void apply_rules(struct vfio_pci_dev *d, uint32_t base, const struct cfg_rule *r,
 			unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++)
-		vfio_cfg_rule(d, base + r[i].off, r[i].len, r[i].emu, r[i].wr, r[i].fwd);
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t off = base + r[i].off;
+
+		vfio_cfg_rule(d, off, r[i].len, r[i].emu, r[i].wr, r[i].fwd);
+		if (r[i].zero && off + r[i].len <= d->cfg.size)
+			cfg_set(d, off, r[i].len, cfg_get(d, off, r[i].len) & ~r[i].zero);
+	}
 }
 
 /* Bytes of a hidden capability read as zero and ignore writes. */

@@ -240,7 +240,9 @@ void vfio_msi_cfg_written(struct vfio_pci_dev *d)
 		return;
 	}
 	if (d->mode == VFIO_IRQ_MSIX) {
-		log_warn("%s: guest enabled MSI while MSI-X is enabled: ignored", d->vdev.name);
+		/* Guest-triggered: trace, not warn, or a guest could flood our log. */
+		trace(LOG_IRQ, "%s: guest enabled MSI while MSI-X is enabled: ignored",
+		      d->vdev.name);
 		return;
 	}
 	if (d->mode == VFIO_IRQ_MSI && m->nr != nr)

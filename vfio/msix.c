@@ -107,7 +107,8 @@ static int msix_enable(struct vfio_pci_dev *d)
 	int ret;
 
 	if (d->mode == VFIO_IRQ_MSI) {
-		log_warn("%s: guest enabled MSI-X with MSI still on: MSI dropped", d->vdev.name);
+		trace(LOG_IRQ, "%s: guest enabled MSI-X with MSI still on: MSI dropped",
+		      d->vdev.name);
 		vfio_vectors_disable(d, VFIO_PCI_MSI_IRQ_INDEX, d->msi.vec, d->msi.nr);
 		d->msi.nr = 0;
 	}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TESTS_UNIT_TEST_VFIO_FAKE_H
+#define TESTS_UNIT_TEST_VFIO_FAKE_H
+
+/*
+ * A fake VFIO device built from the real H100 dump (tests/fixtures), and a
+ * fake VM that records what the passthrough device asks of it. Both plug
+ * into the same ops tables the real ioctl backend and vm.c glue fill.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vfio/vfio_pci.h"
+
+#define FAKE_MAX_CALLS	128
+#define FAKE_BAR0_SIZE	(16u << 20)
+
+struct fake_set_irqs {
+	uint32_t index, flags, start, count;
+	int32_t fds[16];
+};
+
+struct fake_vfio {
+	uint8_t cfg[PCI_CFG_SPACE_EXP_SIZE];	/* the device's config space */
+	uint8_t cfg_orig[PCI_CFG_SPACE_EXP_SIZE];
+	uint64_t sizes[VFIO_PCI_REGIONS];	/* from h100-resource.txt */
+	bool msix_mappable;			/* else: sparse mmap around the table */
+	uint8_t *bar0;				/* backing of BAR0 */
+	uint8_t rom[4096];
+	unsigned int cfg_writes;
+	struct fake_set_irqs calls[FAKE_MAX_CALLS];
+	unsigned int nr_calls;
+	unsigned int resets;
+	unsigned int mmaps;
+};
+
+/* Loads $FIXTURES/h100-*; aborts the test on a missing fixture. */
+void fake_vfio_init(struct fake_vfio *f, bool msix_mappable);
+void fake_vfio_free(struct fake_vfio *f);
+extern const struct vfio_dev_ops fake_vfio_ops;
+
+enum fake_ev {
+	EV_MAP, EV_UNMAP, EV_ROUTE_ADD, EV_ROUTE_UPDATE, EV_ROUTE_REMOVE, EV_ATTACH, EV_DETACH,
+};
+
+struct fake_event {
+	enum fake_ev ev;
+	unsigned int bar;
+	uint64_t offset, size, gpa;	/* EV_MAP / EV_UNMAP */
+	bool direct;
+	uint64_t addr;			/* routes */
+	uint32_t data;
+	int gsi, fd, resample_fd;
+};
+
+struct fake_host {
+	struct fake_event ev[1024];
+	unsigned int nr;
+	int next_gsi;
+	int attached;		/* irqfds currently attached */
+	int routes;		/* routes currently present */
+	int mapped;		/* pieces currently mapped */
+};
+
+void fake_host_init(struct fake_host *h);
+extern const struct vfio_pci_host_ops fake_host_ops;
+/* Number of recorded events of one kind (since index from). */
+unsigned int fake_count(const struct fake_host *h, enum fake_ev ev, unsigned int from);
+/* The last event of a kind, or NULL. */
+const struct fake_event *fake_last(const struct fake_host *h, enum fake_ev ev);
+
+/* Guest-style config accessors. */
+uint32_t cfg_rd(struct vfio_pci_dev *d, uint32_t off, uint32_t len);
+void cfg_wr(struct vfio_pci_dev *d, uint32_t off, uint32_t len, uint32_t v);
+
+/* A device over the fake, with the fake host; asserts success. */
+void fake_pci_init(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host *h,
+		   bool msix_mappable);
+
+#endif
