@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The BAR model against the H100: region info parsing, the mapped/trapped
+ * split of BAR0 around the MSI-X table and PBA (both kernel styles),
+ * placement in the layout's windows for several phys_bits, and remapping
+ * when the guest reprograms a BAR or turns decode off.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+
+#include "test_vfio_fake.h"
+#include "vmm/layout.h"
+
+#define GiB (1ull << 30)
+#define MiB (1ull << 20)
+
+static struct vfio_pci_dev dev;
+static struct fake_vfio fake;
+static struct fake_host host;
+
+static void teardown(void)
+{
+	vfio_pci_exit(&dev);
+	fake_vfio_free(&fake);
+}
+
+struct want_piece {
+	uint64_t a, b;
+	bool direct;
+};
+
+static const struct want_piece h100_bar0[] = {
+	{ 0, 0xb90000, true },
+	{ 0xb90000, 0xb91000, false },	/* MSI-X table page */
+	{ 0xb91000, 0xba0000, true },
+	{ 0xba0000, 0xba1000, false },	/* PBA page */
+	{ 0xba1000, 16 * MiB, true },
+};
+
+static void check_bar0_split(void)
+{
+	const struct vfio_bar *b = &dev.bars[0];
+
+	cr_assert_eq(b->nr_pieces, 5, "BAR0 in %u pieces", b->nr_pieces);
+	for (unsigned int i = 0; i < 5; i++) {
+		cr_assert_eq(b->pieces[i].offset, h100_bar0[i].a, "piece %u", i);
+		cr_assert_eq(b->pieces[i].offset + b->pieces[i].size, h100_bar0[i].b, "piece %u",
+			     i);
+		cr_assert_eq(b->pieces[i].direct, h100_bar0[i].direct, "piece %u", i);
+	}
+}
+
+Test(vfio_bar, region_info_caps_parsed, .fini = teardown)
+{
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert(dev.regions[0].sparse);
+	cr_assert_eq(dev.regions[0].nr_areas, 2);
+	cr_assert_eq(dev.regions[0].areas[1].offset, 0xb91000);
+	cr_assert_not(dev.regions[0].msix_mappable);
+	cr_assert_not(dev.regions[2].sparse);
+	cr_assert_eq(dev.regions[2].size, 128 * GiB);
+	cr_assert_eq(dev.regions[4].size, 32 * MiB);
+	cr_assert_eq(dev.regions[VFIO_PCI_CFG_INDEX].size, 4096);
+}
+
+Test(vfio_bar, region_parse_rejects_bad_chain)
+{
+	union {
+		struct vfio_region_info info;
+		uint8_t raw[128];
+	} buf;
+	struct vfio_info_cap_header *c = (void *)(buf.raw + sizeof(buf.info));
+	struct vfio_region r;
+
+	memset(&buf, 0, sizeof(buf));
+	buf.info.flags = VFIO_REGION_INFO_FLAG_CAPS;
+	buf.info.cap_offset = sizeof(buf.info);
+	c->id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE;
+	c->next = sizeof(buf.info);	/* points at itself */
+	cr_assert_eq(vfio_region_parse(&buf.info, sizeof(buf), &r), -EINVAL);
+	c->next = 4000;			/* past the buffer */
+	cr_assert_eq(vfio_region_parse(&buf.info, sizeof(buf), &r), -EINVAL);
+	c->next = 0;
+	cr_assert_eq(vfio_region_parse(&buf.info, sizeof(buf), &r), 0);
+	cr_assert(r.msix_mappable);
+}
+
+Test(vfio_bar, h100_bar0_split_sparse_mmap, .fini = teardown)
+{
+	/* The kernel's sparse areas leave out only the table: we cut the PBA too. */
+	fake_pci_init(&dev, &fake, &host, false);
+	check_bar0_split();
+}
+
+Test(vfio_bar, h100_bar0_split_msix_mappable, .fini = teardown)
+{
+	fake_pci_init(&dev, &fake, &host, true);
+	cr_assert(dev.regions[0].msix_mappable);
+	check_bar0_split();
+	cr_assert_eq(dev.bars[2].nr_pieces, 1);
+	cr_assert(dev.bars[2].pieces[0].direct);
+	cr_assert_eq(dev.bars[2].pieces[0].size, 128 * GiB);
+	cr_assert_eq(dev.bars[4].nr_pieces, 1);
+	/* The ROM is trapped whole, read-only. */
+	cr_assert_eq(dev.bars[VFIO_PCI_ROM_INDEX].nr_pieces, 1);
+	cr_assert_not(dev.bars[VFIO_PCI_ROM_INDEX].pieces[0].direct);
+}
+
+Test(vfio_bar, mmap_bars_maps_direct_pieces_only, .fini = teardown)
+{
+	fake_pci_init(&dev, &fake, &host, true);
+	cr_assert_eq(vfio_pci_mmap_bars(&dev), 0);
+	cr_assert_eq(fake.mmaps, 5);	/* 3 pieces of BAR0, BAR2, BAR4 */
+	for (unsigned int i = 0; i < dev.bars[0].nr_pieces; i++)
+		cr_assert_eq(dev.bars[0].pieces[i].hva != NULL, dev.bars[0].pieces[i].direct);
+	vfio_pci_munmap_bars(&dev);
+	cr_assert_null(dev.bars[2].pieces[0].hva);
+}
+
+static int place(unsigned int phys_bits, struct layout *l)
+{
+	struct vfio_pci_dev *devs[] = { &dev };
+	struct pci_window w32, w64;
+
+	cr_assert_eq(layout_init(l, 2 * GiB, phys_bits), 0);
+	pci_window_init(&w32, LAYOUT_MMIO32_BASE, LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
+	pci_window_init(&w64, l->mmio64_base, l->mmio64_end);
+	return vfio_pci_place_bars(devs, 1, &w32, &w64, NULL);
+}
+
+static void check_placement(const struct layout *l)
+{
+	static const unsigned int bars[] = { 0, 2, 4 };
+
+	for (unsigned int i = 0; i < 3; i++) {
+		const struct vfio_bar *b = &dev.bars[bars[i]];
+		uint64_t a = vfio_bar_guest_addr(&dev, bars[i]);
+
+		cr_assert_geq(a, l->mmio64_base, "BAR%u at %#llx", bars[i], (unsigned long long)a);
+		cr_assert_leq(a + b->size, l->mmio64_end);
+		cr_assert_eq(a & (b->size - 1), 0, "BAR%u not naturally aligned", bars[i]);
+		for (unsigned int j = 0; j < i; j++) {
+			uint64_t o = vfio_bar_guest_addr(&dev, bars[j]);
+
+			cr_assert(a + b->size <= o || o + dev.bars[bars[j]].size <= a,
+				  "BAR%u overlaps BAR%u", bars[i], bars[j]);
+		}
+	}
+	/* The ROM is a 32-bit BAR: it goes below 4 GiB. */
+	cr_assert_geq(vfio_bar_guest_addr(&dev, VFIO_PCI_ROM_INDEX), LAYOUT_MMIO32_BASE);
+	cr_assert_lt(vfio_bar_guest_addr(&dev, VFIO_PCI_ROM_INDEX),
+		     LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
+}
+
+Test(vfio_bar, placement_phys_bits_40, .fini = teardown)
+{
+	struct layout l;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_eq(place(40, &l), 0);
+	check_placement(&l);
+	/* Largest first: the 128 GiB aperture takes the first 128 GiB boundary. */
+	cr_assert_eq(vfio_bar_guest_addr(&dev, 2), 128 * GiB);
+	/* And the guest reads the address back from the BAR registers. */
+	cr_assert_eq(cfg_rd(&dev, PCI_BASE_ADDRESS_3, 4), (128 * GiB) >> 32);
+}
+
+Test(vfio_bar, placement_phys_bits_46, .fini = teardown)
+{
+	struct layout l;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_eq(place(46, &l), 0);
+	check_placement(&l);
+}
+
+Test(vfio_bar, placement_phys_bits_36_fails_clearly, .fini = teardown)
+{
+	struct layout l;
+	char msg[1024] = "";
+	FILE *tmp = tmpfile();
+	int saved = dup(2), ret;
+	size_t n;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_not_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	ret = place(36, &l);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	cr_assert_eq(ret, -ENOSPC);
+	rewind(tmp);
+	n = fread(msg, 1, sizeof(msg) - 1, tmp);
+	msg[n] = 0;
+	fclose(tmp);
+	cr_assert(strstr(msg, "BAR2"), "message: %s", msg);
+	cr_assert(strstr(msg, "131072 MiB"), "message: %s", msg);
+	cr_assert(strstr(msg, "phys_bits"), "message: %s", msg);
+}
+
+static void enable_mem(void)
+{
+	cfg_wr(&dev, PCI_COMMAND, 2, cfg_rd(&dev, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY);
+}
+
+static void disable_mem(void)
+{
+	cfg_wr(&dev, PCI_COMMAND, 2, cfg_rd(&dev, PCI_COMMAND, 2) & ~PCI_COMMAND_MEMORY);
+}
+
+Test(vfio_bar, decode_maps_every_piece_at_the_bar_address, .fini = teardown)
+{
+	struct layout l;
+	uint64_t a0;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_eq(place(40, &l), 0);
+	cr_assert_eq(host.nr, 0, "nothing is mapped before decode is on");
+	enable_mem();
+	/* BAR0: 5 pieces, BAR2 and BAR4: 1 each; the ROM stays off (ROM enable clear). */
+	cr_assert_eq(host.mapped, 7);
+	a0 = vfio_bar_guest_addr(&dev, 0);
+	for (unsigned int i = 0; i < host.nr; i++) {
+		const struct fake_event *e = &host.ev[i];
+
+		cr_assert_eq(e->ev, EV_MAP);
+		if (e->bar == 0)
+			cr_assert_eq(e->gpa, a0 + e->offset);
+	}
+	disable_mem();
+	cr_assert_eq(host.mapped, 0);
+	cr_assert_eq(fake_count(&host, EV_UNMAP, 0), 7);
+}
+
+Test(vfio_bar, reprogramming_moves_the_bar, .fini = teardown)
+{
+	struct layout l;
+	unsigned int from;
+	const struct fake_event *e;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_eq(place(40, &l), 0);
+	enable_mem();
+	from = host.nr;
+	/* Move BAR4 (32 MiB) to 0x3000000000 with decode on, low half then high. */
+	cfg_wr(&dev, PCI_BASE_ADDRESS_5, 4, 0x30);
+	cfg_wr(&dev, PCI_BASE_ADDRESS_4, 4, 0);
+	e = fake_last(&host, EV_MAP);
+	cr_assert_eq(e->bar, 4);
+	cr_assert_eq(e->gpa, 0x3000000000ull);
+	cr_assert_geq(fake_count(&host, EV_UNMAP, from), 1);
+	cr_assert_eq(host.mapped, 7);
+	/* Sizing with decode on unmaps and never maps the all-ones pattern. */
+	from = host.nr;
+	cfg_wr(&dev, PCI_BASE_ADDRESS_4, 4, ~0u);
+	cfg_wr(&dev, PCI_BASE_ADDRESS_5, 4, ~0u);
+	for (unsigned int i = from; i < host.nr; i++)
+		if (host.ev[i].ev == EV_MAP)
+			cr_assert_neq(host.ev[i].gpa, ~(32 * MiB - 1), "mapped the sizing pattern");
+	cr_assert_eq(host.mapped, 6);
+}
+
+Test(vfio_bar, rom_readable_through_its_region, .fini = teardown)
+{
+	struct layout l;
+	uint16_t sig = 0;
+	const struct fake_event *e;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_eq(place(40, &l), 0);
+	enable_mem();
+	cfg_wr(&dev, PCI_ROM_ADDRESS, 4, cfg_rd(&dev, PCI_ROM_ADDRESS, 4) | PCI_ROM_ADDRESS_ENABLE);
+	e = fake_last(&host, EV_MAP);
+	cr_assert_eq(e->bar, VFIO_PCI_ROM_INDEX);
+	cr_assert_not(e->direct);
+	vfio_pci_bar_read(&dev, VFIO_PCI_ROM_INDEX, 0, &sig, 2);
+	cr_assert_eq(sig, 0xaa55);
+	/* Writes to the ROM go nowhere. */
+	vfio_pci_bar_write(&dev, VFIO_PCI_ROM_INDEX, 0, &(uint16_t){ 0 }, 2);
+	cr_assert_eq(fake.rom[0], 0x55);
+}
+
+Test(vfio_bar, trapped_accesses_reach_region_but_not_msix_table, .fini = teardown)
+{
+	uint32_t v = 0xdeadbeef, r = 0;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	/* A register in the table's page but outside the table goes to the device. */
+	vfio_pci_bar_write(&dev, 0, 0xb90800, &v, 4);
+	cr_assert_eq(memcmp(fake.bar0 + 0xb90800, &v, 4), 0);
+	vfio_pci_bar_read(&dev, 0, 0xb90800, &r, 4);
+	cr_assert_eq(r, v);
+	/* The table itself is ours. */
+	vfio_pci_bar_write(&dev, 0, 0xb90000, &v, 4);
+	cr_assert_eq(*(uint32_t *)(fake.bar0 + 0xb90000), 0);
+	r = 0;
+	vfio_pci_bar_read(&dev, 0, 0xb90000, &r, 4);
+	cr_assert_eq(r, v);
+	/* Accesses past the BAR's end fail safe. */
+	r = 0;
+	vfio_pci_bar_read(&dev, 0, 16 * MiB - 2, &r, 4);
+	cr_assert_eq(r, 0xffffffff);
+	cr_assert_eq(dev.trap_reads, 3);
+}
