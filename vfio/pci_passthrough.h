@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIO_PCI_PASSTHROUGH_H
+#define VFIO_PCI_PASSTHROUGH_H
+
+/*
+ * The glue between a vfio_pci_dev and a struct vm: the one place that calls
+ * vm_* and bus_* for passthrough. main.c wires it: for each device fd that
+ * iommu/ hands out, vfio_passthrough_add(); once all are added,
+ * vfio_passthrough_place() (before the guest runs); at exit
+ * vfio_passthrough_remove().
+ */
+#include "vfio/vfio_pci.h"
+
+struct vm;
+struct vfio_passthrough;
+
+/*
+ * Takes ownership of device_fd (closed by remove). Resets the device,
+ * mmaps its BARs, puts it on the root bus and wires INTx to the IOAPIC pin
+ * the ACPI _PRT names for its slot.
+ */
+int vfio_passthrough_add(struct vm *vm, int device_fd, const char *name,
+			 struct vfio_passthrough **out);
+/* Gives every BAR of every device an address (largest first), as firmware would. */
+int vfio_passthrough_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n);
+/* Tears down interrupts and mappings, resets the device, closes its fd. */
+void vfio_passthrough_remove(struct vfio_passthrough *pt);
+struct vfio_pci_dev *vfio_passthrough_dev(struct vfio_passthrough *pt);
+
+#endif
