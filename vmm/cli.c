@@ -16,9 +16,21 @@ void cli_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vfio-vmm run --kernel FILE [options]\n"
+		"       vfio-vmm doctor [--memory SIZE] [--hugepages SIZE] [DEV...]\n"
+		"       vfio-vmm devices [--json]\n"
+		"       vfio-vmm bind [--group] DEV...\n"
+		"       vfio-vmm unbind DEV...\n"
 		"       vfio-vmm --help | --version\n"
 		"\n"
 		"A minimal KVM VMM for VFIO PCI passthrough.\n"
+		"\n"
+		"Host commands (each has --help):\n"
+		"  doctor             check this host for passthrough: PASS/WARN/FAIL lines,\n"
+		"                     each with its fix; exit status 1 on any FAIL\n"
+		"  devices            every PCI function: ids, class, driver, IOMMU group,\n"
+		"                     BAR sizes, and whether it can be assigned now\n"
+		"  bind               hand devices to vfio-pci, remembering their driver\n"
+		"  unbind             give devices back to the driver they had before bind\n"
 		"\n"
 		"run options:\n"
 		"  --kernel FILE      kernel to boot: a Linux bzImage, or an ELF with a PVH\n"
@@ -34,6 +46,12 @@ void cli_usage(FILE *f)
 		"  --device DEV       assign a PCI function through VFIO (repeatable): an address\n"
 		"                     (0000:3e:00.0 or 3e:00.0), a sysfs path, or\n"
 		"                     /sys/bus/mdev/devices/UUID; bind it to vfio-pci first\n"
+		"  --device alias:NAME:COUNT\n"
+		"                     COUNT free devices of a config file alias (on vfio-pci,\n"
+		"                     not held by another vfio-vmm)\n"
+		"  --flavor NAME      cpus, memory, hugepages and devices of a config flavor\n"
+		"                     (options given explicitly win)\n"
+		"  --config FILE      aliases and flavors (default /etc/vfio-vmm.conf)\n"
 		"  --stats            print exit counters per device range and interrupt\n"
 		"                     counts per vector on exit\n"
 		"  -h, --help         this text\n"
@@ -111,7 +129,7 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
-       OPT_TRACE, OPT_STATS, OPT_DEVICE };
+       OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -123,6 +141,8 @@ static const struct option long_opts[] = {
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "flavor", required_argument, NULL, OPT_FLAVOR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -148,12 +168,14 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 			return fail(err, errlen, "--memory %s: not a size; use e.g. 512M or 4G", arg);
 		if (o->vm.ram_size < (16ULL << 20))
 			return fail(err, errlen, "--memory %s: too small; give at least 16M", arg);
+		o->memory_set = true;
 		return 0;
 	case OPT_CPUS:
 		if (parse_uint(arg, CLI_MAX_CPUS, &n) || n == 0)
 			return fail(err, errlen, "--cpus %s: must be a number from 1 to %d", arg,
 				    CLI_MAX_CPUS);
 		o->vm.nr_cpus = (unsigned int)n;
+		o->cpus_set = true;
 		return 0;
 	case OPT_HUGEPAGES:
 		if (!strcasecmp(arg, "2M") || !strcasecmp(arg, "2MB"))
@@ -162,6 +184,7 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 			o->vm.hugepage_size = 1ULL << 30;
 		else
 			return fail(err, errlen, "--hugepages %s: must be 2M or 1G", arg);
+		o->hugepages_set = true;
 		return 0;
 	case OPT_TRACE:
 		if (log_parse_categories(arg, &o->trace, &bad))
@@ -181,6 +204,12 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 			return fail(err, errlen, "--device %s: at most %d devices", arg,
 				    CLI_MAX_DEVICES);
 		o->devices[o->nr_devices++] = arg;
+		return 0;
+	case OPT_CONFIG:
+		o->config = arg;
+		return check_file("--config", arg, err, errlen);
+	case OPT_FLAVOR:
+		o->flavor = arg;
 		return 0;
 	}
 	return fail(err, errlen, "unknown option");

@@ -26,6 +26,10 @@ struct cli_opts {
 	bool stats;
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
+	/* host/: aliases and flavors, resolved by host_resolve_run() */
+	const char *config;	/* --config FILE, else /etc/vfio-vmm.conf */
+	const char *flavor;	/* --flavor NAME */
+	bool cpus_set, memory_set, hugepages_set;	/* a flavor must not override these */
 };
 
 /*

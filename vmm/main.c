@@ -15,6 +15,8 @@
 
 #include "devices/power.h"
 #include "devices/serial.h"
+#include "host/commands.h"
+#include "host/select.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/exit_codes.h"
@@ -189,7 +191,10 @@ int main(int argc, char **argv)
 {
 	struct cli_opts o;
 	char err[512];
+	int host_rc = host_main(argc, argv);	/* doctor, devices, bind, unbind */
 
+	if (host_rc >= 0)
+		return host_rc;
 	if (cli_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "vfio-vmm: %s\n", err);
 		return VMM_EXIT_USAGE;
@@ -205,5 +210,11 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_enabled = o.trace;
+	/* Aliases and flavors become locked PCI addresses before any VM exists. */
+	if (host_resolve_run(&o, err, sizeof(err)) ||
+	    host_lock_devices(o.devices, o.nr_devices, err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm: %s\n", err);
+		return VMM_EXIT_SETUP;
+	}
 	return run(&o);
 }

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The checks of "vfio-vmm doctor", in the order a VM start meets them:
+ * KVM, the IOMMU and interrupt remapping, the VFIO modules and container
+ * node, host GPU drivers, locked memory and hugepages, then each device.
+ * Every FAIL is something that would stop "run" with an error; a WARN
+ * works but costs safety or speed. Each line carries its fix, because
+ * the reader of a FAIL line wants the next command, not a diagnosis.
+ */
+#include "host/doctor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/bind.h"
+#include "iommu/dma_plan.h"
+#include "iommu/sysfs.h"
+
+enum level { PASS, WARN, FAIL };
+
+struct doctor {
+	const struct host_env *env;
+	const struct doctor_opts *o;
+	FILE *out;
+	struct doctor_result *res;
+	bool nvidia_dev;	/* an NVIDIA function is among the devices */
+};
+
+static void say(struct doctor *dr, enum level lv, const char *topic, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void say(struct doctor *dr, enum level lv, const char *topic, const char *fmt, ...)
+{
+	static const char *const names[] = { "PASS", "WARN", "FAIL" };
+	va_list ap;
+
+	fprintf(dr->out, "%s  %s: ", names[lv], topic);
+	va_start(ap, fmt);
+	vfprintf(dr->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', dr->out);
+	if (lv == PASS)
+		dr->res->pass++;
+	else if (lv == WARN)
+		dr->res->warn++;
+	else
+		dr->res->fail++;
+}
+
+static bool cpu_is_amd(const struct host_env *env)
+{
+	char path[PATH_MAX], line[256];
+	bool amd = false;
+	FILE *f;
+
+	host_path(path, sizeof(path), "%s/cpuinfo", env->proc);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "vendor_id", 9)) {
+			amd = strstr(line, "AuthenticAMD") || strstr(line, "HygonGenuine");
+			break;
+		}
+	fclose(f);
+	return amd;
+}
+
+static void check_kvm(struct doctor *dr)
+{
+	const char *mod = cpu_is_amd(dr->env) ? "kvm_amd" : "kvm_intel";
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, ver;
+
+	host_path(path, sizeof(path), "%s/kvm", dr->env->dev);
+	if (stat(path, &st)) {
+		say(dr, FAIL, "kvm", "%s is missing. Fix: enable virtualization (VT-x/AMD-V) in "
+		    "the firmware, then modprobe %s", path, mod);
+		return;
+	}
+	if (!S_ISCHR(st.st_mode)) {
+		say(dr, FAIL, "kvm", "%s is not a device node. Fix: remove it and modprobe %s",
+		    path, mod);
+		return;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		say(dr, FAIL, "kvm", "cannot open %s: %s. Fix: usermod -aG kvm $USER (log in "
+		    "again) or run as root", path, strerror(errno));
+		return;
+	}
+	ver = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (ver != KVM_API_VERSION)
+		say(dr, FAIL, "kvm", "%s answers KVM_GET_API_VERSION with %d, not %d. Fix: a "
+		    "kernel with a working KVM", path, ver, KVM_API_VERSION);
+	else
+		say(dr, PASS, "kvm", "%s usable (KVM API %d)", path, ver);
+}
+
+static int count_entries(const char *dir, char *names, size_t len)
+{
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (names)
+		names[0] = '\0';
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (names && strlen(names) + strlen(e->d_name) + 2 < len)
+			sprintf(names + strlen(names), "%s%s", n ? " " : "", e->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void check_iommu(struct doctor *dr)
+{
+	char path[PATH_MAX], units[128];
+	int groups, nr_units;
+
+	host_path(path, sizeof(path), "%s/kernel/iommu_groups", dr->env->sysfs);
+	groups = count_entries(path, NULL, 0);
+	host_path(path, sizeof(path), "%s/class/iommu", dr->env->sysfs);
+	nr_units = count_entries(path, units, sizeof(units));
+	if (groups > 0) {
+		say(dr, PASS, "iommu", "on: %d IOMMU groups%s%s", groups,
+		    nr_units ? ", units: " : "", units);
+		return;
+	}
+	if (cpu_is_amd(dr->env))
+		say(dr, FAIL, "iommu", "off (no IOMMU groups). Fix: enable IOMMU/AMD-Vi in the "
+		    "firmware, remove amd_iommu=off if set, add iommu=pt to the kernel command line "
+		    "(GRUB_CMDLINE_LINUX in /etc/default/grub, update-grub) and reboot");
+	else
+		say(dr, FAIL, "iommu", "off (no IOMMU groups). Fix: enable VT-d in the firmware, "
+		    "add intel_iommu=on iommu=pt to the kernel command line (GRUB_CMDLINE_LINUX in "
+		    "/etc/default/grub, update-grub) and reboot");
+}
+
+/* Remapped interrupts show up under "IR-" chips (IR-IO-APIC, IR-PCI-MSI...). */
+static int remapped_interrupts(const struct host_env *env)
+{
+	char path[PATH_MAX], line[512];
+	bool found = false;
+	FILE *f;
+
+	host_path(path, sizeof(path), "%s/interrupts", env->proc);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " IR-") != NULL;
+	fclose(f);
+	return found;
+}
+
+static void check_intremap(struct doctor *dr)
+{
+	char path[PATH_MAX], val[8] = "";
+	int ir = remapped_interrupts(dr->env);
+
+	if (ir > 0) {
+		say(dr, PASS, "interrupt remapping", "on (IR- interrupt chips in /proc/interrupts)");
+		return;
+	}
+	host_path(path, sizeof(path), "%s/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+		  dr->env->sysfs);
+	host_read_str(path, val, sizeof(val));
+	if (val[0] == 'Y' || val[0] == '1') {
+		say(dr, WARN, "interrupt remapping", "off, allowed by vfio_iommu_type1."
+		    "allow_unsafe_interrupts=1: an assigned device can then write MSIs that raise "
+		    "any host interrupt, so do not give it to an untrusted guest. Fix: enable "
+		    "interrupt remapping (x2APIC/IR in the firmware, no intremap=off)");
+		return;
+	}
+	say(dr, FAIL, "interrupt remapping", "%s: VFIO refuses to set up the IOMMU "
+	    "(VFIO_SET_IOMMU fails with EPERM). Fix: enable it (x2APIC/IR in the firmware, remove "
+	    "intremap=off), or accept that devices can forge host interrupts: "
+	    "modprobe vfio_iommu_type1 allow_unsafe_interrupts=1",
+	    ir < 0 ? "unknown (cannot read /proc/interrupts)" : "off");
+}
+
+static bool module_loaded(const struct host_env *env, const char *name)
+{
+	char path[PATH_MAX];
+
+	host_path(path, sizeof(path), "%s/module/%s", env->sysfs, name);
+	return !access(path, F_OK);
+}
+
+static void check_modules(struct doctor *dr)
+{
+	static const char *const mods[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
+	char missing[96] = "";
+
+	for (size_t i = 0; i < 3; i++)
+		if (!module_loaded(dr->env, mods[i]))
+			sprintf(missing + strlen(missing), "%s%s", missing[0] ? " " : "", mods[i]);
+	if (!missing[0]) {
+		say(dr, PASS, "vfio modules", "vfio, vfio_iommu_type1, vfio_pci loaded");
+		return;
+	}
+	say(dr, FAIL, "vfio modules", "not loaded: %s. Fix: modprobe vfio_pci vfio_iommu_type1 "
+	    "(at boot: list them in /etc/modules-load.d/vfio.conf)", missing);
+}
+
+static void check_container(struct doctor *dr)
+{
+	char path[PATH_MAX];
+
+	host_path(path, sizeof(path), "%s/vfio/vfio", dr->env->dev);
+	if (access(path, F_OK))
+		say(dr, FAIL, "vfio container", "%s is missing. Fix: modprobe vfio", path);
+	else if (access(path, R_OK | W_OK))
+		say(dr, FAIL, "vfio container", "%s: %s. Fix: run as root or chmod 0666 %s", path,
+		    strerror(errno), path);
+	else
+		say(dr, PASS, "vfio container", "%s usable", path);
+}
+
+static void check_gpu_drivers(struct doctor *dr)
+{
+	static const char *const drivers[] = { "nouveau", "nvidia" };
+	char loaded[32] = "";
+
+	for (size_t i = 0; i < 2; i++)
+		if (module_loaded(dr->env, drivers[i]))
+			sprintf(loaded + strlen(loaded), "%s%s", loaded[0] ? " " : "", drivers[i]);
+	if (!loaded[0]) {
+		say(dr, PASS, "host gpu drivers", "neither nouveau nor nvidia is loaded");
+		return;
+	}
+	say(dr, WARN, "host gpu drivers", "%s loaded: at boot it takes NVIDIA GPUs before "
+	    "vfio-pci can%s. Fix: echo 'blacklist nouveau' > /etc/modprobe.d/vfio-vmm.conf (and "
+	    "the same for nvidia), update-initramfs -u, reboot; then vfio-vmm bind", loaded,
+	    dr->nvidia_dev ? ", and a device checked here is an NVIDIA one" : "");
+}
+
+static void check_memlock(struct doctor *dr)
+{
+	char path[PATH_MAX], text[4096], why[512], sz[16];
+	struct memlock_state st = { 0 };
+	uint64_t new_soft;
+	struct rlimit rl;
+	int plan;
+
+	host_format_size(dr->o->memory, sz, sizeof(sz));
+	host_path(path, sizeof(path), "%s/self/status", dr->env->proc);
+	if (!host_read_str(path, text, sizeof(text)))
+		iommu_parse_proc_status(text, &st.locked, &st.cap_ipc_lock);
+	if (getrlimit(RLIMIT_MEMLOCK, &rl)) {
+		say(dr, WARN, "memlock", "getrlimit: %s", strerror(errno));
+		return;
+	}
+	st.soft = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+	st.hard = rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max;
+	plan = iommu_memlock_plan(&st, dr->o->memory, &new_soft, why, sizeof(why));
+	if (st.cap_ipc_lock)
+		say(dr, PASS, "memlock", "CAP_IPC_LOCK: pinning %s of guest RAM is not limited", sz);
+	else if (plan == 0)
+		say(dr, PASS, "memlock", "limit allows pinning %s of guest RAM", sz);
+	else if (plan == 1)
+		say(dr, PASS, "memlock", "pinning %s needs a higher soft limit, which vfio-vmm "
+		    "raises itself (the hard limit allows it)", sz);
+	else
+		say(dr, FAIL, "memlock", "%s", why);
+}
+
+static int read_hp(const struct host_env *env, uint64_t size, const char *file, unsigned long *v)
+{
+	char path[PATH_MAX], buf[32];
+	int ret = host_path(path, sizeof(path), "%s/kernel/mm/hugepages/hugepages-%llukB/%s",
+			    env->sysfs, (unsigned long long)(size >> 10), file);
+
+	if (!ret)
+		ret = host_read_str(path, buf, sizeof(buf));
+	*v = ret ? 0 : strtoul(buf, NULL, 10);
+	return ret;
+}
+
+static void check_hugepages(struct doctor *dr)
+{
+	uint64_t hp = dr->o->hugepage_size;
+	unsigned long n2m, n1g, nfree, need;
+	char sz[16];
+
+	if (hp) {
+		host_format_size(hp, sz, sizeof(sz));
+		need = (unsigned long)((dr->o->memory + hp - 1) / hp);
+		if (read_hp(dr->env, hp, "free_hugepages", &nfree))
+			say(dr, FAIL, "hugepages", "this host has no %s hugepages", sz);
+		else if (nfree < need)
+			say(dr, FAIL, "hugepages", "%lu free %s pages, the guest needs %lu. Fix: "
+			    "echo %lu > %s/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages (or "
+			    "hugepages=%lu on the kernel command line)", nfree, sz, need, need,
+			    dr->env->sysfs, (unsigned long long)(hp >> 10), need);
+		else
+			say(dr, PASS, "hugepages", "%lu free %s pages, the guest needs %lu", nfree, sz,
+			    need);
+		return;
+	}
+	read_hp(dr->env, 2ULL << 20, "nr_hugepages", &n2m);
+	read_hp(dr->env, 1ULL << 30, "nr_hugepages", &n1g);
+	if (n2m || n1g)
+		say(dr, PASS, "hugepages", "reserved: %lu x 2M, %lu x 1G (use run --hugepages)",
+		    n2m, n1g);
+	else
+		say(dr, WARN, "hugepages", "none reserved: guest RAM would use 4 KiB pages, which "
+		    "pin slower and use more IOMMU entries. Fix: echo N > "
+		    "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages, run --hugepages 2M");
+}
+
+static void check_node(struct doctor *dr, const struct host_pci_dev *d)
+{
+	char path[PATH_MAX];
+
+	host_path(path, sizeof(path), "%s/vfio/%d", dr->env->dev, d->group);
+	if (access(path, F_OK))
+		say(dr, FAIL, d->bdf, "%s is missing although the device is on %s. Fix: "
+		    "vfio-vmm unbind %s && vfio-vmm bind %s", path, d->driver, d->bdf, d->bdf);
+	else if (access(path, R_OK | W_OK))
+		say(dr, FAIL, d->bdf, "%s: %s. Fix: run as root, or a udev rule: "
+		    "SUBSYSTEM==\"vfio\", OWNER=\"<user>\"", path, strerror(errno));
+	else
+		say(dr, PASS, d->bdf, "%s usable", path);
+}
+
+static void check_in_use(struct doctor *dr, const struct host_pci_dev *d)
+{
+	char comm[64];
+	pid_t pid = host_lock_holder(dr->env, d->bdf);
+
+	if (pid > 0) {
+		say(dr, WARN, d->bdf, "in use by vfio-vmm pid %d: a new VM cannot take it now",
+		    (int)pid);
+		return;
+	}
+	pid = host_group_user(dr->env, d->group, comm, sizeof(comm));
+	if (pid > 0)
+		say(dr, WARN, d->bdf, "/dev/vfio/%d is open in %s (pid %d): a new VM cannot take "
+		    "it now", d->group, comm, (int)pid);
+}
+
+static void check_device(struct doctor *dr, const char *arg)
+{
+	struct host_pci_dev d;
+	char why[768];
+	int ret = host_pci_read(dr->env, arg, &d);
+
+	if (ret) {
+		say(dr, FAIL, arg, "%s. Fix: check the address with vfio-vmm devices",
+		    ret == -EINVAL ? "not a PCI address" : "no such PCI device");
+		return;
+	}
+	if (!host_is_vfio_driver(d.driver))
+		say(dr, FAIL, d.bdf, "bound to %s, not vfio-pci. Fix: vfio-vmm bind %s",
+		    d.driver[0] ? d.driver : "no driver", d.bdf);
+	else
+		say(dr, PASS, d.bdf, "%04x:%04x %s on %s", d.vendor, d.device,
+		    host_class_name(d.cls), d.driver);
+	if (d.group < 0) {
+		say(dr, FAIL, d.bdf, "no IOMMU group. Fix: turn the IOMMU on (see the iommu line)");
+		return;
+	}
+	if (iommu_group_viable(dr->env->sysfs, d.group, why, sizeof(why)))
+		say(dr, FAIL, d.bdf, "%s. Fix: vfio-vmm bind --group %s", why, d.bdf);
+	else
+		say(dr, PASS, d.bdf, "IOMMU group %d is viable", d.group);
+	if (host_is_vfio_driver(d.driver)) {
+		check_node(dr, &d);
+		check_in_use(dr, &d);
+	}
+}
+
+static void check_devices(struct doctor *dr)
+{
+	struct host_pci_dev *all;
+	size_t n, nr_vfio = 0;
+
+	if (dr->o->nr_devs) {
+		for (unsigned int i = 0; i < dr->o->nr_devs; i++)
+			check_device(dr, dr->o->devs[i]);
+		return;
+	}
+	if (host_pci_list(dr->env, &all, &n)) {
+		say(dr, FAIL, "devices", "cannot list %s/bus/pci/devices", dr->env->sysfs);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (host_is_vfio_driver(all[i].driver)) {
+			check_device(dr, all[i].bdf);
+			nr_vfio++;
+		}
+	free(all);
+	if (!nr_vfio)
+		say(dr, WARN, "devices", "no device is bound to vfio-pci. Fix: vfio-vmm bind DEV "
+		    "(vfio-vmm devices lists them)");
+}
+
+static bool any_nvidia(const struct host_env *env, const struct doctor_opts *o)
+{
+	struct host_pci_dev d;
+
+	for (unsigned int i = 0; i < o->nr_devs; i++)
+		if (!host_pci_read(env, o->devs[i], &d) && d.vendor == 0x10de)
+			return true;
+	return false;
+}
+
+void host_doctor(const struct host_env *env, const struct doctor_opts *o, FILE *out,
+		 struct doctor_result *res)
+{
+	struct doctor dr = { .env = env, .o = o, .out = out, .res = res };
+
+	memset(res, 0, sizeof(*res));
+	dr.nvidia_dev = any_nvidia(env, o);
+	check_kvm(&dr);
+	check_iommu(&dr);
+	check_intremap(&dr);
+	check_modules(&dr);
+	check_container(&dr);
+	check_gpu_drivers(&dr);
+	check_memlock(&dr);
+	check_hugepages(&dr);
+	check_devices(&dr);
+	fprintf(out, "doctor: %u passed, %u warnings, %u failed\n", res->pass, res->warn, res->fail);
+}
