@@ -134,30 +134,24 @@ static const struct vfio_pci_host_ops vm_host_ops = {
 	.irqfd_detach = host_irqfd_detach,
 };
 
-int vfio_passthrough_add(struct vm *vm, int device_fd, const char *name,
-			 struct vfio_passthrough **out)
+/* Common bring-up over any device ops (the ioctl backend, or a test's fake). */
+static int passthrough_start(struct vfio_passthrough *pt, const struct vfio_dev_ops *ops,
+			     void *h)
 {
-	struct vfio_passthrough *pt = calloc(1, sizeof(*pt));
 	uint8_t pin = 0;
 	int ret;
 
-	if (!pt) {
-		close(device_fd);
-		return -ENOMEM;
-	}
-	pt->vm = vm;
-	pt->fd.fd = device_fd;
-	snprintf(pt->name, sizeof(pt->name), "%s", name);
-	ret = vfio_pci_init(&pt->dev, &vfio_ioctl_ops, &pt->fd, pt->name, &vm_host_ops, pt);
+	ret = vfio_pci_init(&pt->dev, ops, h, pt->name, &vm_host_ops, pt);
 	if (ret)
-		goto out_free;
+		return ret;
 	/* Start from a clean device where it can be reset (-ENOTSUP is fine). */
 	vfio_pci_reset(&pt->dev);
 	vfio_pci_mmap_bars(&pt->dev);
-	ret = pci_root_add(&vm->pci, &pt->dev.pci);
+	ret = pci_root_add(&pt->vm->pci, &pt->dev.pci);
 	if (ret) {
 		log_err("%s: no free slot on the PCI root bus", pt->name);
-		goto out_exit;
+		vfio_pci_exit(&pt->dev);
+		return ret;
 	}
 	vfio_pci_cfg_read(&pt->dev, PCI_INTERRUPT_PIN, &pin, 1);
 	if (pin) {
@@ -167,14 +161,52 @@ int vfio_passthrough_add(struct vm *vm, int device_fd, const char *name,
 		if (vfio_pci_intx_setup(&pt->dev, gsi))
 			log_warn("%s: INTx unavailable; the guest must use MSI/MSI-X", pt->name);
 	}
+	return 0;
+}
+
+static struct vfio_passthrough *passthrough_new(struct vm *vm, const char *name, int fd)
+{
+	struct vfio_passthrough *pt = calloc(1, sizeof(*pt));
+
+	if (!pt)
+		return NULL;
+	pt->vm = vm;
+	pt->fd.fd = fd;
+	snprintf(pt->name, sizeof(pt->name), "%s", name);
+	return pt;
+}
+
+int vfio_passthrough_add(struct vm *vm, int device_fd, const char *name,
+			 struct vfio_passthrough **out)
+{
+	struct vfio_passthrough *pt = passthrough_new(vm, name, device_fd);
+	int ret = -ENOMEM;
+
+	if (pt)
+		ret = passthrough_start(pt, &vfio_ioctl_ops, &pt->fd);
+	if (ret) {
+		close(device_fd);
+		free(pt);
+		return ret;
+	}
 	*out = pt;
 	return 0;
-out_exit:
-	vfio_pci_exit(&pt->dev);
-out_free:
-	close(device_fd);
-	free(pt);
-	return ret;
+}
+
+int vfio_passthrough_add_ops(struct vm *vm, const struct vfio_dev_ops *ops, void *h,
+			     const char *name, struct vfio_passthrough **out)
+{
+	struct vfio_passthrough *pt = passthrough_new(vm, name, -1);
+	int ret = -ENOMEM;
+
+	if (pt)
+		ret = passthrough_start(pt, ops, h);
+	if (ret) {
+		free(pt);
+		return ret;
+	}
+	*out = pt;
+	return 0;
 }
 
 int vfio_passthrough_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n)
@@ -197,7 +229,8 @@ void vfio_passthrough_remove(struct vfio_passthrough *pt)
 		return;
 	vfio_pci_exit(&pt->dev);
 	vfio_pci_reset(&pt->dev);
-	close(pt->fd.fd);
+	if (pt->fd.fd >= 0)
+		close(pt->fd.fd);
 	free(pt);
 }
 

@@ -21,6 +21,9 @@ struct vfio_passthrough;
  */
 int vfio_passthrough_add(struct vm *vm, int device_fd, const char *name,
 			 struct vfio_passthrough **out);
+/* The same over any device ops (tests drive it with a fake); h stays the caller's. */
+int vfio_passthrough_add_ops(struct vm *vm, const struct vfio_dev_ops *ops, void *h,
+			     const char *name, struct vfio_passthrough **out);
 /* Gives every BAR of every device an address (largest first), as firmware would. */
 int vfio_passthrough_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n);
 /* Tears down interrupts and mappings, resets the device, closes its fd. */

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The passthrough glue on a real KVM VM (this host's /dev/kvm), with the
+ * fake H100 behind it: BAR pieces become real memslots and bus ranges,
+ * MSI-X vectors real GSI routes and irqfds. The BARs are shrunk to 1 MiB
+ * where the fake would otherwise ask KVM for a 128 GiB memslot.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+
+#include "test_vfio_fake.h"
+#include "vfio/pci_passthrough.h"
+#include "vmm/vm.h"
+
+static struct vm vm;
+static struct fake_vfio fake;
+static struct vfio_passthrough *pt;
+
+static void setup(void)
+{
+	struct vm_config cfg = { .ram_size = 64 << 20, .nr_cpus = 1 };
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		cr_skip_test("no /dev/kvm");
+	cr_assert_eq(vm_create(&vm, &cfg), 0);
+	fake_vfio_init(&fake, true);
+	fake.sizes[2] = 1 << 20;
+	fake.sizes[4] = 1 << 20;
+	cr_assert_eq(vfio_passthrough_add_ops(&vm, &fake_vfio_ops, &fake, "h100", &pt), 0);
+	cr_assert_eq(vfio_passthrough_place(&vm, &pt, 1), 0);
+}
+
+static void teardown(void)
+{
+	vfio_passthrough_remove(pt);
+	vm_destroy(&vm);
+	fake_vfio_free(&fake);
+}
+
+TestSuite(vfio_passthrough, .init = setup, .fini = teardown);
+
+static uint32_t rd(uint8_t devfn, uint32_t off)
+{
+	uint32_t v = 0;
+
+	pci_cfg_read(&vm.pci, devfn, off, &v, 4);
+	return v;
+}
+
+static void wr(uint8_t devfn, uint32_t off, uint32_t len, uint32_t v)
+{
+	pci_cfg_write(&vm.pci, devfn, off, &v, len);
+}
+
+Test(vfio_passthrough, bars_become_memslots_and_trapped_ranges)
+{
+	struct vfio_pci_dev *d = vfio_passthrough_dev(pt);
+	uint8_t devfn = d->pci.devfn;
+	uint64_t bar0;
+	uint32_t v = 0;
+
+	cr_assert_eq(rd(devfn, PCI_VENDOR_ID), 0x233010de, "not on the root bus");
+	bar0 = vfio_bar_guest_addr(d, 0);
+	cr_assert_geq(bar0, vm.layout.mmio64_base);
+	/* Decode on through the root bus: every piece lands on the VM. */
+	wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	cr_assert(d->bars[0].mapped);
+	cr_assert(d->bars[2].mapped);
+	for (unsigned int k = 0; k < d->bars[0].nr_pieces; k++)
+		if (d->bars[0].pieces[k].direct)
+			cr_assert_geq(d->bars[0].pieces[k].handle, 0, "no memslot for piece %u", k);
+	/* The MSI-X table page is a bus range: a read reaches our emulated table. */
+	cr_assert(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
+	cr_assert_eq(v, PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	/* A direct piece is guest memory KVM knows, not a bus range. */
+	cr_assert_not(bus_read(&vm.mmio, bar0 + 0x1000, &v, 4));
+	/* Decode off: ranges gone. */
+	wr(devfn, PCI_COMMAND, 2, 0);
+	cr_assert_not(d->bars[0].mapped);
+	cr_assert_not(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
+	cr_assert_eq(v, 0xffffffff);
+}
+
+Test(vfio_passthrough, msix_vector_gets_a_kvm_route_and_irqfd)
+{
+	struct vfio_pci_dev *d = vfio_passthrough_dev(pt);
+	uint8_t devfn = d->pci.devfn;
+	uint64_t bar0 = vfio_bar_guest_addr(d, 0);
+	uint32_t addr = 0xfee00000, data = 0x45, ctrl = 0;
+
+	cr_assert(d->intx.enabled, "INTx should be wired to its _PRT pin");
+	wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	wr(devfn, 0xb0 + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	cr_assert_not(d->intx.enabled);
+	cr_assert(bus_write(&vm.mmio, bar0 + 0xb90000, &addr, 4));
+	cr_assert(bus_write(&vm.mmio, bar0 + 0xb90008, &data, 4));
+	cr_assert(bus_write(&vm.mmio, bar0 + 0xb9000c, &ctrl, 4));
+	cr_assert_geq(d->msix.vec[0].gsi, VM_IOAPIC_PINS, "no KVM route");
+	cr_assert(d->msix.vec[0].attached, "KVM_IRQFD failed");
+	wr(devfn, 0xb0 + PCI_MSIX_FLAGS, 2, 0);
+	cr_assert_eq(d->msix.vec[0].gsi, -1);
+	cr_assert(d->intx.enabled);
+}
