@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "vmm/aml.h"
 #include "vmm/log.h"
 
 #define ACPI_OEM_ID		"VFIOVM"
@@ -250,309 +251,6 @@ static void sdt_finish(struct acpi_sdt *h)
 	h->checksum = checksum(h, h->length);
 }
 
-/* ---- AML emitter ---- */
-
-/*
- * Writes AML into a fixed buffer. Overflow is sticky and checked once at the
- * end, so the emitters stay free of error plumbing.
- */
-struct aml {
-	uint8_t *buf;
-	size_t cap;
-	size_t len;
-	bool overflow;
-};
-
-#define AML_NAME		0x08
-#define AML_BYTE_PREFIX		0x0a
-#define AML_WORD_PREFIX		0x0b
-#define AML_DWORD_PREFIX	0x0c
-#define AML_STRING_PREFIX	0x0d
-#define AML_QWORD_PREFIX	0x0e
-#define AML_SCOPE		0x10
-#define AML_BUFFER		0x11
-#define AML_PACKAGE		0x12
-#define AML_EXT_PREFIX		0x5b
-#define AML_DEVICE		0x82	/* after AML_EXT_PREFIX */
-#define AML_ROOT_CHAR		'\\'
-#define AML_DUAL_NAME		0x2e
-#define AML_MULTI_NAME		0x2f
-
-static void aml_bytes(struct aml *a, const void *p, size_t n)
-{
-	if (a->overflow || n > a->cap - a->len) {
-		a->overflow = true;
-		return;
-	}
-	memcpy(a->buf + a->len, p, n);
-	a->len += n;
-}
-
-static void aml_byte(struct aml *a, uint8_t v)
-{
-	aml_bytes(a, &v, 1);
-}
-
-/* Little-endian, n bytes: every multi-byte AML and resource field is LE. */
-static void aml_le(struct aml *a, uint64_t v, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		aml_byte(a, (uint8_t)(v >> (8 * i)));
-}
-
-/* PkgLength counts its own bytes too, hence the loop over encodings. */
-static unsigned int pkg_length(uint8_t *out, size_t content)
-{
-	if (content + 1 < 0x40) {
-		out[0] = (uint8_t)(content + 1);
-		return 1;
-	}
-	for (unsigned int n = 2; n <= 4; n++) {
-		size_t total = content + n;
-
-		if (total >= (1ul << (4 + 8 * (n - 1))))
-			continue;
-		out[0] = (uint8_t)(((n - 1) << 6) | (total & 0xf));
-		for (unsigned int i = 1; i < n; i++)
-			out[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
-		return n;
-	}
-	return 0;
-}
-
-/*
- * Closes a package opened at start by inserting its PkgLength in front of
- * the content, followed by an optional extra prefix (a Buffer's size).
- */
-static void aml_pkg_insert(struct aml *a, size_t start, const uint8_t *extra, unsigned int nextra)
-{
-	uint8_t hdr[4 + 9];
-	unsigned int n;
-	size_t content;
-
-	if (a->overflow)
-		return;
-	content = a->len - start + nextra;
-	n = pkg_length(hdr, content);
-	if (!n || n + nextra > a->cap - a->len) {
-		a->overflow = true;
-		return;
-	}
-	if (nextra)
-		memcpy(hdr + n, extra, nextra);
-	memmove(a->buf + start + n + nextra, a->buf + start, a->len - start);
-	memcpy(a->buf + start, hdr, n + nextra);
-	a->len += n + nextra;
-}
-
-static void aml_pkg_end(struct aml *a, size_t start)
-{
-	aml_pkg_insert(a, start, NULL, 0);
-}
-
-/* "\\_SB.PCI0", "_HID", "^FOO": segments shorter than 4 are '_'-padded. */
-static void aml_name_string(struct aml *a, const char *path)
-{
-	const char *p = path;
-	unsigned int nseg = 1;
-
-	while (*p == AML_ROOT_CHAR || *p == '^')
-		aml_byte(a, (uint8_t)*p++);
-	for (const char *q = p; *q; q++)
-		nseg += *q == '.';
-	if (nseg == 2) {
-		aml_byte(a, AML_DUAL_NAME);
-	} else if (nseg > 2) {
-		aml_byte(a, AML_MULTI_NAME);
-		aml_byte(a, (uint8_t)nseg);
-	}
-	while (*p) {
-		char seg[4] = { '_', '_', '_', '_' };
-
-		for (unsigned int i = 0; *p && *p != '.'; p++)
-			if (i < 4)
-				seg[i++] = *p;
-		aml_bytes(a, seg, 4);
-		if (*p == '.')
-			p++;
-	}
-}
-
-static void aml_integer(struct aml *a, uint64_t v)
-{
-	if (v <= 1) {
-		aml_byte(a, (uint8_t)v);	/* ZeroOp / OneOp */
-	} else if (v <= 0xff) {
-		aml_byte(a, AML_BYTE_PREFIX);
-		aml_le(a, v, 1);
-	} else if (v <= 0xffff) {
-		aml_byte(a, AML_WORD_PREFIX);
-		aml_le(a, v, 2);
-	} else if (v <= 0xffffffff) {
-		aml_byte(a, AML_DWORD_PREFIX);
-		aml_le(a, v, 4);
-	} else {
-		aml_byte(a, AML_QWORD_PREFIX);
-		aml_le(a, v, 8);
-	}
-}
-
-/* EISAID("PNP0A08"): three 5-bit letters and four hex digits in a DWord. */
-static uint32_t eisa_id(const char *id)
-{
-	unsigned int c1 = id[0] - '@', c2 = id[1] - '@', c3 = id[2] - '@';
-	uint32_t digits = 0;
-
-	for (int i = 3; i < 7; i++) {
-		char c = id[i];
-
-		digits = (digits << 4) | (uint32_t)(c <= '9' ? c - '0' : c - 'A' + 10);
-	}
-	return (uint32_t)((c1 << 2) | (c2 >> 3)) | (uint32_t)(((c2 & 7) << 5) | c3) << 8 |
-	       (uint32_t)((digits >> 8) & 0xff) << 16 | (uint32_t)(digits & 0xff) << 24;
-}
-
-static void aml_name_int(struct aml *a, const char *name, uint64_t v)
-{
-	aml_byte(a, AML_NAME);
-	aml_name_string(a, name);
-	aml_integer(a, v);
-}
-
-static void aml_name_eisaid(struct aml *a, const char *name, const char *id)
-{
-	aml_byte(a, AML_NAME);
-	aml_name_string(a, name);
-	aml_byte(a, AML_DWORD_PREFIX);
-	aml_le(a, eisa_id(id), 4);
-}
-
-static void aml_name_string_obj(struct aml *a, const char *name, const char *s)
-{
-	aml_byte(a, AML_NAME);
-	aml_name_string(a, name);
-	aml_byte(a, AML_STRING_PREFIX);
-	aml_bytes(a, s, strlen(s) + 1);
-}
-
-/* Scope/Device: opcode, PkgLength, NameString, then the body. */
-static size_t aml_scope_begin(struct aml *a, const char *name)
-{
-	size_t start;
-
-	aml_byte(a, AML_SCOPE);
-	start = a->len;
-	aml_name_string(a, name);
-	return start;
-}
-
-static size_t aml_device_begin(struct aml *a, const char *name)
-{
-	size_t start;
-
-	aml_byte(a, AML_EXT_PREFIX);
-	aml_byte(a, AML_DEVICE);
-	start = a->len;
-	aml_name_string(a, name);
-	return start;
-}
-
-static size_t aml_package_begin(struct aml *a, uint8_t nelem)
-{
-	size_t start;
-
-	aml_byte(a, AML_PACKAGE);
-	start = a->len;
-	aml_byte(a, nelem);
-	return start;
-}
-
-/* Name(name, ResourceTemplate() { ... }): a Buffer whose size goes first. */
-static size_t aml_crs_begin(struct aml *a, const char *name)
-{
-	aml_byte(a, AML_NAME);
-	aml_name_string(a, name);
-	aml_byte(a, AML_BUFFER);
-	return a->len;
-}
-
-static void aml_crs_end(struct aml *a, size_t start)
-{
-	uint8_t size[5];
-	size_t n;
-
-	aml_byte(a, 0x79);	/* EndTag, checksum 0 means "not checked" */
-	aml_byte(a, 0x00);
-	if (a->overflow)
-		return;
-	n = a->len - start;
-	/* Resource templates here stay far below 64 KiB: a WordConst size. */
-	size[0] = AML_WORD_PREFIX;
-	size[1] = (uint8_t)n;
-	size[2] = (uint8_t)(n >> 8);
-	aml_pkg_insert(a, start, size, 3);
-}
-
-/* ---- resource descriptors (ACPI 6.5 section 6.4) ---- */
-
-#define RD_WORD_ADDR		0x88
-#define RD_DWORD_ADDR		0x87
-#define RD_QWORD_ADDR		0x8a
-#define RD_MEM32_FIXED		0x86
-#define RD_IO			0x47
-#define RD_IRQ_NOFLAGS		0x22
-#define RD_SPACE_MEM		0
-#define RD_SPACE_IO		1
-#define RD_SPACE_BUS		2
-/* Producer (bit 0 clear), MinFixed, MaxFixed, positive decode. */
-#define RD_GEN_WINDOW		0x0c
-#define RD_MEM_RW		0x01
-#define RD_MEM_RW_CACHEABLE	0x03
-#define RD_IO_ENTIRE_RANGE	0x03
-
-/* Word/DWord/QWord address space: same fields at 2, 4 or 8 bytes each. */
-static void rd_addr_space(struct aml *a, unsigned int width, uint8_t space, uint8_t tflags,
-			  uint64_t min, uint64_t max)
-{
-	uint8_t tag = width == 2 ? RD_WORD_ADDR : width == 4 ? RD_DWORD_ADDR : RD_QWORD_ADDR;
-
-	aml_byte(a, tag);
-	aml_le(a, 3 + 5 * width, 2);
-	aml_byte(a, space);
-	aml_byte(a, RD_GEN_WINDOW);
-	aml_byte(a, tflags);
-	aml_le(a, 0, width);		/* granularity: no alignment constraint */
-	aml_le(a, min, width);
-	aml_le(a, max, width);
-	aml_le(a, 0, width);		/* translation: identity */
-	aml_le(a, max - min + 1, width);
-}
-
-static void rd_io(struct aml *a, uint16_t base, uint8_t len)
-{
-	aml_byte(a, RD_IO);
-	aml_byte(a, 1);			/* 16-bit decode */
-	aml_le(a, base, 2);
-	aml_le(a, base, 2);
-	aml_byte(a, 1);
-	aml_byte(a, len);
-}
-
-static void rd_mem32_fixed(struct aml *a, uint32_t base, uint32_t len)
-{
-	aml_byte(a, RD_MEM32_FIXED);
-	aml_le(a, 9, 2);
-	aml_byte(a, RD_MEM_RW);
-	aml_le(a, base, 4);
-	aml_le(a, len, 4);
-}
-
-static void rd_irq(struct aml *a, unsigned int irq)
-{
-	aml_byte(a, RD_IRQ_NOFLAGS);	/* edge, active high: an ISA line */
-	aml_le(a, 1u << irq, 2);
-}
-
 /* ---- DSDT body ---- */
 
 unsigned int acpi_pci_intx_gsi(unsigned int slot, unsigned int pin)
@@ -569,8 +267,7 @@ static void dsdt_prt(struct aml *a)
 {
 	size_t prt;
 
-	aml_byte(a, AML_NAME);
-	aml_name_string(a, "_PRT");
+	aml_name(a, "_PRT");
 	prt = aml_package_begin(a, 32 * 4);
 	for (unsigned int slot = 0; slot < 32; slot++) {
 		for (unsigned int pin = 0; pin < 4; pin++) {
@@ -602,13 +299,13 @@ static void dsdt_pci0(struct aml *a, const struct layout *l)
 	aml_name_int(a, "_UID", 0);
 
 	crs = aml_crs_begin(a, "_CRS");
-	rd_addr_space(a, 2, RD_SPACE_BUS, 0, 0, LAYOUT_ECAM_BUSES - 1);
-	rd_io(a, 0xcf8, 8);
-	rd_addr_space(a, 2, RD_SPACE_IO, RD_IO_ENTIRE_RANGE, 0x0000, 0x0cf7);
-	rd_addr_space(a, 2, RD_SPACE_IO, RD_IO_ENTIRE_RANGE, 0x0d00, 0xffff);
-	rd_addr_space(a, 4, RD_SPACE_MEM, RD_MEM_RW, LAYOUT_MMIO32_BASE,
+	aml_rd_addr_space(a, 2, AML_RD_SPACE_BUS, 0, 0, LAYOUT_ECAM_BUSES - 1);
+	aml_rd_io(a, 0xcf8, 8);
+	aml_rd_addr_space(a, 2, AML_RD_SPACE_IO, AML_RD_IO_ENTIRE_RANGE, 0x0000, 0x0cf7);
+	aml_rd_addr_space(a, 2, AML_RD_SPACE_IO, AML_RD_IO_ENTIRE_RANGE, 0x0d00, 0xffff);
+	aml_rd_addr_space(a, 4, AML_RD_SPACE_MEM, AML_RD_MEM_RW, LAYOUT_MMIO32_BASE,
 		      LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE - 1);
-	rd_addr_space(a, 8, RD_SPACE_MEM, RD_MEM_RW_CACHEABLE, l->mmio64_base,
+	aml_rd_addr_space(a, 8, AML_RD_SPACE_MEM, AML_RD_MEM_RW_CACHEABLE, l->mmio64_base,
 		      l->mmio64_end - 1);
 	aml_crs_end(a, crs);
 
@@ -628,7 +325,7 @@ static void dsdt_ecam(struct aml *a)
 	aml_name_eisaid(a, "_HID", "PNP0C02");
 	aml_name_int(a, "_UID", 0);
 	crs = aml_crs_begin(a, "_CRS");
-	rd_mem32_fixed(a, (uint32_t)LAYOUT_ECAM_BASE, (uint32_t)LAYOUT_ECAM_SIZE);
+	aml_rd_mem32_fixed(a, (uint32_t)LAYOUT_ECAM_BASE, (uint32_t)LAYOUT_ECAM_SIZE);
 	aml_crs_end(a, crs);
 	aml_pkg_end(a, dev);
 }
@@ -641,8 +338,8 @@ static void dsdt_com1(struct aml *a)
 	aml_name_eisaid(a, "_HID", "PNP0501");
 	aml_name_int(a, "_UID", 1);
 	crs = aml_crs_begin(a, "_CRS");
-	rd_io(a, 0x3f8, 8);
-	rd_irq(a, 4);
+	aml_rd_io(a, 0x3f8, 8);
+	aml_rd_irq(a, 4);
 	aml_crs_end(a, crs);
 	aml_pkg_end(a, dev);
 }
@@ -667,8 +364,7 @@ static void dsdt_body(struct aml *a, const struct layout *l, unsigned int nr_cpu
 	size_t sb, s5;
 
 	/* Name (\_S5, Package () { 5, 5, 0, 0 }): SLP_TYPa, SLP_TYPb. */
-	aml_byte(a, AML_NAME);
-	aml_name_string(a, "\\_S5");
+	aml_name(a, "\\_S5");
 	s5 = aml_package_begin(a, 4);
 	aml_integer(a, ACPI_S5_SLP_TYP);
 	aml_integer(a, ACPI_S5_SLP_TYP);
@@ -695,7 +391,7 @@ static int build_dsdt(struct acpi_out *o, const struct layout *l, unsigned int n
 	h = out_alloc(o, sizeof(*h), 8, gpa);
 	if (!h)
 		return -ENOSPC;
-	a = (struct aml){ .buf = o->base + o->pos, .cap = o->size - o->pos };
+	aml_init(&a, o->base + o->pos, o->size - o->pos);
 	dsdt_body(&a, l, nr_cpus);
 	if (a.overflow)
 		return -ENOSPC;

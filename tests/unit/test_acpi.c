@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vmm/acpi.h"
+#include "vmm/aml.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
@@ -315,6 +316,122 @@ Test(acpi, intx_swizzle)
 			cr_assert_neq(acpi_pci_intx_gsi(slot, 0), acpi_pci_intx_gsi(slot - 1, 0));
 	}
 	cr_assert_eq(seen, 0xff, "all of GSI 16..23 used");
+}
+
+/* ---- the AML emitter on its own ---- */
+
+static size_t decode_pkg_length(const uint8_t *p, unsigned int *nbytes)
+{
+	unsigned int follow = p[0] >> 6;
+	size_t v;
+
+	*nbytes = follow + 1;
+	if (!follow)
+		return p[0] & 0x3f;
+	v = p[0] & 0x0f;
+	for (unsigned int i = 1; i <= follow; i++)
+		v |= (size_t)p[i] << (4 + 8 * (i - 1));
+	return v;
+}
+
+Test(aml, integer_encodings)
+{
+	static const struct {
+		uint64_t v;
+		uint8_t bytes[9];
+		size_t len;
+	} cases[] = {
+		{ 0, { 0x00 }, 1 },
+		{ 1, { 0x01 }, 1 },
+		{ 2, { 0x0a, 0x02 }, 2 },
+		{ 0xff, { 0x0a, 0xff }, 2 },
+		{ 0x100, { 0x0b, 0x00, 0x01 }, 3 },
+		{ 0x10000, { 0x0c, 0x00, 0x00, 0x01, 0x00 }, 5 },
+		{ 1ULL << 32, { 0x0e, 0, 0, 0, 0, 1, 0, 0, 0 }, 9 },
+	};
+	uint8_t buf[16];
+	struct aml a;
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		aml_init(&a, buf, sizeof(buf));
+		aml_integer(&a, cases[i].v);
+		cr_assert_eq(a.len, cases[i].len, "%#llx", (unsigned long long)cases[i].v);
+		cr_assert_eq(memcmp(buf, cases[i].bytes, a.len), 0, "%#llx",
+			     (unsigned long long)cases[i].v);
+	}
+}
+
+Test(aml, name_strings_and_eisaid)
+{
+	uint8_t buf[32];
+	struct aml a;
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_name_string(&a, "\\_SB.PCI0");
+	cr_assert_eq(a.len, 10);
+	cr_assert_eq(memcmp(buf, "\\\x2e_SB_PCI0", 10), 0);
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_name_string(&a, "A.BC.D");
+	cr_assert_eq(a.len, 14);
+	cr_assert_eq(memcmp(buf, "\x2f\x03" "A___BC__D___", 14), 0);
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_name_string(&a, "^X");
+	cr_assert_eq(memcmp(buf, "^X___", 5), 0);
+
+	/* Values from the ACPI spec's EISAID examples and from iasl output. */
+	cr_assert_eq(aml_eisa_id("PNP0A03"), 0x030ad041);
+	cr_assert_eq(aml_eisa_id("PNP0A08"), 0x080ad041);
+	cr_assert_eq(aml_eisa_id("PNP0C02"), 0x020cd041);
+}
+
+/* A Scope whose body is n bytes: the PkgLength grows 1 -> 2 -> 3 bytes. */
+Test(aml, pkg_length_boundaries)
+{
+	static const size_t bodies[] = { 0, 57, 58, 59, 60, 4000, 4089, 4090, 70000 };
+	uint8_t *buf = malloc(80000), *filler = calloc(1, 70000);
+	struct aml a;
+
+	cr_assert(buf && filler);
+	for (unsigned int i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		unsigned int n;
+		size_t mark, content = 4 + bodies[i];	/* NameSeg + body */
+
+		aml_init(&a, buf, 80000);
+		mark = aml_scope_begin(&a, "ABCD");
+		aml_bytes(&a, filler, bodies[i]);
+		aml_pkg_end(&a, mark);
+		cr_assert_not(a.overflow);
+		cr_assert_eq(buf[0], 0x10, "ScopeOp");
+		/* PkgLength counts itself and everything after it. */
+		cr_assert_eq(decode_pkg_length(buf + 1, &n), content + n, "body %zu",
+			     bodies[i]);
+		cr_assert_eq(n, content + 1 < 64 ? 1 : content + 2 < 4096 ? 2 : 3,
+			     "body %zu", bodies[i]);
+		cr_assert_eq(a.len, 1 + n + content);
+		cr_assert_eq(memcmp(buf + 1 + n, "ABCD", 4), 0);
+	}
+	free(filler);
+	free(buf);
+}
+
+Test(aml, overflow_is_sticky_and_bounded)
+{
+	uint8_t buf[40];
+	struct aml a;
+	size_t mark;
+
+	memset(buf, 0xee, sizeof(buf));
+	aml_init(&a, buf, 32);
+	mark = aml_device_begin(&a, "DEV0");
+	for (int i = 0; i < 10; i++)
+		aml_name_int(&a, "_UID", 0x12345678);
+	aml_pkg_end(&a, mark);
+	cr_assert(a.overflow);
+	cr_assert_leq(a.len, 32);
+	for (int i = 32; i < 40; i++)
+		cr_assert_eq(buf[i], 0xee, "wrote past the capacity at %d", i);
 }
 
 /* ---- iasl cross-check: an independent decoder for everything we emit ---- */
