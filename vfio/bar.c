@@ -482,6 +482,8 @@ static int place_one(struct placement *p, struct pci_window *w32, struct pci_win
 		return ret;
 	}
 	bar_program(p->d, p->i, addr);
+	/* Normally decode is still off here; if not, follow the move at once. */
+	vfio_bars_update(p->d);
 	trace(LOG_PCI, "%s: %s placed at %#llx size %#llx", p->d->vdev.name,
 	      vfio_region_name(p->i), (unsigned long long)addr, (unsigned long long)bar->size);
 	return 0;

@@ -212,13 +212,20 @@ int vfio_passthrough_add_ops(struct vm *vm, const struct vfio_dev_ops *ops, void
 int vfio_passthrough_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n)
 {
 	struct vfio_pci_dev **devs = calloc(n ? n : 1, sizeof(*devs));
+	struct pci_window io;
 	int ret;
 
 	if (!devs)
 		return -ENOMEM;
+	/*
+	 * I/O BARs go in the top quarter of port space, inside the range the
+	 * ACPI _CRS hands to the root bus and clear of our fixed ports. (A
+	 * vm->pio window next to mmio32/mmio64 would be the better home.)
+	 */
+	pci_window_init(&io, 0xc000, 0x10000);
 	for (unsigned int i = 0; i < n; i++)
 		devs[i] = &pts[i]->dev;
-	ret = vfio_pci_place_bars(devs, n, &vm->mmio32, &vm->mmio64, NULL);
+	ret = vfio_pci_place_bars(devs, n, &vm->mmio32, &vm->mmio64, &io);
 	free(devs);
 	return ret;
 }
