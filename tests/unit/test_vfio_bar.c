@@ -309,3 +309,49 @@ Test(vfio_bar, trapped_accesses_reach_region_but_not_msix_table, .fini = teardow
 	cr_assert_eq(r, 0xffffffff);
 	cr_assert_eq(dev.trap_reads, 3);
 }
+
+/* A synthetic variant: BAR4 an I/O BAR, BAR5 a 32-bit memory BAR. */
+Test(vfio_bar, io_and_mem32_bars, .fini = teardown)
+{
+	struct vfio_pci_dev *devs[] = { &dev };
+	struct pci_window w32, w64, io;
+	const struct fake_event *e;
+	uint32_t v = 0;
+
+	fake_vfio_init(&fake, false);
+	fake_host_init(&host);
+	memset(fake.cfg + PCI_BASE_ADDRESS_4, 0, 8);
+	fake.cfg[PCI_BASE_ADDRESS_4] = PCI_BASE_ADDRESS_SPACE_IO;
+	fake.sizes[4] = 32;
+	fake.sizes[5] = 64 << 10;
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "synth", &fake_host_ops, &host), 0);
+	cr_assert_eq(dev.bars[4].type, VFIO_BAR_IO);
+	cr_assert_eq(dev.bars[5].type, VFIO_BAR_MEM32);
+	cfg_wr(&dev, PCI_BASE_ADDRESS_4, 4, ~0u);
+	cr_assert_eq(cfg_rd(&dev, PCI_BASE_ADDRESS_4, 4), 0xffffffe1);
+	cfg_wr(&dev, PCI_BASE_ADDRESS_5, 4, ~0u);
+	cr_assert_eq(cfg_rd(&dev, PCI_BASE_ADDRESS_5, 4), 0xffff0000);
+
+	pci_window_init(&w32, LAYOUT_MMIO32_BASE, LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
+	pci_window_init(&w64, 1ull << 36, 1ull << 40);
+	pci_window_init(&io, 0xc000, 0x10000);
+	cr_assert_eq(vfio_pci_place_bars(devs, 1, &w32, &w64, &io), 0);
+	cr_assert_eq(vfio_bar_guest_addr(&dev, 4), 0xc000);
+	cr_assert_geq(vfio_bar_guest_addr(&dev, 5), LAYOUT_MMIO32_BASE);
+	cr_assert_lt(vfio_bar_guest_addr(&dev, 5), 1ull << 32);
+
+	/* I/O decode alone maps only the I/O BAR, trapped. */
+	cfg_wr(&dev, PCI_COMMAND, 2, PCI_COMMAND_IO);
+	cr_assert_eq(host.mapped, 1);
+	e = fake_last(&host, EV_MAP);
+	cr_assert_eq(e->bar, 4);
+	cr_assert_eq(e->gpa, 0xc000);
+	cr_assert_not(e->direct);
+	/* Accesses are forwarded with the guest's size. */
+	vfio_pci_bar_read(&dev, 4, 4, &v, 2);
+	cr_assert_eq(v, 0x5a5a);
+	cfg_wr(&dev, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	e = fake_last(&host, EV_MAP);
+	cr_assert_eq(e->bar, 5);
+	cr_assert(e->direct);
+}
