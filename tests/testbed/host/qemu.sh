@@ -76,6 +76,9 @@ report_results()
 	if [ "$QEMU_RC" = 124 ] || [ "$QEMU_RC" = 137 ]; then
 		echo "TIMEOUT: L1 did not finish within ${timeout_s}s; last serial lines:"
 		tail -25 "$log_file"
+		name=$(sed -n 's/^RUN //p' "$log_file" | tail -1)
+		[ -z "$name" ] || grep -q "^\(PASS\|FAIL\) $name\( \|:\)" "$log_file" ||
+			echo "TIMEOUT: test $name was running"
 		bad=1
 	elif [ "$QEMU_RC" != 0 ]; then
 		echo "QEMU exited with status $QEMU_RC:"

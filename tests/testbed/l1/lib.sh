@@ -41,6 +41,8 @@ run_test()
 	shift 2
 	log=$TB_OUT/$name.log
 	mkdir -p "$TB_OUT"
+	# Says which test was running if L1 never gets further.
+	echo "RUN $name"
 	t0=$(uptime_s)
 	timeout -s KILL "$limit" setsid sh "$TB/runtest.sh" "$TB_SCENARIO" "$@" \
 		>"$log" 2>&1 </dev/null &
