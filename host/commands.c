@@ -155,7 +155,7 @@ int host_print_devices(const struct host_env *env, bool json, FILE *out)
 	if (json)
 		fprintf(out, "[");
 	else
-		fprintf(out, "%-12s  %-9s  %-28s  %-10s  %-5s  %-22s  %s\n", "ADDRESS", "IDS", "CLASS",
+		fprintf(out, "%-12s  %-9s  %-30s  %-10s  %-5s  %-22s  %s\n", "ADDRESS", "IDS", "CLASS",
 			"DRIVER", "GROUP", "BARS", "ASSIGNABLE");
 	for (size_t i = 0; i < n; i++) {
 		const struct host_pci_dev *d = &all[i];
@@ -171,7 +171,7 @@ int host_print_devices(const struct host_env *env, bool json, FILE *out)
 		format_bars(d, bars, sizeof(bars));
 		format_others(d, members, nr, others, sizeof(others));
 		snprintf(grp, sizeof(grp), "%d", d->group);
-		fprintf(out, "%-12s  %04x:%04x  %-28.28s  %-10s  %-5s  %-22s  %s%s%s\n", d->bdf,
+		fprintf(out, "%-12s  %04x:%04x  %-30.30s  %-10s  %-5s  %-22s  %s%s%s\n", d->bdf,
 			d->vendor, d->device, host_class_name(d->cls),
 			d->driver[0] ? d->driver : "-", d->group >= 0 ? grp : "-", bars,
 			status[0] ? status : "yes", others[0] ? "  group " : "", others);

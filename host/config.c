@@ -224,13 +224,13 @@ static int check_refs(struct host_config *c, const char *name, char *err, size_t
 	for (unsigned int i = 0; i < c->nr_aliases; i++) {
 		const struct host_alias *a = &c->aliases[i];
 
-		if (!a->has_vendor && !a->cls_bits) {
-			snprintf(err, len, "%s: alias %s needs a vendor or a class", name, a->name);
-			return -EINVAL;
-		}
 		if (a->has_device && !a->has_vendor) {
 			snprintf(err, len, "%s: alias %s has a device id but no vendor", name,
 				 a->name);
+			return -EINVAL;
+		}
+		if (!a->has_vendor && !a->cls_bits) {
+			snprintf(err, len, "%s: alias %s needs a vendor or a class", name, a->name);
 			return -EINVAL;
 		}
 	}

@@ -440,5 +440,6 @@ void host_doctor(const struct host_env *env, const struct doctor_opts *o, FILE *
 	check_memlock(&dr);
 	check_hugepages(&dr);
 	check_devices(&dr);
-	fprintf(out, "doctor: %u passed, %u warnings, %u failed\n", res->pass, res->warn, res->fail);
+	fprintf(out, "doctor: %u passed, %u warning%s, %u failed\n", res->pass, res->warn,
+		res->warn == 1 ? "" : "s", res->fail);
 }

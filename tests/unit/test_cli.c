@@ -135,7 +135,9 @@ Test(cli, help_and_version)
 Test(cli, help_mentions_every_option)
 {
 	static const char *opts[] = { "--device", "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
-				      "--hugepages", "--trace", "--stats", "--help", "--version" };
+				      "--hugepages", "--trace", "--stats", "--help", "--version",
+				      "--config", "--flavor", "alias:NAME:COUNT", "doctor", "devices",
+				      "bind", "unbind", "--json", "--group" };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -145,6 +147,22 @@ Test(cli, help_mentions_every_option)
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		cr_assert(strstr(buf, opts[i]), "help lacks %s", opts[i]);
 	free(buf);
+}
+
+Test(cli, flavor_config_and_explicit_sizes)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--flavor", "gpu.2x", "--cpus", "4",
+			   "--device", "alias:h100:2", NULL), 0, "%s", err);
+	cr_assert_str_eq(o.flavor, "gpu.2x");
+	cr_assert(o.cpus_set);
+	cr_assert_not(o.memory_set);
+	cr_assert_not(o.hugepages_set);
+	cr_assert_str_eq(o.devices[0], "alias:h100:2");
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--config", "/nonexistent.conf", NULL),
+		     -1);
+	cr_assert(strstr(err, "--config /nonexistent.conf: no such file"), "%s", err);
 }
 
 Test(cli, devices_repeatable_and_checked)

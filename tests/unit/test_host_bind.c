@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bind/unbind, devices and doctor on a fake host whose sysfs files react
+ * like the kernel's (test_host_fake.c).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "host/bind.h"
+#include "host/commands.h"
+#include "host/doctor.h"
+#include "host/select.h"
+#include "test_host_fake.h"
+
+#define NVME "0000:00:02.0"
+#define EDU "0000:00:01.0"
+
+static struct host_env *env;
+static char msg[1024];
+
+/* The testbed's shape: edu alone, nvme alone, an ICH9 group of three. */
+static void setup(void)
+{
+	env = fake_host();
+	fake_module("vfio");
+	fake_module("vfio_iommu_type1");
+	fake_module("vfio_pci");
+	fake_pci(EDU, 0x1234, 0x11e8, 0x00ff00, 1, NULL, NULL);
+	fake_pci(NVME, 0x1b36, 0x0010, 0x010802, 2, "nvme", "nvme");
+	fake_resource(NVME, "0x00000000fe000000 0x00000000fe003fff 0x0000000000140204\n"
+		      "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
+	fake_pci("0000:00:1f.0", 0x8086, 0x2918, 0x060100, 5, "lpc_ich", "lpc_ich");
+	fake_pci("0000:00:1f.2", 0x8086, 0x2922, 0x010601, 5, "ahci", "ahci");
+	fake_pci("0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, 5, "i801_smbus", "i801_smbus");
+	fake_pci("0000:00:1c.0", 0x8086, 0x2940, 0x060400, 5, "pcieport", "pcieport");
+}
+
+static void teardown(void)
+{
+	fake_host_cleanup();
+}
+
+TestSuite(host_bind, .init = setup, .fini = teardown);
+
+Test(host_bind, round_trip_restores_the_driver)
+{
+	char state[512], saved[64];
+
+	cr_assert_eq(host_bind(env, "00:02.0", msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(fake_driver(NVME), "vfio-pci");
+	cr_assert_str_eq(fake_override(NVME), "vfio-pci");
+	cr_assert_str_eq(msg, NVME ": nvme -> vfio-pci");
+	snprintf(state, sizeof(state), "%s/" NVME ".driver", env->run_dir);
+	cr_assert_eq(host_read_str(state, saved, sizeof(saved)), 0);
+	cr_assert_str_eq(saved, "nvme");
+
+	cr_assert_eq(host_unbind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(fake_driver(NVME), "nvme");
+	cr_assert_str_eq(fake_override(NVME), "");
+	cr_assert_str_eq(msg, NVME ": vfio-pci -> nvme (restored)");
+	cr_assert_neq(access(state, F_OK), 0, "the state file must go");
+}
+
+Test(host_bind, idempotent)
+{
+	cr_assert_eq(host_bind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(host_bind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert(strstr(msg, "already bound to vfio-pci"), "%s", msg);
+	cr_assert_eq(host_unbind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(host_unbind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert(strstr(msg, "not bound to vfio-pci (driver: nvme); nothing to do"), "%s", msg);
+	cr_assert_str_eq(fake_driver(NVME), "nvme");
+}
+
+Test(host_bind, unbound_device_goes_back_to_no_driver)
+{
+	cr_assert_eq(host_bind(env, EDU, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(msg, EDU ": (no driver) -> vfio-pci");
+	cr_assert_eq(host_unbind(env, EDU, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(fake_driver(EDU), "");
+	cr_assert_str_eq(msg, EDU ": vfio-pci -> (no driver) (restored)");
+}
+
+Test(host_bind, clear_errors)
+{
+	cr_assert_eq(host_bind(env, "00:09.0", msg, sizeof(msg)), -ENODEV);
+	cr_assert_str_eq(msg, "0000:00:09.0: no such PCI device (see vfio-vmm devices or lspci -D)");
+	cr_assert_eq(host_bind(env, "nvme0", msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "not a PCI address"), "%s", msg);
+	cr_assert_eq(host_bind(env, "00:1c.0", msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "is a PCI bridge"), "%s", msg);
+}
+
+Test(host_bind, vfio_pci_not_loaded_rolls_back)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/module/vfio_pci/parameters", env->sysfs);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/module/vfio_pci", env->sysfs);
+	cr_assert_eq(rmdir(path), 0);
+	cr_assert_eq(host_bind(env, NVME, msg, sizeof(msg)), -ENODEV);
+	cr_assert(strstr(msg, "the vfio-pci module is not loaded (modprobe vfio-pci)"), "%s", msg);
+	cr_assert_str_eq(fake_driver(NVME), "nvme", "rollback gives it back");
+	cr_assert_str_eq(fake_override(NVME), "");
+}
+
+Test(host_bind, unbind_refused_while_in_use)
+{
+	pid_t holder;
+
+	cr_assert_eq(host_bind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	fake_proc_fd(4242, "qemu-system-x86", "/dev/vfio/2");
+	cr_assert_eq(host_unbind(env, NVME, msg, sizeof(msg)), -EBUSY);
+	cr_assert_str_eq(msg, NVME " is in use: /dev/vfio/2 is open in qemu-system-x86 (pid 4242): "
+			 "stop it first");
+	cr_assert_str_eq(fake_driver(NVME), "vfio-pci");
+	cr_assert_eq(host_lock_device(env, NVME, &holder), 0);
+	cr_assert_eq(host_unbind(env, NVME, msg, sizeof(msg)), -EBUSY);
+	cr_assert(strstr(msg, "in use by vfio-vmm (pid"), "%s", msg);
+}
+
+Test(host_bind, group_expansion_skips_bridges)
+{
+	char out[8][HOST_BDF_LEN];
+	size_t n;
+
+	cr_assert_eq(host_group_bindable(env, "00:1f.2", out, 8, &n, msg, sizeof(msg)), 0, "%s",
+		     msg);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(out[0], "0000:00:1f.0");
+	cr_assert_str_eq(out[1], "0000:00:1f.2");
+	cr_assert_str_eq(out[2], "0000:00:1f.3");
+}
+
+static int run_cmd(const char *const *args, int argc, const char **out_text, const char **err_text)
+{
+	struct capture out, err;
+	int rc;
+
+	rc = host_main_env(env, argc, (char **)args, capture_start(&out), capture_start(&err));
+	*out_text = capture_end(&out);
+	*err_text = capture_end(&err);
+	return rc;
+}
+
+Test(host_bind, bind_group_command)
+{
+	const char *args[] = { "vfio-vmm", "bind", "--group", "00:1f.2", NULL };
+	const char *out, *err;
+
+	cr_assert_eq(run_cmd(args, 4, &out, &err), 0, "%s", err);
+	cr_assert(strstr(out, "0000:00:1f.0: lpc_ich -> vfio-pci\n"), "%s", out);
+	cr_assert(strstr(out, "0000:00:1f.3: i801_smbus -> vfio-pci\n"), "%s", out);
+	cr_assert_str_eq(fake_driver("0000:00:1c.0"), "pcieport");
+	args[1] = "unbind";
+	cr_assert_eq(run_cmd(args, 4, &out, &err), 0, "%s", err);
+	cr_assert_str_eq(fake_driver("0000:00:1f.2"), "ahci");
+	cr_assert_str_eq(fake_driver("0000:00:1f.0"), "lpc_ich");
+}
+
+Test(host_bind, not_a_host_command)
+{
+	const char *args[] = { "vfio-vmm", "run", "--kernel", "x", NULL };
+	const char *out, *err;
+
+	cr_assert_eq(run_cmd(args, 4, &out, &err), -1);
+	args[1] = "bind";
+	cr_assert_eq(run_cmd(args, 2, &out, &err), 2);
+	cr_assert(strstr(err, "name at least one device"), "%s", err);
+}
+
+Test(host_bind, devices_table_and_json)
+{
+	const char *args[] = { "vfio-vmm", "devices", NULL, NULL };
+	const char *out, *err;
+
+	cr_assert_eq(host_bind(env, EDU, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(run_cmd(args, 2, &out, &err), 0, "%s", err);
+	cr_assert(strstr(out, "0000:00:02.0  1b36:0010  Non-Volatile memory controller  nvme"),
+		  "%s", out);
+	cr_assert(strstr(out, "0:16K"), "%s", out);
+	cr_assert(strstr(out, "0000:00:01.0  1234:11e8  Unclassified device"), "%s", out);
+	cr_assert(strstr(out, "after bind"), "%s", out);
+	cr_assert(strstr(out, "no: 0000:00:1f.0 in its group is on lpc_ich (bind --group)  group "
+			 "+0000:00:1c.0,0000:00:1f.0,0000:00:1f.3"), "%s", out);
+	args[2] = "--json";
+	cr_assert_eq(run_cmd(args, 3, &out, &err), 0, "%s", err);
+	cr_assert(strstr(out, "{\"address\": \"0000:00:01.0\", \"vendor\": \"1234\", \"device\": "
+			 "\"11e8\", \"class\": \"0x00ff00\", \"class_name\": \"Unclassified device\", "
+			 "\"driver\": \"vfio-pci\", \"iommu_group\": 1, \"group_members\": "
+			 "[\"0000:00:01.0\"], \"bars\": [], \"assignable\": true, \"status\": \"yes\"}"),
+		  "%s", out);
+	cr_assert(strstr(out, "\"bars\": [{\"index\": 0, \"size\": 16384, \"type\": \"mem64\", "
+			 "\"prefetchable\": false}]"), "%s", out);
+}
+
+static const char *doctor(const char *const *args, int argc, int *rc)
+{
+	const char *out, *err;
+
+	*rc = run_cmd(args, argc, &out, &err);
+	return out;
+}
+
+/* Everything a healthy host has, as files. */
+static void healthy(void)
+{
+	fake_file("proc/interrupts", "  4:  12  IR-IO-APIC  4-edge  ttyS0\n");
+	fake_file("proc/cpuinfo", "vendor_id\t: AuthenticAMD\n");
+	fake_file("dev/vfio/vfio", "");
+	fake_file("sys/class/iommu/dmar0/x", "");
+	/* CAP_IPC_LOCK (bit 14): pinning is not limited. */
+	fake_file("proc/self/status", "Name:\tvfio-vmm\nVmLck:\t       0 kB\nCapEff:\t0000000000004000\n");
+}
+
+Test(host_bind, doctor_passes_with_a_device_bound)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "00:02.0", NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	cr_assert_eq(host_bind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	out = doctor(args, 3, &rc);
+	/* The fake /dev/kvm is missing: that one FAIL is expected and exact. */
+	cr_assert(strstr(out, "FAIL  kvm: "), "%s", out);
+	cr_assert(strstr(out, "modprobe kvm_amd"), "%s", out);
+	cr_assert(strstr(out, "PASS  iommu: on: "), "%s", out);
+	cr_assert(strstr(out, "PASS  interrupt remapping: on"), "%s", out);
+	cr_assert(strstr(out, "PASS  vfio modules"), "%s", out);
+	cr_assert(strstr(out, "PASS  memlock: CAP_IPC_LOCK: pinning 256M"), "%s", out);
+	cr_assert(strstr(out, "PASS  0000:00:02.0: 1b36:0010 Non-Volatile memory controller on "
+			 "vfio-pci"), "%s", out);
+	cr_assert(strstr(out, "PASS  0000:00:02.0: IOMMU group 2 is viable"), "%s", out);
+	cr_assert(strstr(out, "/vfio/2 usable"), "%s", out);
+	cr_assert(strstr(out, "doctor: "), "%s", out);
+	cr_assert(strstr(out, " 1 failed\n"), "%s", out);
+	cr_assert_eq(rc, 1);
+}
+
+Test(host_bind, doctor_fails_with_the_fix)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "00:02.0", "00:1f.2", NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	fake_file("proc/interrupts", "  4:  12  IO-APIC  4-edge  ttyS0\n");
+	cr_assert_eq(host_bind(env, "00:1f.2", msg, sizeof(msg)), 0, "%s", msg);
+	out = doctor(args, 4, &rc);
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(out, "FAIL  0000:00:02.0: bound to nvme, not vfio-pci. Fix: vfio-vmm "
+			 "bind 0000:00:02.0"), "%s", out);
+	cr_assert(strstr(out, "FAIL  0000:00:1f.2: group 5 is not viable: 0000:00:1f.0 is bound "
+			 "to lpc_ich, 0000:00:1f.3 is bound to i801_smbus; bind them to vfio-pci "
+			 "too. Fix: vfio-vmm bind --group 0000:00:1f.2"), "%s", out);
+	cr_assert(strstr(out, "FAIL  interrupt remapping: off: "), "%s", out);
+	cr_assert(strstr(out, "allow_unsafe_interrupts=1"), "%s", out);
+	fake_file("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "Y\n");
+	out = doctor(args, 4, &rc);
+	cr_assert(strstr(out, "WARN  interrupt remapping: off, allowed by"), "%s", out);
+}
+
+Test(host_bind, doctor_hugepages_and_gpu_drivers)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "--memory", "1G", "--hugepages", "2M", NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	fake_file("sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "100\n");
+	fake_module("nouveau");
+	out = doctor(args, 6, &rc);
+	cr_assert(strstr(out, "FAIL  hugepages: 100 free 2M pages, the guest needs 512. Fix: "
+			 "echo 512 > "), "%s", out);
+	cr_assert(strstr(out, "WARN  host gpu drivers: nouveau loaded"), "%s", out);
+	cr_assert(strstr(out, "WARN  devices: no device is bound to vfio-pci"), "%s", out);
+	fake_file("sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "512\n");
+	out = doctor(args, 6, &rc);
+	cr_assert(strstr(out, "PASS  hugepages: 512 free 2M pages, the guest needs 512"), "%s", out);
+}
+
+Test(host_bind, doctor_real_kvm)
+{
+	const char *args[] = { "vfio-vmm", "doctor", NULL };
+	char path[512];
+	const char *out;
+	int rc;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		cr_skip_test("no usable /dev/kvm here");
+	snprintf(path, sizeof(path), "%s/kvm", env->dev);
+	cr_assert_eq(symlink("/dev/kvm", path), 0);
+	out = doctor(args, 2, &rc);
+	cr_assert(strstr(out, "PASS  kvm: "), "%s", out);
+	cr_assert(strstr(out, "(KVM API 12)"), "%s", out);
+}
+
+Test(host_bind, doctor_memlock_too_low)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "--memory", "1G", NULL };
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	const char *out;
+	int rc;
+
+	healthy();
+	fake_file("proc/self/status", "Name:\tvfio-vmm\nVmLck:\t       0 kB\nCapEff:\t0000000000000000\n");
+	cr_assert_eq(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	out = doctor(args, 4, &rc);
+	cr_assert(strstr(out, "FAIL  memlock: "), "%s", out);
+	cr_assert(strstr(out, "ulimit -l 1048576"), "%s", out);
+	cr_assert_eq(rc, 1);
+}
