@@ -3,7 +3,7 @@
 # modules for KVM and VFIO, our binaries, the tiny guests, and the L2 kernel
 # with its own busybox initramfs.
 
-L1_MODULES="kvm_amd vfio_pci"
+L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801"
 
 # Sets L1_INITRD.
 build_initramfs()

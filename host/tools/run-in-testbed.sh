@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Runs the host-tools scenario in the nested testbed with L1's interrupt
+# remapping turned off (intel-iommu,intremap=off), the one host state the
+# default testbed boot cannot show. It reuses the testbed's host functions
+# unchanged, as iommu/tools/run-in-testbed.sh does: a scratch copy of
+# tests/testbed, the QEMU arguments rewritten, one L1 boot.
+#
+#   host/tools/run-in-testbed.sh [--noremap]
+#
+# Without --noremap it is the same as tests/testbed/run.sh host-tools.
+set -euo pipefail
+
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK=${HOST_TB_WORK:-/tmp/host-testbed}
+noremap=0
+for a in "$@"; do
+	case "$a" in
+	--noremap) noremap=1 ;;
+	*) echo "usage: $0 [--noremap]" >&2; exit 2 ;;
+	esac
+done
+
+rm -rf "$WORK/tb"
+mkdir -p "$WORK/tb"
+(cd "$SRC_DIR/tests/testbed" && cp -r host l1 l2 scenarios tb-probe.c "$WORK/tb/")
+
+# Variables the testbed's host functions expect from run.sh.
+TB_DIR=$WORK/tb
+CACHE_DIR=$SRC_DIR/tests/testbed/cache
+OUT_DIR=$WORK/out
+interactive=0
+iommu=intel
+ivshmem_size=256M
+timeout_s=300
+build_ref=""
+scenarios=(host-tools)
+. "$TB_DIR/host/common.sh"
+. "$TB_DIR/host/kernel.sh"
+. "$TB_DIR/host/build.sh"
+. "$TB_DIR/host/initramfs.sh"
+. "$TB_DIR/host/qemu.sh"
+mkdir -p "$OUT_DIR"
+eval "$(declare -f qemu_args | sed '1s/qemu_args/testbed_qemu_args/')"
+qemu_args()
+{
+	testbed_qemu_args
+	[ "$noremap" = 0 ] || QEMU_ARGS=("${QEMU_ARGS[@]/intremap=on/intremap=off}")
+}
+
+prepare_kernel
+build_all
+build_initramfs
+rc=0
+run_qemu || rc=$?
+report_results "$rc" || rc=$?
+exit "$rc"
