@@ -33,8 +33,8 @@ static void assign_status(const struct host_env *env, const struct host_pci_dev 
 	pid_t pid;
 
 	out[0] = '\0';
-	if (host_is_bridge(d->cls)) {
-		snprintf(out, len, "no: bridge");
+	if (host_is_bridge(d->cls) || (d->cls >> 8) == 0x0600) {
+		snprintf(out, len, "no: %s", host_class_name(d->cls));
 		return;
 	}
 	if (d->group < 0) {
@@ -155,7 +155,7 @@ int host_print_devices(const struct host_env *env, bool json, FILE *out)
 	if (json)
 		fprintf(out, "[");
 	else
-		fprintf(out, "%-12s  %-9s  %-30s  %-10s  %-5s  %-22s  %s\n", "ADDRESS", "IDS", "CLASS",
+		fprintf(out, "%-12s  %-9s  %-30s  %-10s  %-5s  %-26s  %s\n", "ADDRESS", "IDS", "CLASS",
 			"DRIVER", "GROUP", "BARS", "ASSIGNABLE");
 	for (size_t i = 0; i < n; i++) {
 		const struct host_pci_dev *d = &all[i];
@@ -171,7 +171,7 @@ int host_print_devices(const struct host_env *env, bool json, FILE *out)
 		format_bars(d, bars, sizeof(bars));
 		format_others(d, members, nr, others, sizeof(others));
 		snprintf(grp, sizeof(grp), "%d", d->group);
-		fprintf(out, "%-12s  %04x:%04x  %-30.30s  %-10s  %-5s  %-22s  %s%s%s\n", d->bdf,
+		fprintf(out, "%-12s  %04x:%04x  %-30.30s  %-10s  %-5s  %-26s  %s%s%s\n", d->bdf,
 			d->vendor, d->device, host_class_name(d->cls),
 			d->driver[0] ? d->driver : "-", d->group >= 0 ? grp : "-", bars,
 			status[0] ? status : "yes", others[0] ? "  group " : "", others);

@@ -7,18 +7,22 @@
 # unchanged, as iommu/tools/run-in-testbed.sh does: a scratch copy of
 # tests/testbed, the QEMU arguments rewritten, one L1 boot.
 #
-#   host/tools/run-in-testbed.sh [--noremap]
+#   host/tools/run-in-testbed.sh [--noremap] [--show]
 #
-# Without --noremap it is the same as tests/testbed/run.sh host-tools.
+# Without options it is the same as tests/testbed/run.sh host-tools.
+# --show also prints the real output of the commands as NOTE lines (what
+# docs/quickstart.md quotes).
 set -euo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=${HOST_TB_WORK:-/tmp/host-testbed}
 noremap=0
+show=0
 for a in "$@"; do
 	case "$a" in
 	--noremap) noremap=1 ;;
-	*) echo "usage: $0 [--noremap]" >&2; exit 2 ;;
+	--show) show=1 ;;
+	*) echo "usage: $0 [--noremap] [--show]" >&2; exit 2 ;;
 	esac
 done
 
@@ -36,6 +40,25 @@ ivshmem_size=256M
 timeout_s=300
 build_ref=""
 scenarios=(host-tools)
+if [ "$show" = 1 ]; then
+	scenarios+=(host-show)
+	cat >"$WORK/tb/scenarios/host-show.sh" <<'EOF'
+scenario_host_show()
+{
+	run_test host.show 60 host_show
+}
+
+host_show()
+{
+	local c
+	for c in "devices" "doctor" "bind 00:1f.2" "doctor 00:1f.2" "bind --group 00:1f.2" \
+		 "unbind --group 00:1f.2" "devices --json"; do
+		echo "NOTE: \$ vfio-vmm $c"
+		vfio-vmm $c 2>&1 | sed 's/^/NOTE: /'
+	done
+}
+EOF
+fi
 . "$TB_DIR/host/common.sh"
 . "$TB_DIR/host/kernel.sh"
 . "$TB_DIR/host/build.sh"

@@ -287,3 +287,41 @@ Test(host_select, two_vmms_cannot_take_the_same_device)
 	/* The kernel dropped the dead VMM's lock. */
 	cr_assert_eq(host_lock_devices_env(env, devs, 1, err, sizeof(err)), 0, "%s", err);
 }
+
+/* docs/vfio-vmm.1 names every option and subcommand --help prints. */
+Test(host_docs, man_page_covers_the_help)
+{
+	char path[512], *man, *help = NULL, *p, word[64], roff[160];
+	const char *fx = getenv("FIXTURES");
+	size_t len = 0;
+	FILE *f;
+	long n;
+
+	cr_assert_not_null(fx);
+	snprintf(path, sizeof(path), "%s/../../docs/vfio-vmm.1", fx);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	man = calloc(1, (size_t)n + 1);
+	cr_assert_eq(fread(man, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	f = open_memstream(&help, &len);
+	cli_usage(f);
+	fclose(f);
+	for (p = help; (p = strstr(p, "--")); p += 2) {
+		size_t k = 0;
+
+		while (k < sizeof(word) - 1 && (p[2 + k] == '-' || (p[2 + k] >= 'a' && p[2 + k] <= 'z')))
+			k++;
+		snprintf(word, sizeof(word), "%.*s", (int)k, p + 2);
+		snprintf(roff, sizeof(roff), "\\-\\-%s", word);
+		cr_assert(k && strstr(man, roff), "the man page lacks --%s", word);
+	}
+	for (const char *const *c = (const char *const[]){ "B vfio-vmm doctor", "B vfio-vmm devices",
+			  "B vfio-vmm bind", "B vfio-vmm unbind", "alias:", NULL }; *c; c++)
+		cr_assert(strstr(man, *c), "the man page lacks %s", *c);
+	free(help);
+	free(man);
+}
