@@ -10,7 +10,7 @@ build_initramfs()
 {
 	local root=$OUT_DIR/l1root big=$OUT_DIR/l1big
 	rm -rf "$root" "$big"
-	mkdir -p "$root"/{dev,proc,sys,tmp,run} "$root/testbed"/{bin,guests,l2}
+	mkdir -p "$root"/{dev,proc,sys,tmp,run,etc} "$root/testbed"/{bin,guests,l2}
 	mknod -m 600 "$root/dev/console" c 5 1
 	install_busybox "$root"
 	install_modules "$root"
