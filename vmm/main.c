@@ -151,13 +151,6 @@ static int run(const struct cli_opts *o)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return VMM_EXIT_SETUP;
-	/* Block the stop signals everywhere; the console thread reads them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	m->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-
 	if (vm_create(&m->vm, &o->vm)) {
 		free(m);
 		return VMM_EXIT_SETUP;
@@ -173,6 +166,16 @@ static int run(const struct cli_opts *o)
 		return VMM_EXIT_SETUP;
 	}
 
+	/*
+	 * Until here a signal simply ends the process (the kernel drops our
+	 * VFIO fds and DMA mappings). From now on the stop signals are read by
+	 * the console thread, so the guest is stopped and torn down in order.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	m->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	tty_raw(m);
 	pthread_create(&console, NULL, console_thread, m);
 	ret = vm_run(&m->vm);

@@ -38,6 +38,8 @@ static int vcpu_setup_cpuid(struct vcpu *vcpu)
 {
 	struct kvm_cpuid2 *c;
 	int n = 256, ret = 0;
+	bool tsc_deadline = ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 
 	c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 	if (!c)
@@ -56,6 +58,9 @@ static int vcpu_setup_cpuid(struct vcpu *vcpu)
 			/* Initial APIC id, and tell the guest it is virtualized. */
 			e->ebx = (e->ebx & 0x00ffffff) | (vcpu->id << 24);
 			e->ecx |= 1u << 31;
+			/* KVM emulates the TSC deadline timer but leaves the bit to us. */
+			if (tsc_deadline)
+				e->ecx |= 1u << 24;
 			break;
 		case 0xb:
 		case 0x1f:

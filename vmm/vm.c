@@ -214,8 +214,10 @@ static int vm_commit_routes(struct vm *vm)
 }
 
 /*
- * KVM_SET_GSI_ROUTING replaces the whole table, so we keep it here: the
- * default PIC/IOAPIC pins first, then one MSI route per vector in use.
+ * KVM_SET_GSI_ROUTING replaces the whole table, so we keep it here: KVM's
+ * own default for the legacy pins first (PIC for GSI 0-15, IOAPIC for
+ * 0-23, with GSI 0 - the PIT - on IOAPIC pin 2 to match the MADT's ISA
+ * override), then one MSI route per vector in use.
  */
 static int vm_init_routes(struct vm *vm)
 {
@@ -226,7 +228,7 @@ static int vm_init_routes(struct vm *vm)
 		return -ENOMEM;
 	e = vm->routes->entries;
 	for (uint32_t gsi = 0; gsi < VM_IOAPIC_PINS; gsi++) {
-		if (gsi < 16 && gsi != 2) {
+		if (gsi < 16) {
 			*e++ = (struct kvm_irq_routing_entry){
 				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
 				.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
@@ -236,7 +238,7 @@ static int vm_init_routes(struct vm *vm)
 		}
 		*e++ = (struct kvm_irq_routing_entry){
 			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi },
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
 		};
 	}
 	vm->routes->nr = (uint32_t)(e - vm->routes->entries);
