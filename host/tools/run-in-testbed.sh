@@ -47,6 +47,7 @@ scenario_host_show()
 {
 	run_test host.show 60 host_show
 }
+. "$TB/scenarios/host-tools.sh"
 
 host_show()
 {
@@ -56,6 +57,18 @@ host_show()
 		echo "NOTE: \$ vfio-vmm $c"
 		vfio-vmm $c 2>&1 | sed 's/^/NOTE: /'
 	done
+	write_conf
+	vfio-vmm run --kernel "$TB/l2/bzImage" --cmdline "console=ttyS0 panic=0" \
+		--memory 128M --device 00:02.0 >/dev/null 2>&1 </dev/null &
+	sleep 2
+	for c in "--flavor two-nvme" "--device 00:02.0" "--device alias:nvme:1"; do
+		echo "NOTE: \$ vfio-vmm run --kernel hello --config host.conf $c"
+		vfio-vmm run --kernel "$TB/guests/hello" --config "$TB_OUT/host.conf" $c 2>&1 |
+			sed 's/^/NOTE: /'
+	done
+	echo "NOTE: \$ vfio-vmm unbind 00:02.0"
+	vfio-vmm unbind 00:02.0 2>&1 | sed 's/^/NOTE: /'
+	kill %1
 }
 EOF
 fi
