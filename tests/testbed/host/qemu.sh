@@ -10,6 +10,10 @@ QEMU_RC=0
 qemu_args()
 {
 	local append="console=ttyS0 panic=-1 loglevel=${TESTBED_LOGLEVEL:-3} iommu=pt"
+	# The IOMMU comes first: only devices created after it are behind it.
+	# amd-iommu brings a PCI function of its own that takes slot 1, so there
+	# the test devices move up one slot (scenarios look them up by ID).
+	local slot=1
 	QEMU_ARGS=(-nodefaults -no-user-config -display none -no-reboot
 		-machine q35 -accel tcg -cpu "${TESTBED_CPU:-EPYC,+svm,+npt}"
 		-smp 1 -m "${TESTBED_L1_MEM:-2G}")
@@ -21,16 +25,17 @@ qemu_args()
 	amd)
 		# amd_iommu=on is not a valid option; the IOMMU is on by default.
 		QEMU_ARGS+=(-device amd-iommu,intremap=on)
+		slot=2
 		;;
 	esac
 	QEMU_ARGS+=(-kernel "$VMLINUX" -initrd "$L1_INITRD"
 		-append "$append ${TESTBED_APPEND:-}"
-		-device edu,addr=01.0
+		-device "edu,addr=$slot.0"
 		-drive file=null-co://,if=none,id=nv0,format=raw
-		-device nvme,serial=deadbeef,drive=nv0,addr=02.0
+		-device "nvme,serial=deadbeef,drive=nv0,addr=$((slot + 1)).0"
 		-object "memory-backend-ram,id=ivmem,size=$ivshmem_size,share=on"
-		-device ivshmem-plain,memdev=ivmem,addr=03.0
-		-nic none -device virtio-net-pci,addr=04.0)
+		-device "ivshmem-plain,memdev=ivmem,addr=$((slot + 2)).0"
+		-nic none -device "virtio-net-pci,addr=$((slot + 3)).0")
 }
 
 run_qemu_interactive()

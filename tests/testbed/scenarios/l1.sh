@@ -10,6 +10,7 @@ scenario_l1()
 	run_test l1.vfio-bound 10 l1_vfio_bound
 	run_test l1.vfio-container 30 l1_vfio_container
 	run_test l1.vfio-vmm-runs 30 l1_vmm_runs
+	run_test l1.ivshmem-size 10 l1_ivshmem_size
 }
 
 l1_kvm()
@@ -66,4 +67,36 @@ l1_vmm_runs()
 	local rc=$?
 	echo "$out"
 	[ "$rc" = 0 ] || die "vfio-vmm --version exited $rc"
+}
+
+# Bytes in a QEMU-style size: 1G, 256M, 4096K or a plain byte count.
+size_bytes()
+{
+	local n=${1%[KMGTkmgt]}
+	case "$1" in
+	*[Kk]) echo $((n << 10)) ;;
+	*[Mm]) echo $((n << 20)) ;;
+	*[Gg]) echo $((n << 30)) ;;
+	*[Tt]) echo $((n << 40)) ;;
+	*) echo "$n" ;;
+	esac
+}
+
+# ivshmem's BAR2 (the VRAM-like aperture) is as large as run.sh asked.
+l1_ivshmem_size()
+{
+	local bdf start end flags want got
+	bdf=$(awk '$1 == "ivshmem" { print $2 }' "$TB_OUT/devices")
+	[ -n "$bdf" ] || die "no ivshmem device"
+	# resource: one "start end flags" line per BAR; BAR2 is the third.
+	read -r start end flags <<EOR
+$(sed -n 3p "/sys/bus/pci/devices/$bdf/resource")
+EOR
+	want=$(size_bytes "$IVSHMEM_SIZE")
+	got=$((end - start + 1))
+	echo "ivshmem $bdf BAR2 $start-$end flags $flags: $got bytes, want $want"
+	[ "$got" = "$want" ] || die "ivshmem BAR2 is $got bytes, not $IVSHMEM_SIZE ($want)"
+	# 64-bit prefetchable memory: IORESOURCE_MEM_64 and PREFETCH.
+	[ $((flags & 0x100000)) != 0 ] && [ $((flags & 0x2000)) != 0 ] ||
+		die "ivshmem BAR2 flags $flags are not 64-bit prefetchable"
 }
