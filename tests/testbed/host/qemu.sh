@@ -51,18 +51,32 @@ run_qemu()
 	qemu_args
 	SERIAL_LOG=$OUT_DIR/serial.log
 	: >"$SERIAL_LOG"
+	local t0=$EPOCHREALTIME
 	log "qemu: L1 ${TESTBED_CPU:-EPYC,+svm,+npt}, $iommu IOMMU, ivshmem $ivshmem_size, timeout ${timeout_s}s; serial log: $SERIAL_LOG"
 	timeout -k 5 "$timeout_s" qemu-system-x86_64 "${QEMU_ARGS[@]}" \
 		-serial "file:$SERIAL_LOG" </dev/null >"$OUT_DIR/qemu.log" 2>&1 &
 	local qpid=$! tpid
 	tail -s 0.2 -n +1 -F --pid="$qpid" "$SERIAL_LOG" 2>/dev/null |
-		tr -d '\r' | grep --line-buffered -E '^(PASS|FAIL|TIME|NOTE|TESTBED)' |
-		sed -u 's/^/  L1| /' &
+		show_result_lines "$t0" &
 	tpid=$!
 	QEMU_RC=0
 	wait "$qpid" || QEMU_RC=$?
 	wait "$tpid" || true
 	return 0
+}
+
+# Echoes L1's result lines as they arrive, each prefixed with the seconds
+# since QEMU started. Line by line in bash: a pipe through tr or grep would
+# hold them back in its buffer.
+show_result_lines()
+{
+	local t0=$1 line
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		[[ "$line" =~ ^(PASS|FAIL|TIME|NOTE|TESTBED) ]] || continue
+		printf '  L1 +%5.1fs| %s\n' \
+			"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" "$line"
+	done
 }
 
 # Prints the verdict from the serial log; returns 1 on anything but success.
