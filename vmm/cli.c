@@ -52,6 +52,8 @@ void cli_usage(FILE *f)
 		"  --flavor NAME      cpus, memory, hugepages and devices of a config flavor\n"
 		"                     (options given explicitly win)\n"
 		"  --config FILE      aliases and flavors (default /etc/vfio-vmm.conf)\n"
+		"  --p2p              also map the devices' BARs for DMA at their guest\n"
+		"                     addresses, so assigned devices can reach each other\n"
 		"  --stats            print exit counters per device range and interrupt\n"
 		"                     counts per vector on exit\n"
 		"  -h, --help         this text\n"
@@ -129,7 +131,7 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
-       OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR };
+       OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -141,6 +143,7 @@ static const struct option long_opts[] = {
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "p2p", no_argument, NULL, OPT_P2P },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "flavor", required_argument, NULL, OPT_FLAVOR },
 	{ "help", no_argument, NULL, 'h' },
@@ -193,6 +196,9 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		return 0;
 	case OPT_STATS:
 		o->stats = true;
+		return 0;
+	case OPT_P2P:
+		o->p2p = true;
 		return 0;
 	case OPT_DEVICE:
 		if (!*arg)
@@ -266,6 +272,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		return -1;
 	if (o->vm.initrd && check_file("--initrd", o->vm.initrd, err, errlen))
 		return -1;
+	if (o->p2p && o->nr_devices == 0)
+		return fail(err, errlen, "--p2p needs at least one --device");
 	o->action = CLI_RUN;
 	return 0;
 }

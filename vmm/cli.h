@@ -24,6 +24,7 @@ struct cli_opts {
 	struct vm_config vm;
 	unsigned int trace;
 	bool stats;
+	bool p2p;
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
 	/* host/: aliases and flavors, resolved by host_resolve_run() */

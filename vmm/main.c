@@ -17,6 +17,7 @@
 #include "devices/serial.h"
 #include "host/commands.h"
 #include "host/select.h"
+#include "vmm/assign.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/exit_codes.h"
@@ -27,6 +28,7 @@ struct machine {
 	struct vm vm;
 	struct serial com1;
 	struct power power;
+	struct assignment assigned;
 	int sig_fd;
 	bool tty_raw;
 	struct termios saved_tty;
@@ -117,14 +119,17 @@ static void print_range_stats(const struct bus_range *r, void *arg)
 			(unsigned long long)r->accesses);
 }
 
-static void print_stats(struct vm *vm)
+static void print_stats(struct machine *m)
 {
+	struct vm *vm = &m->vm;
+
 	fprintf(stderr, "vfio-vmm stats:\n");
 	for (unsigned int i = 0; i < vm->nr_cpus; i++)
 		fprintf(stderr, "  vCPU %u: %llu exits\n", i,
 			(unsigned long long)vm->vcpus[i].exits);
 	bus_for_each(&vm->pio, print_range_stats, "pio");
 	bus_for_each(&vm->mmio, print_range_stats, "mmio");
+	assign_print_stats(&m->assigned, stderr);
 }
 
 static int setup_devices(struct machine *m)
@@ -157,10 +162,13 @@ static int run(const struct cli_opts *o)
 	}
 	ret = setup_devices(m);
 	if (!ret)
+		ret = assign_devices(&m->vm, o->devices, o->nr_devices, o->p2p, &m->assigned);
+	if (!ret)
 		ret = boot_load(&m->vm, &o->vm, &entry);
 	if (!ret)
 		ret = vcpu_setup_boot(&m->vm.vcpus[0], &entry);
 	if (ret) {
+		assign_release(&m->assigned);
 		vm_destroy(&m->vm);
 		free(m);
 		return VMM_EXIT_SETUP;
@@ -183,7 +191,8 @@ static int run(const struct cli_opts *o)
 	pthread_join(console, NULL);
 	tty_restore(m);
 	if (o->stats)
-		print_stats(&m->vm);
+		print_stats(m);
+	assign_release(&m->assigned);
 	vm_destroy(&m->vm);
 	close(m->sig_fd);
 	free(m);

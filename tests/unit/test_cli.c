@@ -134,7 +134,7 @@ Test(cli, help_and_version)
 
 Test(cli, help_mentions_every_option)
 {
-	static const char *opts[] = { "--device", "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
+	static const char *opts[] = { "--p2p", "--device", "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
 				      "--hugepages", "--trace", "--stats", "--help", "--version",
 				      "--config", "--flavor", "alias:NAME:COUNT", "doctor", "devices",
 				      "bind", "unbind", "--json", "--group" };
@@ -178,4 +178,8 @@ Test(cli, devices_repeatable_and_checked)
 			   "3e:00.1", NULL), -1);
 	cr_assert(strstr(err, "given twice"), "%s", err);
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "", NULL), -1);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", NULL), -1);
+	cr_assert(strstr(err, "--p2p needs at least one --device"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "1:00.0", NULL), 0);
+	cr_assert(o.p2p);
 }

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --device: the order of operations that makes a host PCI function the
+ * guest's, and the reverse order that gives it back.
+ */
+#include "vmm/assign.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfio/pci_passthrough.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+/* With --p2p, each directly mapped BAR piece is also a DMA target. */
+static int map_bars_for_p2p(struct assignment *a)
+{
+	for (unsigned int i = 0; i < a->nr; i++) {
+		struct vfio_pci_dev *d = vfio_passthrough_dev(a->pts[i]);
+
+		for (unsigned int b = 0; b < VFIO_PCI_NR_BARS; b++) {
+			struct vfio_bar *bar = &d->bars[b];
+			uint64_t gpa = vfio_bar_guest_addr(d, b);
+
+			if (bar->type != VFIO_BAR_MEM32 && bar->type != VFIO_BAR_MEM64)
+				continue;
+			for (unsigned int k = 0; k < bar->nr_pieces; k++) {
+				struct vfio_bar_piece *p = &bar->pieces[k];
+				int ret;
+
+				if (!p->direct || !p->hva)
+					continue;
+				ret = iommu_map_extra(&a->io, gpa + p->offset, p->hva, p->size);
+				if (ret) {
+					log_err("%s: BAR%u for peer-to-peer DMA: %s", a->devs[i].id.name,
+						b, strerror(-ret));
+					return ret;
+				}
+				trace(LOG_IOMMU, "%s BAR%u +0x%llx (0x%llx bytes) mapped at IOVA 0x%llx for P2P",
+				      a->devs[i].id.name, b, (unsigned long long)p->offset,
+				      (unsigned long long)p->size,
+				      (unsigned long long)(gpa + p->offset));
+			}
+		}
+	}
+	return 0;
+}
+
+int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool p2p,
+		   struct assignment *a)
+{
+	unsigned int i;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < CLI_MAX_DEVICES; i++)
+		a->devs[i].fd = -1;
+	if (n == 0)
+		return 0;
+	ret = iommu_open(&a->io, &iommu_type1_ops, NULL);
+	if (ret)
+		return ret;
+	a->io_open = true;
+	/* Every group's viability is checked before any of them is opened. */
+	ret = iommu_add_devices(&a->io, args, (int)n, a->devs);
+	if (ret)
+		goto err;
+	for (i = 0; i < n; i++) {
+		/* The passthrough device owns the fd from here, even on failure. */
+		ret = vfio_passthrough_add(vm, a->devs[i].fd, a->devs[i].id.name, &a->pts[i]);
+		a->devs[i].fd = -1;
+		if (ret)
+			goto err;
+		a->nr = i + 1;
+	}
+	ret = vfio_passthrough_place(vm, a->pts, a->nr);
+	if (ret)
+		goto err;
+	ret = iommu_map_vm_ram(&a->io, vm);
+	if (ret)
+		goto err;
+	if (p2p) {
+		ret = map_bars_for_p2p(a);
+		if (ret)
+			goto err;
+	}
+	return 0;
+err:
+	/* Devices not yet handed to vfio/ still hold their fds. */
+	for (i = a->nr; i < n; i++)
+		if (a->devs[i].fd >= 0)
+			close(a->devs[i].fd);
+	assign_release(a);
+	return ret;
+}
+
+void assign_release(struct assignment *a)
+{
+	/* Devices first (interrupts off, BARs unmapped, reset), then DMA. */
+	for (unsigned int i = a->nr; i-- > 0;) {
+		vfio_passthrough_remove(a->pts[i]);
+		a->pts[i] = NULL;
+	}
+	a->nr = 0;
+	if (a->io_open)
+		iommu_close(&a->io);
+	a->io_open = false;
+}
+
+/*
+ * Interrupts never pass through us, so we do not count them: the host
+ * kernel does, per vector, in /proc/interrupts ("vfio-msix[3](0000:00:02.0)").
+ */
+static void print_host_irq_counts(const char *name, FILE *f)
+{
+	FILE *p = fopen("/proc/interrupts", "r");
+	char line[4096];
+	int ncpu = 0;
+
+	if (!p)
+		return;
+	if (fgets(line, sizeof(line), p))
+		for (char *t = strtok(line, " \t\n"); t; t = strtok(NULL, " \t\n"))
+			ncpu++;
+	while (fgets(line, sizeof(line), p)) {
+		char *vfio = strstr(line, "vfio-"), *s = line;
+		unsigned long long total = 0;
+
+		if (!vfio || !strstr(vfio, name))
+			continue;
+		s = strchr(s, ':');
+		for (int c = 0; s && c < ncpu; c++)
+			total += strtoull(s + 1, &s, 10);
+		vfio[strcspn(vfio, "\n")] = '\0';
+		fprintf(f, "    %-36s %10llu interrupts\n", vfio, total);
+	}
+	fclose(p);
+}
+
+void assign_print_stats(struct assignment *a, FILE *f)
+{
+	for (unsigned int i = 0; i < a->nr; i++) {
+		struct vfio_pci_dev *d = vfio_passthrough_dev(a->pts[i]);
+
+		fprintf(f, "  %s: %llu trapped BAR reads, %llu trapped BAR writes\n",
+			a->devs[i].id.name, (unsigned long long)d->trap_reads,
+			(unsigned long long)d->trap_writes);
+		print_host_irq_counts(a->devs[i].id.name, f);
+	}
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VMM_ASSIGN_H
+#define VMM_ASSIGN_H
+
+#include <stdbool.h>
+
+#include "iommu/iommu.h"
+#include "vmm/cli.h"
+
+struct vm;
+struct vfio_passthrough;
+
+/*
+ * Everything --device sets up, in the order it is set up: one IOMMU
+ * container for all groups (viability checked before anything opens), a
+ * passthrough PCI device per VFIO device fd, BAR placement, then guest RAM
+ * (and with --p2p the BARs) mapped for DMA. Torn down in reverse.
+ */
+struct assignment {
+	struct iommu io;
+	bool io_open;
+	unsigned int nr;
+	struct iommu_device devs[CLI_MAX_DEVICES];
+	struct vfio_passthrough *pts[CLI_MAX_DEVICES];
+};
+
+/* All or nothing: on failure nothing stays opened, mapped or reset. */
+int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool p2p,
+		   struct assignment *a);
+void assign_release(struct assignment *a);
+/* Per device: exits on trapped BAR pieces and host interrupt counts per vector. */
+void assign_print_stats(struct assignment *a, FILE *f);
+
+#endif
