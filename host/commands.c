@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "host/bind.h"
+#include "host/config.h"
 #include "host/doctor.h"
 #include "host/select.h"
 #include "iommu/sysfs.h"
@@ -190,24 +191,59 @@ static int usage_error(struct cmd_ctx *c, const char *cmd, const char *fmt, cons
 }
 
 static const char doctor_help[] =
-	"Usage: vfio-vmm doctor [--memory SIZE] [--hugepages 2M|1G] [DEV...]\n"
+	"Usage: vfio-vmm doctor [--memory SIZE] [--hugepages 2M|1G]\n"
+	"                       [--config FILE] [--flavor NAME] [DEV...]\n"
 	"Checks this host for passthrough and prints PASS, WARN or FAIL per check, each\n"
 	"with its fix: /dev/kvm, IOMMU, interrupt remapping, vfio modules, /dev/vfio/vfio,\n"
 	"host GPU drivers, locked memory, hugepages, and for each DEV (default: every\n"
 	"device on vfio-pci) its driver, group viability, /dev/vfio node and users.\n"
 	"  --memory SIZE      guest RAM a VM would pin (default 256M)\n"
 	"  --hugepages SIZE   the VM would use 2M or 1G pages: are enough free?\n"
+	"  --flavor NAME      memory and hugepages of a config flavor (unless given),\n"
+	"                     and are enough of its devices free now?\n"
+	"  --config FILE      aliases and flavors (default /etc/vfio-vmm.conf)\n"
 	"Exit status: 0 no FAIL, 1 any FAIL, 2 bad command line.\n";
+
+/* doctor --flavor: the flavor's sizes unless given, and its devices. */
+static int doctor_flavor(struct cmd_ctx *c, const char *config, const char *name,
+			 struct doctor_opts *o, bool memory_set, bool hp_set)
+{
+	static struct host_config conf;
+	const struct host_flavor *f;
+	char err[512];
+
+	if (host_config_load(config, &conf, err, sizeof(err))) {
+		fprintf(c->err, "vfio-vmm doctor: %s\n", err);
+		return -1;
+	}
+	f = host_config_flavor(&conf, name);
+	if (!f) {
+		fprintf(c->err, "vfio-vmm doctor: --flavor %s: no such flavor in %s\n", name,
+			config ? config : HOST_CONFIG_PATH);
+		return -1;
+	}
+	if (f->memory && !memory_set)
+		o->memory = f->memory;
+	if (f->hugepage_size && !hp_set)
+		o->hugepage_size = f->hugepage_size == UINT64_MAX ? 0 : f->hugepage_size;
+	o->flavor = f;
+	o->config = &conf;
+	return 0;
+}
 
 static int cmd_doctor(struct cmd_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "hugepages", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "flavor", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct doctor_opts o = { .memory = CLI_DEFAULT_MEMORY };
+	const char *config = NULL, *flavor = NULL;
+	bool memory_set = false, hp_set = false;
 	struct doctor_result res;
 	int ch;
 
@@ -219,7 +255,13 @@ static int cmd_doctor(struct cmd_ctx *c, int argc, char **argv)
 			if (cli_parse_size(optarg, &o.memory))
 				return usage_error(c, "doctor", "--memory %s: not a size like 4G",
 						   optarg);
+			memory_set = true;
+		} else if (ch == 'c') {
+			config = optarg;
+		} else if (ch == 'f') {
+			flavor = optarg;
 		} else if (ch == 'p') {
+			hp_set = true;
 			if (cli_parse_size(optarg, &o.hugepage_size) ||
 			    (o.hugepage_size != 2ULL << 20 && o.hugepage_size != 1ULL << 30))
 				return usage_error(c, "doctor", "--hugepages %s: must be 2M or 1G",
@@ -231,6 +273,8 @@ static int cmd_doctor(struct cmd_ctx *c, int argc, char **argv)
 	}
 	o.devs = (const char *const *)argv + optind;
 	o.nr_devs = (unsigned int)(argc - optind);
+	if (flavor && doctor_flavor(c, config, flavor, &o, memory_set, hp_set))
+		return 2;
 	host_doctor(c->env, &o, c->out, &res);
 	return res.fail ? 1 : 0;
 }

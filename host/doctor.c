@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "host/bind.h"
+#include "host/select.h"
 #include "iommu/dma_plan.h"
 #include "iommu/sysfs.h"
 
@@ -414,6 +415,38 @@ static void check_devices(struct doctor *dr)
 		    "(vfio-vmm devices lists them)");
 }
 
+/* Would "run --flavor" find its devices now? Picks, reports, lets go. */
+static void check_flavor(struct doctor *dr)
+{
+	const struct host_flavor *f = dr->o->flavor;
+	char picked[CLI_MAX_DEVICES][HOST_BDF_LEN], list[256], err[1024];
+	const char *taken[CLI_MAX_DEVICES];
+	unsigned int nr = 0;
+
+	for (unsigned int i = 0; i < f->nr_devs; i++) {
+		const struct host_flavor_dev *fd = &f->devs[i];
+		const struct host_alias *a = host_config_alias(dr->o->config, fd->alias);
+
+		list[0] = '\0';
+		if (nr + fd->count > CLI_MAX_DEVICES ||
+		    host_pick_devices(dr->env, a, fd->count, taken, nr, &picked[nr], err,
+				      sizeof(err))) {
+			say(dr, FAIL, "flavor", "%s: %s", f->name,
+			    nr + fd->count > CLI_MAX_DEVICES ? "too many devices" : err);
+			continue;
+		}
+		for (unsigned int j = 0; j < fd->count; j++, nr++) {
+			taken[nr] = picked[nr];
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 j ? " " : "", picked[nr]);
+		}
+		say(dr, PASS, "flavor", "%s: %u x %s free now: %s", f->name, fd->count, fd->alias,
+		    list);
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		host_unlock_device(picked[i]);
+}
+
 static bool any_nvidia(const struct host_env *env, const struct doctor_opts *o)
 {
 	struct host_pci_dev d;
@@ -440,6 +473,8 @@ void host_doctor(const struct host_env *env, const struct doctor_opts *o, FILE *
 	check_memlock(&dr);
 	check_hugepages(&dr);
 	check_devices(&dr);
+	if (o->flavor)
+		check_flavor(&dr);
 	fprintf(out, "doctor: %u passed, %u warning%s, %u failed\n", res->pass, res->warn,
 		res->warn == 1 ? "" : "s", res->fail);
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "host/config.h"
 #include "host/host.h"
 
 /*
@@ -16,6 +17,8 @@ struct doctor_opts {
 	uint64_t hugepage_size;	/* 0: the VM would use 4 KiB pages */
 	const char *const *devs;	/* none: every device on vfio-pci */
 	unsigned int nr_devs;
+	const struct host_flavor *flavor;	/* enough free devices for it? */
+	const struct host_config *config;
 };
 
 struct doctor_result {

@@ -16,10 +16,11 @@ void cli_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vfio-vmm run --kernel FILE [options]\n"
-		"       vfio-vmm doctor [--memory SIZE] [--hugepages SIZE] [DEV...]\n"
+		"       vfio-vmm doctor [--memory SIZE] [--hugepages SIZE] [--config FILE]\n"
+		"                       [--flavor NAME] [DEV...]\n"
 		"       vfio-vmm devices [--json]\n"
 		"       vfio-vmm bind [--group] DEV...\n"
-		"       vfio-vmm unbind DEV...\n"
+		"       vfio-vmm unbind [--group] DEV...\n"
 		"       vfio-vmm --help | --version\n"
 		"\n"
 		"A minimal KVM VMM for VFIO PCI passthrough.\n"

@@ -316,3 +316,29 @@ Test(host_bind, doctor_memlock_too_low)
 	cr_assert(strstr(out, "ulimit -l 1048576"), "%s", out);
 	cr_assert_eq(rc, 1);
 }
+
+Test(host_bind, doctor_flavor)
+{
+	char conf[512];
+	const char *args[] = { "vfio-vmm", "doctor", "--config", conf, "--flavor", "two", NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	snprintf(conf, sizeof(conf), "%s/vfio-vmm.conf", fake_root());
+	fake_file("vfio-vmm.conf", "[alias nvme]\nvendor = 0x1b36\ndevice = 0x0010\n"
+		  "[flavor two]\nmemory = 2G\ndevices = nvme:2\n"
+		  "[flavor one]\ndevices = nvme\n");
+	cr_assert_eq(host_bind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	out = doctor(args, 6, &rc);
+	cr_assert(strstr(out, "FAIL  flavor: two: alias nvme (1b36:0010): 2 wanted but only 1 free; "
+			 "free some or ask for fewer\n"), "%s", out);
+	cr_assert(strstr(out, "PASS  memlock: CAP_IPC_LOCK: pinning 2G"), "%s", out);
+	args[5] = "one";
+	out = doctor(args, 6, &rc);
+	cr_assert(strstr(out, "PASS  flavor: one: 1 x nvme free now: 0000:00:02.0\n"), "%s", out);
+	cr_assert_eq(host_lock_holder(env, NVME), 0, "doctor lets the device go");
+	args[5] = "three";
+	cr_assert_eq(run_cmd(args, 6, &out, &out), 2);
+	cr_assert(strstr(out, "--flavor three: no such flavor in "), "%s", out);
+}

@@ -4,6 +4,7 @@
  * and device selection for aliases and flavors with the per-device locks.
  */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -313,7 +314,7 @@ Test(host_docs, man_page_covers_the_help)
 	for (p = help; (p = strstr(p, "--")); p += 2) {
 		size_t k = 0;
 
-		while (k < sizeof(word) - 1 && (p[2 + k] == '-' || (p[2 + k] >= 'a' && p[2 + k] <= 'z')))
+		while (k < sizeof(word) - 1 && (p[2 + k] == '-' || isalnum((unsigned char)p[2 + k])))
 			k++;
 		snprintf(word, sizeof(word), "%.*s", (int)k, p + 2);
 		snprintf(roff, sizeof(roff), "\\-\\-%s", word);
