@@ -5,7 +5,7 @@
 # emulated IOMMU and four assignable PCI devices, and runs vfio-vmm inside it
 # against real VFIO. See docs/testbed.md.
 #
-#   tests/testbed/run.sh [--interactive] [--iommu intel|amd]
+#   tests/testbed/run.sh [--interactive] [--verbose] [--iommu intel|amd]
 #                        [--ivshmem-size SIZE] [--timeout SECS] [--ref REV]
 #                        [SCENARIO...]
 #
@@ -22,6 +22,7 @@ OUT_DIR=${TESTBED_OUT:-$TB_DIR/out}
 DEFAULT_ORDER="l1 guests linux passthrough linux-passthrough host-tools bench"
 
 interactive=0
+verbose=0
 iommu=intel
 ivshmem_size=1G
 timeout_s=280
@@ -37,9 +38,10 @@ scenarios=()
 usage()
 {
 	cat <<EOF
-usage: $0 [--interactive] [--iommu intel|amd] [--ivshmem-size SIZE]
+usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--ivshmem-size SIZE]
           [--timeout SECS] [--ref GITREV] [SCENARIO...]
 --ref builds a committed revision instead of the working tree.
+--verbose puts every test's output in the serial log, not only a failing one's.
 scenarios: $(list_scenarios | tr '\n' ' ')
 EOF
 	exit "${1:-2}"
@@ -50,6 +52,7 @@ parse_args()
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--interactive|-i) interactive=1 ;;
+		--verbose|-v) verbose=1 ;;
 		--iommu) iommu=${2:?--iommu needs intel or amd}; shift ;;
 		--ivshmem-size) ivshmem_size=${2:?--ivshmem-size needs a size}; shift ;;
 		--timeout) timeout_s=${2:?--timeout needs seconds}; shift ;;

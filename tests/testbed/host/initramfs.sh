@@ -4,6 +4,8 @@
 # with its own busybox initramfs.
 
 L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801"
+# Drivers the L2 Linux loads for assigned devices (linux-passthrough).
+L2_MODULES="nvme virtio_net virtio_pci"
 
 # Sets L1_INITRD.
 build_initramfs()
@@ -59,11 +61,12 @@ install_busybox()
 }
 
 # Copies the modules L1 needs with everything they depend on, as resolved
-# against the unpacked Debian tree, and makes a modules.dep for them.
+# against the unpacked Debian tree, and makes a modules.dep for them:
+# install_modules ROOT [MODULES] (default $L1_MODULES).
 install_modules()
 {
 	local root=$1 mods m ko
-	mods=$(for m in $L1_MODULES; do
+	mods=$(for m in ${2:-$L1_MODULES}; do
 		modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" ||
 			die "modprobe cannot resolve $m in $KROOT"
 	done | awk '$1 == "insmod" { print $2 }' | sort -u)
@@ -82,6 +85,7 @@ write_l1_config()
 	cat >"$1" <<EOC
 SCENARIOS="${scenarios[*]}"
 INTERACTIVE=$interactive
+VERBOSE=$verbose
 IOMMU=$iommu
 IVSHMEM_SIZE=$ivshmem_size
 KVER=$KVER
@@ -96,6 +100,7 @@ build_l2_initramfs()
 	mkdir -p "$root"/{dev,proc,sys,tmp}
 	mknod -m 600 "$root/dev/console" c 5 1
 	install_busybox "$root"
+	install_modules "$root" "$L2_MODULES"
 	cp "$TB_DIR/l2/init" "$root/init"
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"

@@ -56,6 +56,7 @@ run_test()
 	if [ "$rc" = 0 ]; then
 		echo "PASS $name [$(since "$t0")s]"
 		TB_PASSED=$((TB_PASSED + 1))
+		[ "${VERBOSE:-0}" = 0 ] || show_output "$name" "$log"
 		return 0
 	fi
 	reason=$(sed -n 's/^REASON: //p' "$log" | tail -1)
@@ -64,13 +65,19 @@ run_test()
 	fi
 	echo "FAIL $name: ${reason:-exit status $rc}"
 	TB_FAILED=$((TB_FAILED + 1))
-	# Indented, so that no line of it reads as a result line.
-	echo "----- begin output $name -----"
-	sed 's/^/| /' "$log"
+	show_output "$name" "$log"
+	return 1
+}
+
+# Prints a test's output between markers, indented so that no line of it
+# reads as a result line.
+show_output()
+{
+	echo "----- begin output $1 -----"
+	sed 's/^/| /' "$2"
 	echo "| --- last L1 kernel messages ---"
 	dmesg | tail -10 | sed 's/^/| /'
-	echo "----- end output $name -----"
-	return 1
+	echo "----- end output $1 -----"
 }
 
 # The assigned devices, one "name bdf vendor:device" per line (written by
