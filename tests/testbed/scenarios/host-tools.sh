@@ -31,6 +31,12 @@ ir_on()
 	dmesg | grep -qE 'Enabled IRQ remapping|Interrupt remapping enabled'
 }
 
+# The nvme's address: it moves with --iommu amd.
+nvme_bdf()
+{
+	awk '$1 == "nvme" { print $2 }' "$TB_OUT/devices"
+}
+
 driver_of()
 {
 	basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null
@@ -102,11 +108,12 @@ host_devices()
 	done <"$TB_OUT/devices"
 	printf '%s\n' "$OUT" | grep "^$ICH9_SATA " | grep -q "SATA controller .* ahci .* no: 0000:00:1f.0 in its group is on lpc_ich" ||
 		die "1f.2 is not listed as blocked by its group"
-	printf '%s\n' "$OUT" | grep "^0000:00:03.0 " | grep -q " 2:" ||
-		die "ivshmem's BAR2 is missing"
+	printf '%s\n' "$OUT" | grep "^$(awk '$1 == "ivshmem" { print $2 }' "$TB_OUT/devices") " |
+		grep -q " 2:$IVSHMEM_SIZE " ||
+		die "ivshmem's BAR2 is not listed as $IVSHMEM_SIZE"
 	vv devices --json
 	[ "$RC" = 0 ] || die "devices --json exited $RC"
-	has '"address": "0000:00:02.0", "vendor": "1b36", "device": "0010", "class": "0x010802"'
+	has "\"address\": \"$(nvme_bdf)\", \"vendor\": \"1b36\", \"device\": \"0010\", \"class\": \"0x010802\""
 	has '"driver": "ahci"'
 	echo "NOTE: $(printf '%s\n' "$OUT" | grep -c '"address"') PCI functions listed"
 }
@@ -229,14 +236,15 @@ host_flavor()
 	[ "$RC" = 1 ] || die "run --device alias:nvme:3 exited $RC"
 	has "3 wanted but only 1 free"
 	vv run --kernel "$TB/guests/hello" --config "$TB_OUT/host.conf" --flavor one-nvme
-	has "alias nvme: picked 0000:00:02.0"
+	has "alias nvme: picked $(nvme_bdf)"
 	[ "$RC" = 0 ] || die "run --flavor one-nvme exited $RC"
 }
 
 # A VMM holding nvme: a second one, an alias pick and unbind are refused.
 host_lock()
 {
-	local pid holder i=0 nvme=0000:00:02.0
+	local pid holder i=0 nvme
+	nvme=$(nvme_bdf)
 	need_vmm
 	write_conf
 	vfio-vmm run --kernel "$TB/l2/bzImage" --cmdline "console=ttyS0 panic=0" --memory 128M \
@@ -248,11 +256,11 @@ host_lock()
 		kill -0 $pid 2>/dev/null || { cat "$TB_OUT/host-lock-first.out"; die "the first VMM exited"; }
 		sleep 0.1
 	done
-	vv run --kernel "$TB/guests/hello" --device 00:02.0
+	vv run --kernel "$TB/guests/hello" --device "$nvme"
 	holder=$RC
 	has "$nvme is in use by another vfio-vmm (pid $pid)"
 	vv run --kernel "$TB/guests/hello" --config "$TB_OUT/host.conf" --device alias:nvme:1
-	has "0000:00:02.0 is in use by vfio-vmm pid $pid"
+	has "$nvme is in use by vfio-vmm pid $pid"
 	vv unbind $nvme
 	has "$nvme is in use by vfio-vmm (pid $pid): stop that VM first"
 	vv devices
@@ -262,6 +270,6 @@ host_lock()
 	wait $pid
 	[ "$holder" = 1 ] || die "the second VMM exited $holder, want 1"
 	[ "$(driver_of $nvme)" = vfio-pci ] || die "nvme left vfio-pci"
-	vv run --kernel "$TB/guests/hello" --device 00:02.0
+	vv run --kernel "$TB/guests/hello" --device "$nvme"
 	[ "$RC" = 0 ] || die "nvme still refused after the first VMM ended (exit $RC)"
 }
