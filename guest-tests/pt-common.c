@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+
+#include "pt-common.h"
+
+/* The VMM's ACPI _PRT rule (vmm/acpi.h: ACPI_PCI_GSI_BASE/COUNT). */
+#define PT_INTX_GSI_BASE	16
+#define PT_INTX_GSI_COUNT	8
+
+static unsigned int checks_failed, checks_run;
+
+void pt_check(const char *name, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks_run++;
+	if (!ok)
+		checks_failed++;
+	printf("CHECK %s: %s ", name, ok ? "ok" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	puts("\n");
+}
+
+_Noreturn void pt_finish(const char *guest)
+{
+	if (checks_failed || !checks_run)
+		test_fail("%s: %u of %u checks failed", guest, checks_failed, checks_run);
+	test_pass(guest);
+}
+
+bool pt_open(uint16_t vendor, uint16_t device, const char *what, struct pt_dev *d)
+{
+	char name[48];
+	unsigned int i;
+	uint16_t cmd;
+
+	d->bdf = pci_find_device(vendor, device);
+	if (d->bdf < 0) {
+		snprintf(name, sizeof(name), "%s.present", what);
+		pt_check(name, false, "no %04x:%04x on bus 0", vendor, device);
+		return false;
+	}
+	pci_print_device((uint16_t)d->bdf);
+	for (i = 0; i < PCI_BAR_COUNT; i++)
+		d->bar[i] = (struct pci_bar){ 0 };
+	for (i = 0; i < PCI_BAR_COUNT;) {
+		unsigned int used = (unsigned int)pci_bar_probe((uint16_t)d->bdf, i, &d->bar[i]);
+
+		if (d->bar[i].size)
+			printf("  BAR%u %s at 0x%lx size 0x%lx%s%s\n", i,
+			       d->bar[i].io ? "I/O" : "mem", d->bar[i].addr, d->bar[i].size,
+			       d->bar[i].is64 ? " 64-bit" : "",
+			       d->bar[i].prefetch ? " prefetchable" : "");
+		i += used;
+	}
+	cmd = pci_cfg_read16((uint16_t)d->bdf, PCI_COMMAND);
+	pci_cfg_write16((uint16_t)d->bdf, PCI_COMMAND,
+			cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	return true;
+}
+
+bool pt_wait_irq(unsigned int vec, uint64_t target, uint64_t cycles)
+{
+	uint64_t start = rdtsc();
+	bool ok = false;
+
+	irq_enable();
+	while (rdtsc() - start < cycles) {
+		if (idt_count(vec) >= target) {
+			ok = true;
+			break;
+		}
+		cpu_relax();
+	}
+	irq_disable();
+	return ok;
+}
+
+unsigned int pt_intx_gsi(uint16_t bdf)
+{
+	unsigned int pin = pci_cfg_read8(bdf, PCI_INTERRUPT_PIN);
+
+	return PT_INTX_GSI_BASE + (PCI_BDF_DEV(bdf) + pin - 1) % PT_INTX_GSI_COUNT;
+}
+
+bool edu_dma(uint64_t bar0, bool to_device, uint64_t addr, uint32_t dev_off, uint32_t len)
+{
+	uint64_t start;
+
+	/* The address registers take 64 bits only as one 8-byte access. */
+	mmio_write64(bar0 + EDU_DMA_SRC, to_device ? addr : EDU_BUF + dev_off);
+	mmio_write64(bar0 + EDU_DMA_DST, to_device ? EDU_BUF + dev_off : addr);
+	mmio_write64(bar0 + EDU_DMA_COUNT, len);
+	mmio_write64(bar0 + EDU_DMA_CMD, EDU_DMA_START | (to_device ? 0 : EDU_DMA_TO_RAM));
+	/* edu runs a transfer from a 100 ms timer; the start bit clears when done. */
+	start = rdtsc();
+	while (mmio_read64(bar0 + EDU_DMA_CMD) & EDU_DMA_START)
+		if (rdtsc() - start > PT_WAIT_CYCLES)
+			return false;
+	return true;
+}
+
+static uint8_t pattern_byte(uint32_t i, uint32_t seed)
+{
+	uint32_t x = (i + 1) * 2654435761u ^ seed * 40503u;
+
+	return (uint8_t)(x >> 13);
+}
+
+void pt_pattern_fill(volatile uint8_t *p, uint32_t len, uint32_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = pattern_byte(i, seed);
+}
+
+long pt_pattern_bad(const volatile uint8_t *p, uint32_t len, uint32_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (p[i] != pattern_byte(i, seed))
+			return (long)i;
+	return -1;
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * QEMU's edu device assigned through VFIO: its registers through the BAR
+ * mapped into the guest, the factorial's completion interrupt through MSI
+ * (VFIO eventfd -> KVM irqfd -> MSI route) and through INTx (eventfd ->
+ * irqfd with resample -> IOAPIC pin), and DMA from and to guest RAM through
+ * the IOMMU that the VMM programmed with IOVA = guest physical.
+ */
+#include "pt-common.h"
+
+#define VEC_MSI		0x60
+#define VEC_INTX	0x61
+#define DMA_LEN		3000	/* below edu's 4096-byte abort, odd-sized on purpose */
+
+static uint64_t bar0;
+static volatile uint32_t irq_status_seen;
+static uint8_t dma_out[4096] __attribute__((aligned(4096)));
+static uint8_t dma_in[4096] __attribute__((aligned(4096)));
+
+/* edu keeps its interrupt raised until acknowledged: read, ack, then EOI. */
+static void edu_handler(struct irq_frame *f)
+{
+	uint32_t st = mmio_read32(bar0 + EDU_IRQ_STATUS);
+
+	(void)f;
+	irq_status_seen |= st;
+	mmio_write32(bar0 + EDU_IRQ_ACK, st);
+	lapic_eoi();
+}
+
+static void check_registers(void)
+{
+	uint32_t ident = mmio_read32(bar0 + EDU_IDENT), live;
+
+	pt_check("edu.ident", ident == 0x010000ed, "ident 0x%08x", ident);
+	mmio_write32(bar0 + EDU_LIVENESS, 0x12345678);
+	live = mmio_read32(bar0 + EDU_LIVENESS);
+	mmio_write32(bar0 + EDU_LIVENESS, 0xa5a5f00f);
+	pt_check("edu.liveness", live == ~0x12345678u &&
+		 mmio_read32(bar0 + EDU_LIVENESS) == ~0xa5a5f00fu,
+		 "0x12345678 -> 0x%08x", live);
+}
+
+/* Starts n! with the completion interrupt on; true when vec arrived once more. */
+static bool factorial_irq(unsigned int vec, uint32_t n, uint32_t *result)
+{
+	uint64_t before = idt_count(vec);
+	bool got;
+
+	irq_status_seen = 0;
+	mmio_write32(bar0 + EDU_STATUS, EDU_STATUS_IRQ_FACT);
+	mmio_write32(bar0 + EDU_FACTORIAL, n);
+	got = pt_wait_irq(vec, before + 1, PT_WAIT_CYCLES);
+	*result = mmio_read32(bar0 + EDU_FACTORIAL);
+	return got;
+}
+
+static void check_msi(uint16_t bdf)
+{
+	uint32_t r = 0;
+	bool got;
+
+	if (pci_msi_enable(bdf, msi_address(lapic_id()), msi_data(VEC_MSI))) {
+		pt_check("edu.msi", false, "no MSI capability");
+		return;
+	}
+	got = factorial_irq(VEC_MSI, 10, &r);
+	pt_check("edu.msi", got && r == 3628800 && (irq_status_seen & 1),
+		 "10! = %u, vector 0x%x delivered %lu time(s), irq status 0x%x", r, VEC_MSI,
+		 idt_count(VEC_MSI), irq_status_seen);
+	pci_msi_disable(bdf);
+}
+
+static void check_intx(uint16_t bdf)
+{
+	unsigned int gsi = pt_intx_gsi(bdf);
+	uint32_t r = 0, r2 = 0;
+	bool got, got2;
+	uint16_t cmd = pci_cfg_read16(bdf, PCI_COMMAND);
+
+	pci_cfg_write16(bdf, PCI_COMMAND, cmd & ~PCI_COMMAND_INTX_DISABLE);
+	/* PCI INTx: level triggered, active low, as the _PRT tells Linux. */
+	ioapic_route(gsi, VEC_INTX, lapic_id(), true, true, false);
+	got = factorial_irq(VEC_INTX, 5, &r);
+	/* A second one proves the line was unmasked again after our EOI (resample). */
+	got2 = factorial_irq(VEC_INTX, 6, &r2);
+	pt_check("edu.intx", got && got2 && r == 120 && r2 == 720,
+		 "pin %c -> IOAPIC pin %u: 5! = %u, 6! = %u, vector 0x%x delivered %lu time(s)",
+		 'A' + pci_cfg_read8(bdf, PCI_INTERRUPT_PIN) - 1, gsi, r, r2, VEC_INTX,
+		 idt_count(VEC_INTX));
+	ioapic_mask(gsi, true);
+	mmio_write32(bar0 + EDU_STATUS, 0);
+}
+
+static void check_dma(void)
+{
+	bool out, in;
+	long bad;
+
+	pt_pattern_fill(dma_out, DMA_LEN, 0xed0);
+	memset(dma_in, 0, sizeof(dma_in));
+	out = edu_dma(bar0, true, (uint64_t)(uintptr_t)dma_out, 0, DMA_LEN);
+	in = edu_dma(bar0, false, (uint64_t)(uintptr_t)dma_in, 0, DMA_LEN);
+	bad = pt_pattern_bad(dma_in, DMA_LEN, 0xed0);
+	pt_check("edu.dma", out && in && bad < 0 && dma_in[DMA_LEN] == 0,
+		 "%u bytes RAM 0x%lx -> device -> RAM 0x%lx: %s%s%s", DMA_LEN,
+		 (uint64_t)(uintptr_t)dma_out, (uint64_t)(uintptr_t)dma_in,
+		 !out || !in ? "transfer never finished" : bad < 0 ? "data matches" : "differs",
+		 bad >= 0 ? " at byte " : "", bad >= 0 ? "(see below)" : "");
+	if (bad >= 0)
+		printf("  first mismatch at byte %ld: 0x%02x\n", bad, dma_in[bad]);
+}
+
+int main(void)
+{
+	struct pt_dev d;
+
+	lapic_init();
+	idt_set_handler(VEC_MSI, edu_handler);
+	idt_set_handler(VEC_INTX, edu_handler);
+	if (pt_open(0x1234, 0x11e8, "edu", &d)) {
+		bar0 = d.bar[0].addr;
+		check_registers();
+		check_msi((uint16_t)d.bdf);
+		check_intx((uint16_t)d.bdf);
+		check_dma();
+	}
+	pt_finish("pt-edu");
+}
