@@ -386,6 +386,8 @@ void vfio_pci_bar_read(struct vfio_pci_dev *d, unsigned int i, uint64_t off, voi
 	ssize_t n;
 
 	__atomic_fetch_add(&d->trap_reads, 1, __ATOMIC_RELAXED);
+	if (i < VFIO_PCI_NR_BARS)
+		__atomic_fetch_add(&d->bars[i].trap_reads, 1, __ATOMIC_RELAXED);
 	if (i >= VFIO_PCI_NR_BARS || off >= d->bars[i].size || d->bars[i].size - off < len) {
 		memset(data, 0xff, len);
 		return;
@@ -413,6 +415,8 @@ void vfio_pci_bar_write(struct vfio_pci_dev *d, unsigned int i, uint64_t off, co
 	ssize_t n;
 
 	__atomic_fetch_add(&d->trap_writes, 1, __ATOMIC_RELAXED);
+	if (i < VFIO_PCI_NR_BARS)
+		__atomic_fetch_add(&d->bars[i].trap_writes, 1, __ATOMIC_RELAXED);
 	if (i >= 6 || off >= d->bars[i].size || d->bars[i].size - off < len)
 		return;		/* the ROM is read-only */
 	if (vfio_msix_owns(d, i, off, len)) {

@@ -54,6 +54,7 @@ struct vfio_bar {
 	struct vfio_bar_piece pieces[VFIO_BAR_MAX_PIECES];
 	bool mapped;		/* pieces are on the guest's buses at mapped_addr */
 	uint64_t mapped_addr;
+	uint64_t trap_reads, trap_writes;	/* this BAR's share of the device's */
 };
 
 /* One interrupt vector: a VFIO eventfd that KVM turns into a guest MSI. */

@@ -140,6 +140,41 @@ static void print_host_irq_counts(const char *name, FILE *f)
 	fclose(p);
 }
 
+static const char *const bar_type_names[] = {
+	[VFIO_BAR_NONE] = "none", [VFIO_BAR_IO] = "io", [VFIO_BAR_MEM32] = "mem32",
+	[VFIO_BAR_MEM64] = "mem64", [VFIO_BAR_ROM] = "rom",
+};
+
+/*
+ * One line per BAR: where the guest last had it, how much of it is mapped
+ * (no exits possible) and trapped, and the exits the trapped part took.
+ * A BAR whose mapped share is all of it and whose counts stay 0 is proof
+ * that the guest's accesses went straight to the device.
+ */
+static void print_bar_stats(struct vfio_pci_dev *d, FILE *f)
+{
+	for (unsigned int b = 0; b < VFIO_PCI_NR_BARS; b++) {
+		struct vfio_bar *bar = &d->bars[b];
+		uint64_t mapped = 0, trapped = 0;
+
+		if (!bar->size || bar->type == VFIO_BAR_NONE)
+			continue;
+		for (unsigned int k = 0; k < bar->nr_pieces; k++) {
+			if (bar->pieces[k].direct && bar->pieces[k].hva)
+				mapped += bar->pieces[k].size;
+			else
+				trapped += bar->pieces[k].size;
+		}
+		fprintf(f, "    %-4s %-5s at 0x%llx size 0x%llx: mapped 0x%llx, trapped 0x%llx; "
+			"%llu trapped reads, %llu trapped writes\n",
+			vfio_region_name(b),
+			bar_type_names[bar->type], (unsigned long long)vfio_bar_guest_addr(d, b),
+			(unsigned long long)bar->size, (unsigned long long)mapped,
+			(unsigned long long)trapped, (unsigned long long)bar->trap_reads,
+			(unsigned long long)bar->trap_writes);
+	}
+}
+
 void assign_print_stats(struct assignment *a, FILE *f)
 {
 	for (unsigned int i = 0; i < a->nr; i++) {
@@ -148,6 +183,7 @@ void assign_print_stats(struct assignment *a, FILE *f)
 		fprintf(f, "  %s: %llu trapped BAR reads, %llu trapped BAR writes\n",
 			a->devs[i].id.name, (unsigned long long)d->trap_reads,
 			(unsigned long long)d->trap_writes);
+		print_bar_stats(d, f);
 		print_host_irq_counts(a->devs[i].id.name, f);
 	}
 }

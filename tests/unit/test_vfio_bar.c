@@ -308,6 +308,10 @@ Test(vfio_bar, trapped_accesses_reach_region_but_not_msix_table, .fini = teardow
 	vfio_pci_bar_read(&dev, 0, 16 * MiB - 2, &r, 4);
 	cr_assert_eq(r, 0xffffffff);
 	cr_assert_eq(dev.trap_reads, 3);
+	/* --stats shows them per BAR too. */
+	cr_assert_eq(dev.bars[0].trap_reads, 3);
+	cr_assert_eq(dev.bars[0].trap_writes, 2);
+	cr_assert_eq(dev.bars[2].trap_reads + dev.bars[2].trap_writes, 0);
 }
 
 /* A synthetic variant: BAR4 an I/O BAR, BAR5 a 32-bit memory BAR. */
