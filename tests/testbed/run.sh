@@ -88,9 +88,12 @@ main()
 	t0=$(now)
 	parse_args "$@"
 	mkdir -p "$CACHE_DIR" "$OUT_DIR"
+	take_lock 8 "$OUT_DIR/.lock" "output directory $OUT_DIR (set TESTBED_OUT for a parallel run)"
 
 	phase "packages" ensure_packages
+	take_lock 9 "$CACHE_DIR/.lock" "kernel cache $CACHE_DIR"
 	phase "kernel" prepare_kernel
+	exec 9>&-
 	phase "build" build_all
 	phase "initramfs" build_initramfs
 	if [ "$interactive" = 1 ]; then

@@ -26,6 +26,16 @@ elapsed()
 	awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'
 }
 
+# take_lock FD FILE WHAT: serializes runs that share FILE's directory; the
+# lock goes with the process.
+take_lock()
+{
+	eval "exec $1>\"\$2\""
+	flock -n "$1" && return
+	log "waiting for another testbed run using the $3"
+	flock -w 900 "$1" || die "gave up waiting for $2"
+}
+
 is_elf()
 {
 	[ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
