@@ -89,6 +89,7 @@ bool edu_dma(uint64_t bar0, bool to_device, uint64_t addr, uint32_t dev_off, uin
 {
 	uint64_t start;
 
+	barrier();	/* the buffer's contents before the device reads them */
 	/* The address registers take 64 bits only as one 8-byte access. */
 	mmio_write64(bar0 + EDU_DMA_SRC, to_device ? addr : EDU_BUF + dev_off);
 	mmio_write64(bar0 + EDU_DMA_DST, to_device ? EDU_BUF + dev_off : addr);
@@ -99,6 +100,7 @@ bool edu_dma(uint64_t bar0, bool to_device, uint64_t addr, uint32_t dev_off, uin
 	while (mmio_read64(bar0 + EDU_DMA_CMD) & EDU_DMA_START)
 		if (rdtsc() - start > PT_WAIT_CYCLES)
 			return false;
+	barrier();
 	return true;
 }
 

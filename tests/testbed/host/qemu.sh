@@ -4,6 +4,11 @@
 SERIAL_LOG=
 QEMU_RC=0
 
+# edu masks DMA addresses to 28 bits by default; the passthrough scenario's
+# P2P test has it DMA into ivshmem's BAR above 4 GiB, within the IOMMU's
+# 39-bit IOVA space.
+EDU_DMA_MASK=0x7fffffffff
+
 # The machine of NOTES.md: q35 (needed for an emulated IOMMU), an AMD CPU
 # model with SVM so L1's kvm_amd gives a real /dev/kvm, and the four test
 # devices at fixed slots so their BDFs and IOMMU groups never move.
@@ -30,7 +35,7 @@ qemu_args()
 	esac
 	QEMU_ARGS+=(-kernel "$VMLINUX" -initrd "$L1_INITRD"
 		-append "$append ${TESTBED_APPEND:-}"
-		-device "edu,addr=$slot.0"
+		-device "edu,addr=$slot.0,dma_mask=$EDU_DMA_MASK"
 		-drive file=null-co://,if=none,id=nv0,format=raw
 		-device "nvme,serial=deadbeef,drive=nv0,addr=$((slot + 1)).0"
 		-object "memory-backend-ram,id=ivmem,size=$ivshmem_size,share=on"

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Two assigned devices in one guest, and DMA from one into the other: edu
+ * copies a buffer (filled from guest RAM) into ivshmem's BAR2 at its guest
+ * physical address, which the IOMMU translates only when the VMM ran with
+ * --p2p (it then maps every mapped BAR piece at IOVA = its guest address).
+ * The guest reads the result back through the BAR.
+ *
+ * Command line: p2p=1 expects the data to arrive; p2p=0 (a VMM without
+ * --p2p) expects the IOMMU to stop it, leaving the target untouched.
+ */
+#include "pt-common.h"
+
+#define LEN		2000
+#define TARGET_OFF	0x100000	/* 1 MiB into BAR2: clear of pt-ivshmem's marker */
+
+static uint8_t src[4096] __attribute__((aligned(4096)));
+
+int main(void)
+{
+	const char *p2p = cmdline_get(boot_info.cmdline, "p2p");
+	bool want = p2p && *p2p == '1', out, in;
+	struct pt_dev edu, iv;
+	volatile uint8_t *dst;
+	long bad;
+
+	if (!pt_open(0x1234, 0x11e8, "edu", &edu) || !pt_open(0x1af4, 0x1110, "ivshmem", &iv))
+		pt_finish("pt-p2p");
+	pt_check("p2p.two-devices", edu.bdf != iv.bdf && edu.bar[0].addr && iv.bar[2].addr &&
+		 mmio_read32(edu.bar[0].addr) == 0x010000ed,
+		 "edu at %02x.%x BAR0 0x%lx, ivshmem at %02x.%x BAR2 0x%lx", PCI_BDF_DEV(edu.bdf),
+		 PCI_BDF_FN(edu.bdf), edu.bar[0].addr, PCI_BDF_DEV(iv.bdf), PCI_BDF_FN(iv.bdf),
+		 iv.bar[2].addr);
+	dst = (volatile uint8_t *)(iv.bar[2].addr + TARGET_OFF);
+	for (unsigned int i = 0; i < LEN + 16; i++)
+		dst[i] = 0xee;
+	pt_pattern_fill(src, LEN, 0x9292);
+	in = edu_dma(edu.bar[0].addr, true, (uint64_t)(uintptr_t)src, 0, LEN);
+	out = edu_dma(edu.bar[0].addr, false, iv.bar[2].addr + TARGET_OFF, 0, LEN);
+	bad = pt_pattern_bad(dst, LEN, 0x9292);
+	if (want)
+		pt_check("p2p.edu-to-ivshmem", in && out && bad < 0 && dst[LEN] == 0xee,
+			 "edu DMA of %u bytes to IOVA 0x%lx (ivshmem BAR2+0x%x): %s", LEN,
+			 iv.bar[2].addr + TARGET_OFF, TARGET_OFF,
+			 bad < 0 ? "data arrived in the BAR" : "data differs");
+	else
+		pt_check("p2p.blocked-without-p2p", in && out && dst[0] == 0xee &&
+			 dst[LEN - 1] == 0xee,
+			 "edu DMA of %u bytes to IOVA 0x%lx: target %s", LEN,
+			 iv.bar[2].addr + TARGET_OFF,
+			 dst[0] == 0xee ? "untouched (the IOMMU has no mapping there)" : "WRITTEN");
+	if (bad >= 0 && want)
+		printf("  first mismatch at byte %ld: 0x%02x\n", bad, dst[bad]);
+	pt_finish("pt-p2p");
+}
