@@ -10,6 +10,10 @@ scenario_linux()
 {
 	run_test linux.bzimage 150 linux_boot bzImage
 	run_test linux.pvh 150 linux_boot vmlinux
+	# Two vCPUs: the AP is started by Linux through INIT/SIPI in KVM's LAPIC.
+	export L2_APPEND="tb.checks=ecam,hostbridge,timer,cpus tb.cpus=2"
+	run_test linux.smp 150 linux_boot vmlinux --cpus 2
+	unset L2_APPEND
 }
 
 # linux_boot FILE [EXTRA VMM ARGS]: boots $TB/l2/FILE and judges its output.
