@@ -135,6 +135,42 @@ static void identify(void)
 	mmio_write32(bar0 + NVME_DOORBELL + (4u << dstrd), 1);
 }
 
+/*
+ * With vector 0 masked the device still signals VFIO's eventfd, but the VMM
+ * has taken the irqfd off it: no interrupt, and the emulated PBA must show
+ * the vector pending. Unmasking re-attaches the irqfd, and KVM delivers
+ * the interrupt that waited in the eventfd.
+ */
+static void masked_identify(const struct msix_info *mx)
+{
+	uint32_t dstrd = (uint32_t)(mmio_read64(bar0 + NVME_CAP) >> 32) & 0xf;
+	uint64_t before = idt_count(VEC_ADMIN), start;
+	bool done = false, pending, late;
+	uint64_t while_masked;
+
+	pci_msix_mask_entry(mx, 0, true);
+	asq[1] = asq[0];
+	asq[1].cdw0 = OPC_IDENTIFY | ((CID + 1) << 16);
+	barrier();
+	mmio_write32(bar0 + NVME_DOORBELL, 2);
+	start = rdtsc();
+	while (!(done = acq[1].status & 1) && rdtsc() - start < PT_WAIT_CYCLES)
+		cpu_relax();
+	/* Give a wrongly delivered interrupt time to show up. */
+	pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES / 100);
+	while_masked = idt_count(VEC_ADMIN) - before;
+	pending = pci_msix_pending(mx, 0);
+	pci_msix_mask_entry(mx, 0, false);
+	late = pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
+	table_accesses += 3;
+	pt_check("nvme.msix-mask", done && while_masked == 0 && pending && late &&
+		 acq[1].cid == CID + 1,
+		 "completion %s while vector 0 masked: %lu interrupts, PBA bit %u; after unmask %s",
+		 done ? "posted" : "NOT posted", while_masked, pending,
+		 late ? "delivered" : "NOT delivered");
+	mmio_write32(bar0 + NVME_DOORBELL + (4u << dstrd), 2);
+}
+
 int main(void)
 {
 	struct msix_info mx;
@@ -145,9 +181,10 @@ int main(void)
 	if (pt_open(0x1b36, 0x0010, "nvme", &d)) {
 		bar0 = d.bar[0].addr;
 		if (setup_msix((uint16_t)d.bdf, &mx)) {
-			if (controller_enable())
+			if (controller_enable()) {
 				identify();
-			else
+				masked_identify(&mx);
+			} else
 				pt_check("nvme.identify", false, "controller never became ready (CSTS 0x%x)",
 					 mmio_read32(bar0 + NVME_CSTS));
 			mmio_write32(bar0 + NVME_CC, 0);

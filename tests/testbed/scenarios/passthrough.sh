@@ -14,7 +14,7 @@ scenario_passthrough()
 	pt_checks edu edu.ident edu.liveness edu.msi edu.intx edu.dma
 	run_test pt.edu.stats 5 pt_stats_edu
 	run_test pt.nvme 40 pt_guest nvme pt-nvme nvme
-	pt_checks nvme nvme.msix nvme.identify
+	pt_checks nvme nvme.msix nvme.identify nvme.msix-mask
 	run_test pt.nvme.stats 5 pt_stats_nvme
 	run_test pt.ivshmem 40 pt_guest ivshmem pt-ivshmem ivshmem -- --cmdline seed=7
 	pt_checks ivshmem ivshmem.bar2-high ivshmem.rw
