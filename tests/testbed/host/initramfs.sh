@@ -35,6 +35,8 @@ build_initramfs()
 	mkdir -p "$big/testbed/l2"
 	cp "$BZIMAGE" "$big/testbed/l2/bzImage"
 	cp "$VMLINUX" "$big/testbed/l2/vmlinux"
+	# Extra files for L1 (bench/run.sh: QEMU with its libraries, lkvm).
+	[ -z "${TESTBED_EXTRA_ROOT:-}" ] || cp -a "$TESTBED_EXTRA_ROOT/." "$big/"
 
 	L1_INITRD=$OUT_DIR/l1-initramfs.cpio
 	make_cpio "$root" | gzip -1 >"$L1_INITRD"

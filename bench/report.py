@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Turns the BENCH lines of a testbed serial log into results.json, a
+terminal table and the data for bench/plot.gnuplot.
+
+    bench/report.py SERIAL_LOG OUT_DIR [--mode quick|full] [--require M,...]
+
+Each line (printed by tests/testbed/scenarios/bench.sh) reads
+    ... BENCH vmm=V metric=M unit=U samples=a,b,c [key=value ...]
+Cycle counts from the L2 guest become ns with L1's TSC rate (metric tsc).
+Exits with status 1 when the log holds no results or a --require'd
+vfio-vmm metric is missing, so CI notices a bench that stopped producing.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+BENCH_RE = re.compile(r"BENCH (vmm=\S+ metric=\S+ .*)$")
+
+# metric: (label, display unit, lower is better)
+METRICS = {
+    "start": ("VMM start to guest exit (bench-nop)", "ms", True),
+    "start-edu": ("same, edu assigned, 256 MiB mapped", "ms", True),
+    "exit": ("bare exit: out to an unclaimed port", "ns", True),
+    "cf8": ("config read through CF8/CFC", "ns", True),
+    "ecam": ("config read through ECAM", "ns", True),
+    "bar-direct": ("directly mapped BAR read (edu reg)", "ns", True),
+    "bar-ram": ("directly mapped BAR read (ivshmem RAM)", "ns", True),
+    "bar-trap": ("trapped BAR read (virtio-net I/O BAR)", "ns", True),
+    "msix-table": ("trapped MSI-X table read (nvme)", "ns", True),
+    "msix-pba": ("MSI-X PBA read (nvme)", "ns", True),
+    "irq-latency": ("interrupt latency, edu MSI -> handler", "ns", True),
+    "irq": ("interrupts per second (raise, handle, ack)", "1/s", False),
+    "dma-4k": ("DMA map guest RAM, 4 KiB pages", "s/GiB", True),
+    "dma-2m": ("DMA map guest RAM, 2 MiB hugepages", "s/GiB", True),
+    "rss-none": ("resident memory beyond guest RAM", "MiB", True),
+    "rss-edu": ("same, edu assigned", "MiB", True),
+    "binary": ("binary size (with its libraries)", "MiB", True),
+    "linux-boot": ("VMM start to L2 Linux init", "s", True),
+}
+VMMS = ["vfio-vmm", "qemu", "qemu-microvm", "kvmtool"]
+
+
+def parse(path):
+    recs = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = BENCH_RE.search(line.rstrip("\r\n"))
+            if not m:
+                continue
+            kv = dict(w.split("=", 1) for w in m.group(1).split() if "=" in w)
+            try:
+                kv["samples"] = [float(x) for x in kv["samples"].split(",") if x]
+            except ValueError:
+                continue
+            recs.append(kv)
+    return recs
+
+
+def convert(rec, tsc_mhz):
+    """The samples in the metric's display unit, or None if not convertible."""
+    unit, s, metric = rec["unit"], rec["samples"], rec["metric"]
+    if unit == "cycles":
+        if not tsc_mhz:
+            return None
+        n = float(rec.get("n", 1)) or 1
+        if metric == "irq":
+            return [n / (c / (tsc_mhz * 1e6)) for c in s if c > 0]
+        return [c / n / tsc_mhz * 1000.0 for c in s]
+    if unit == "ns":
+        return [v / 1e6 for v in s]
+    if unit == "KiB":
+        return [v / 1024.0 for v in s]
+    if unit == "bytes":
+        libs = float(rec.get("libs", 0))
+        return [(v + libs) / (1 << 20) for v in s]
+    return list(s)
+
+
+def summarize(recs):
+    tsc = next((r["samples"][0] for r in recs if r["metric"] == "tsc"), None)
+    results = []
+    for r in recs:
+        if r["metric"] not in METRICS:
+            continue
+        vals = convert(r, tsc)
+        if not vals:
+            continue
+        med = statistics.median(vals)
+        res = {
+            "vmm": r["vmm"], "metric": r["metric"], "label": METRICS[r["metric"]][0],
+            "unit": METRICS[r["metric"]][1], "median": med, "min": min(vals),
+            "max": max(vals), "spread_pct": 100.0 * (max(vals) - min(vals)) / med if med else 0.0,
+            "runs": len(vals), "samples": vals,
+        }
+        for k in ("exits", "n", "memory", "calls", "kernel"):
+            if k in r:
+                res[k] = float(r[k]) if k == "exits" else r[k]
+        results.append(res)
+    return tsc, results
+
+
+def find(results, vmm, metric):
+    return next((r for r in results if r["vmm"] == vmm and r["metric"] == metric), None)
+
+
+def ratios(results):
+    """Peers against vfio-vmm, and each trapped access against the exit floor."""
+    out = []
+    for r in results:
+        if r["vmm"] == "vfio-vmm" or r["vmm"] == "l1":
+            continue
+        ours = find(results, "vfio-vmm", r["metric"])
+        if ours and ours["median"]:
+            out.append({"metric": r["metric"], "peer": r["vmm"],
+                        "peer_over_vfio_vmm": r["median"] / ours["median"]})
+    for vmm in VMMS:
+        floor = find(results, vmm, "exit")
+        if not floor:
+            continue
+        for m in ("cf8", "ecam", "bar-trap", "msix-table", "msix-pba", "bar-direct", "irq-latency"):
+            r = find(results, vmm, m)
+            if r and floor["median"]:
+                out.append({"metric": m, "peer": vmm + " exit floor",
+                            "over_floor": r["median"] / floor["median"], "vmm": vmm})
+    return out
+
+
+def fmt(v):
+    if v >= 1000:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def table(results, tsc, mode):
+    cols = [v for v in VMMS if any(r["vmm"] == v for r in results)]
+    print(f"vfio-vmm passthrough benchmarks ({mode} run; L1 TSC {tsc or '?'} MHz; "
+          "median [min-max] over runs; absolute times are nested under TCG)")
+    head = f"{'measurement':44} {'unit':6}" + "".join(f" {c:>24}" for c in cols)
+    if any("exits" in r for r in results):
+        head += f" {'exits':>6}"
+    print(head)
+    print("-" * len(head))
+    for metric in METRICS:
+        row = [find(results, c, metric) for c in cols]
+        if not any(row):
+            continue
+        line = f"{METRICS[metric][0]:44} {METRICS[metric][1]:6}"
+        for r in row:
+            cell = f"{fmt(r['median'])} [{fmt(r['min'])}-{fmt(r['max'])}]" if r else "-"
+            line += f" {cell:>24}"
+        ours = find(results, "vfio-vmm", metric)
+        if ours and "exits" in ours:
+            line += f" {ours['exits']:6.2f}"
+        print(line)
+
+
+def write_plot_data(results, out_dir):
+    """Two bar charts: per-access costs and process-level times, per VMM."""
+    vmms = ("vfio-vmm", "qemu", "qemu-microvm", "kvmtool")
+    groups = {
+        "access": ["exit", "cf8", "ecam", "bar-trap", "msix-table", "msix-pba",
+                   "bar-direct", "bar-ram", "irq-latency"],
+        "start": ["start", "start-edu"],
+    }
+    for name, metrics in groups.items():
+        # gnuplot refuses a histogram column without a single value.
+        cols = [c for c in vmms if any(find(results, c, m) for m in metrics)]
+        with open(os.path.join(out_dir, f"plot-{name}.dat"), "w") as f:
+            f.write("metric " + " ".join(cols) + "\n")
+            for m in metrics:
+                row = [find(results, c, m) for c in cols]
+                if not any(row):
+                    continue
+                f.write(m + " " + " ".join(f"{r['median']:.6g}" if r else "NaN" for r in row) + "\n")
+
+
+def git_rev():
+    try:
+        return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)),
+                               "describe", "--always", "--dirty"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("log")
+    ap.add_argument("out_dir")
+    ap.add_argument("--mode", default="quick")
+    ap.add_argument("--require", default="")
+    a = ap.parse_args()
+    recs = parse(a.log)
+    tsc, results = summarize(recs)
+    if not results:
+        print(f"bench: no BENCH results in {a.log}", file=sys.stderr)
+        return 1
+    os.makedirs(a.out_dir, exist_ok=True)
+    doc = {"mode": a.mode, "date": time.strftime("%Y-%m-%d %H:%M:%S"), "git": git_rev(),
+           "tsc_mhz": tsc, "results": results, "ratios": ratios(results)}
+    with open(os.path.join(a.out_dir, "results.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    table(results, tsc, a.mode)
+    print()
+    for r in doc["ratios"]:
+        if "peer_over_vfio_vmm" in r:
+            print(f"ratio {r['metric']:12} {r['peer']:14} / vfio-vmm = {r['peer_over_vfio_vmm']:.2f}")
+        else:
+            print(f"ratio {r['metric']:12} {r['vmm']:14} / its exit floor = {r['over_floor']:.2f}")
+    write_plot_data(results, a.out_dir)
+    missing = [m for m in a.require.split(",") if m and not find(results, "vfio-vmm", m)]
+    if missing:
+        print(f"bench: missing vfio-vmm results: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

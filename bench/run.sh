@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Passthrough overhead benchmarks (docs/benchmarks.md): boots the nested
+# testbed with only the bench scenario, QEMU (and lkvm, if given) copied into
+# L1 next to vfio-vmm, then writes bench/out/results.json, a terminal table
+# and PNG plots.
+#
+#   bench/run.sh [--quick] [--kvmtool PATH] [--no-qemu] [--out DIR]
+#   bench/run.sh --from-log SERIAL_LOG [--out DIR]
+#
+# --quick runs fewer and shorter loops (about 1 minute of L1); --from-log only
+# processes the log of a testbed run that included the bench scenario (CI
+# does this after its testbed step, so the pipeline cannot rot).
+set -euo pipefail
+
+BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$BENCH_SRC/.." && pwd)
+out=$BENCH_SRC/out
+mode=full
+kvmtool=""
+qemu=1
+from_log=""
+# Every vfio-vmm result a run must produce (device ones only in full runs).
+REQUIRE_BASE="start,start-edu,exit,cf8,ecam,dma-4k,dma-2m,rss-none,binary"
+
+usage()
+{
+	sed -n '9,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit "${1:-2}"
+}
+
+log()
+{
+	echo "[bench] $*"
+}
+
+die()
+{
+	echo "[bench] error: $*" >&2
+	exit 2
+}
+
+parse_args()
+{
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--quick) mode=quick ;;
+		--kvmtool) kvmtool=${2:?--kvmtool needs the path of an lkvm binary}; shift ;;
+		--no-qemu) qemu=0 ;;
+		--out) out=${2:?--out needs a directory}; shift ;;
+		--from-log) from_log=${2:?--from-log needs a serial log}; shift; mode=quick ;;
+		-h|--help) usage 0 ;;
+		*) echo "unknown argument: $1" >&2; usage ;;
+		esac
+		shift
+	done
+	if [ -n "$kvmtool" ]; then
+		[ -x "$kvmtool" ] || die "--kvmtool $kvmtool is not an executable"
+		! readelf -l "$kvmtool" 2>/dev/null | grep -q INTERP ||
+			die "$kvmtool is dynamically linked; L1 needs a static lkvm"
+	fi
+}
+
+# gnuplot draws the PNGs; python3 writes the JSON and the table.
+ensure_tools()
+{
+	local missing=() p
+	for p in gnuplot-nox python3; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "${missing[@]}" >"$out/apt.log" 2>&1 ||
+		{ apt-get update >>"$out/apt.log" 2>&1 &&
+		  apt-get install -y --no-install-recommends "${missing[@]}" >>"$out/apt.log" 2>&1; } ||
+		{ tail -20 "$out/apt.log"; die "apt-get install ${missing[*]} failed"; }
+}
+
+# QEMU with its shared libraries, loader and the firmware a PVH boot needs,
+# under testbed/bench/qemu of an extra root that run.sh copies into L1.
+stage_qemu()
+{
+	local root=$1 q=$1/testbed/bench/qemu bin lib f d
+	bin=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 is not installed"
+	mkdir -p "$q/bin" "$q/lib" "$q/share"
+	cp "$bin" "$q/bin/"
+	for lib in $(ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'); do
+		cp -L "$lib" "$q/lib/"
+	done
+	for f in bios-256k.bin bios-microvm.bin qboot.rom kvmvapic.bin linuxboot_dma.bin \
+		pvh.bin multiboot_dma.bin efi-virtio.rom efi-e1000e.rom vgabios-stdvga.bin; do
+		for d in /usr/share/qemu /usr/share/seabios; do
+			[ ! -e "$d/$f" ] || cp -L "$d/$f" "$q/share/"
+		done
+	done
+	[ -f "$q/share/bios-256k.bin" ] || die "no SeaBIOS image (bios-256k.bin) for QEMU"
+	[ -f "$q/share/pvh.bin" ] || die "no pvh.bin option ROM for QEMU"
+
+	# The loader runs QEMU with our libraries: L1 has no /lib of its own.
+	cat >"$q/qemu" <<'EOF'
+#!/bin/sh
+d=$(dirname "$0")
+exec "$d/lib/ld-linux-x86-64.so.2" --library-path "$d/lib" "$d/bin/qemu-system-x86_64" -L "$d/share" "$@"
+EOF
+	chmod +x "$q/qemu"
+	log "QEMU for L1: $(du -sh "$q" | cut -f1)"
+}
+
+run_testbed()
+{
+	local extra=$out/l1-extra rc=0 tb_log=$out/testbed.log
+	rm -rf "$extra"
+	mkdir -p "$extra/testbed/bench"
+	[ "$qemu" = 0 ] || stage_qemu "$extra"
+	[ -z "$kvmtool" ] || cp "$kvmtool" "$extra/testbed/bench/lkvm"
+	local append="${TESTBED_APPEND:-}"
+	[ "$mode" = quick ] || append="$append tb.bench=full"
+	log "testbed ($mode): tests/testbed/run.sh bench; log $tb_log"
+	TESTBED_EXTRA_ROOT=$extra TESTBED_APPEND="$append" \
+	TESTBED_L1_MEM=${TESTBED_L1_MEM:-4G} TESTBED_OUT=${TESTBED_OUT:-$out/testbed} \
+		bash "$SRC/tests/testbed/run.sh" --timeout "$([ "$mode" = quick ] && echo 300 || echo 1200)" \
+		bench 2>&1 | tee "$tb_log" || rc=$?
+	from_log=${TESTBED_OUT:-$out/testbed}/serial.clean
+	[ -f "$from_log" ] || die "the testbed left no serial log"
+	return "$rc"
+}
+
+report()
+{
+	local require=$REQUIRE_BASE rc=0
+	[ "$mode" = quick ] || require="$require,bar-direct,bar-trap,msix-table,irq,irq-latency"
+	python3 "$BENCH_SRC/report.py" "$from_log" "$out" --mode "$mode" --require "$require" |
+		tee "$out/table.txt" || rc=$?
+	[ "$rc" = 0 ] || return "$rc"
+	gnuplot -e "dir='$out'" "$BENCH_SRC/plot.gnuplot" ||
+		{ echo "[bench] gnuplot failed" >&2; return 1; }
+	local p
+	for p in "$out"/plot-*.png; do
+		[ -s "$p" ] || { echo "[bench] $p is empty" >&2; return 1; }
+	done
+	log "wrote $out/results.json, $out/table.txt, $(cd "$out" && echo plot-*.png)"
+}
+
+main()
+{
+	local tb_rc=0
+	parse_args "$@"
+	mkdir -p "$out"
+	ensure_tools
+	[ -n "$from_log" ] || run_testbed || tb_rc=$?
+	report || exit 1
+	[ "$tb_rc" = 0 ] || { log "the testbed reported failures (status $tb_rc)"; exit 1; }
+}
+
+main "$@"
