@@ -32,8 +32,29 @@ scenario_linux_passthrough()
 	m1=$(printf '0x%04x%04x' $RANDOM $RANDOM)
 	m2=$(printf '0x%04x%04x' $RANDOM $RANDOM)
 	run_test linux-passthrough.boot 80 lpt_boot full 512M "$LPT_FULL" "tb.mark=$m1"
+	run_test linux-passthrough.baseline 50 lpt_baseline 256M
 	run_test linux-passthrough.again 60 lpt_boot again 256M "$LPT_AGAIN" \
 		"tb.expect=$m1 tb.mark=$m2"
+}
+
+# lpt_baseline MEMORY: the same boot without devices, in the same L1 and
+# right before "again", so the devices' share of the boot time shows.
+lpt_baseline()
+{
+	local out=$TB_OUT/linux-passthrough-baseline.out rc boot
+	need_vmm
+	rm -f "$TB_OUT/lpt-baseline"
+	vmm_watch "$out" 45 10 run --kernel "$TB/l2/vmlinux" \
+		--initrd "$TB/l2/initramfs.cpio.gz" --memory "$1" \
+		--cmdline "$L2_CMDLINE tb.checks=ecam${L2_APPEND:+ $L2_APPEND}"
+	rc=$(sed -n 's/^VMM-EXIT //p' "$out")
+	boot=$(sed -n 's/^BOOT-TIME //p' "$out")
+	[ -n "$boot" ] && [ "$rc" = 0 ] || {
+		tr -d '\r' <"$out"
+		die "the L2 boot without devices failed (vfio-vmm exit status $rc)"
+	}
+	echo "$boot" >"$TB_OUT/lpt-baseline"
+	echo "NOTE: L2 boot time without devices, $1: ${boot}s"
 }
 
 # to_bytes 1G: a --ivshmem-size value in bytes.
@@ -73,6 +94,7 @@ lpt_boot()
 	boot=$(sed -n 's/^BOOT-TIME //p' "$out")
 	[ -n "$boot" ] || die "no L2 init marker (vfio-vmm exit status $rc)"
 	echo "NOTE: L2 boot time with 4 assigned devices, $mem ($tag): ${boot}s (vfio-vmm start to L2 init; L2 kernel clock at /init: $(sed -n 's/^\[ *\([0-9.]*\)\] Run \/init.*/\1/p' "$out")s)"
+	[ ! -s "$TB_OUT/lpt-baseline" ] || echo "NOTE: the devices add $(awk -v a="$(cat "$TB_OUT/lpt-baseline")" -v b="$boot" 'BEGIN { printf "%.2f", b - a }')s to the boot without them"
 	sed -n 's/^L2-CHECK ok \([^:]*\): \(.*\)/NOTE: \1: \2/p' "$out" | tr -d '\r' | cut -c1-300
 	c=$(tr -d '\r' <"$out" | sed -n 's/^L2-CHECK fail //p' | head -1)
 	[ -z "$c" ] || die "L2 check failed: $c"
