@@ -60,6 +60,17 @@ if [ "${SKIP_TESTBED:-0}" != 1 ]; then
 		[ "$f" -eq 0 ] && failed=$((failed + 1))
 	fi
 	rm -f "$tb_log"
+	# The testbed ran the quick bench scenario: its results must still make
+	# the JSON, the table and the plots (docs/benchmarks.md).
+	echo "== bench report"
+	tb_out=${TESTBED_OUT:-tests/testbed/out}
+	if bash bench/run.sh --from-log "$tb_out/serial.clean" --out "$tb_out/bench"; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL: bench report"
+		failed=$((failed + 1))
+		status=1
+	fi
 fi
 
 echo "$passed passed, $failed failed"

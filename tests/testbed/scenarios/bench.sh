@@ -19,18 +19,18 @@ scenario_bench()
 	local k v
 	mkdir -p "$BENCH_TMP"
 	run_test bench.setup 20 bench_setup
-	run_test bench.start 90 bench_start vfio-vmm
+	run_test bench.start 300 bench_start vfio-vmm
 	for k in $BENCH_UNCLAIMED_KINDS $BENCH_DEVICE_KINDS; do
-		run_test "bench.$k" 60 bench_kind vfio-vmm "$k"
+		run_test "bench.$k" 120 bench_kind vfio-vmm "$k"
 	done
-	run_test bench.dma 150 bench_dma
-	run_test bench.rss 30 bench_rss vfio-vmm
+	run_test bench.dma 300 bench_dma
+	run_test bench.rss 120 bench_rss vfio-vmm
 	if [ -x "$BENCH_DIR/qemu/qemu" ]; then
-		run_test bench.qemu.start 120 bench_start qemu
+		run_test bench.qemu.start 400 bench_start qemu
 		for k in $BENCH_UNCLAIMED_KINDS $BENCH_DEVICE_KINDS; do
-			run_test "bench.qemu.$k" 60 bench_kind qemu "$k"
+			run_test "bench.qemu.$k" 120 bench_kind qemu "$k"
 		done
-		run_test bench.qemu.rss 30 bench_rss qemu
+		run_test bench.qemu.rss 180 bench_rss qemu
 	fi
 	if bench_full; then
 		for v in vfio-vmm qemu kvmtool; do
