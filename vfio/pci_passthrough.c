@@ -34,6 +34,8 @@ struct vfio_passthrough {
 	struct vfio_pci_dev dev;
 	char name[64];
 	struct vfio_trap traps[VFIO_PCI_NR_BARS][VFIO_BAR_MAX_PIECES];
+	vfio_passthrough_dma_fn dma_hook;	/* --p2p: BAR pieces as DMA targets */
+	void *dma_opaque;
 };
 
 static void trap_read(void *opaque, uint64_t off, void *data, uint32_t len)
@@ -78,6 +80,11 @@ static int host_bar_map(void *opaque, struct vfio_pci_dev *d, struct vfio_bar *b
 		if (ret < 0)
 			return ret;
 		p->handle = ret;
+		ret = pt->dma_hook ? pt->dma_hook(pt->dma_opaque, true, gpa, p->hva, p->size) : 0;
+		if (ret)
+			log_warn("%s: BAR%u +%#llx at %#llx is not a DMA target for peers: %s",
+				 pt->name, bar->index, (unsigned long long)p->offset,
+				 (unsigned long long)gpa, strerror(-ret));
 		return 0;
 	}
 	return bus_register(bus_of(pt, bar), gpa, p->size, &trap_ops, trap_of(pt, bar, p),
@@ -91,6 +98,9 @@ static void host_bar_unmap(void *opaque, struct vfio_pci_dev *d, struct vfio_bar
 
 	(void)d;
 	if (p->direct && p->hva) {
+		/* Peers stop reaching the piece before the guest does. */
+		if (pt->dma_hook && p->handle >= 0)
+			pt->dma_hook(pt->dma_opaque, false, gpa, p->hva, p->size);
 		if (p->handle >= 0)
 			vm_del_memslot(pt->vm, p->handle);
 		p->handle = -1;
@@ -239,6 +249,15 @@ void vfio_passthrough_remove(struct vfio_passthrough *pt)
 	if (pt->fd.fd >= 0)
 		close(pt->fd.fd);
 	free(pt);
+}
+
+void vfio_passthrough_set_dma_hook(struct vfio_passthrough *pt, vfio_passthrough_dma_fn fn,
+				   void *opaque)
+{
+	pthread_mutex_lock(&pt->dev.lock);
+	pt->dma_hook = fn;
+	pt->dma_opaque = opaque;
+	pthread_mutex_unlock(&pt->dev.lock);
 }
 
 struct vfio_pci_dev *vfio_passthrough_dev(struct vfio_passthrough *pt)

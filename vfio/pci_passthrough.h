@@ -26,6 +26,18 @@ int vfio_passthrough_add_ops(struct vm *vm, const struct vfio_dev_ops *ops, void
 			     const char *name, struct vfio_passthrough **out);
 /* Gives every BAR of every device an address (largest first), as firmware would. */
 int vfio_passthrough_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n);
+/*
+ * Peer-to-peer DMA: called with map=true for each directly mapped BAR piece
+ * when it appears at a guest address (the guest turned decode on or moved
+ * the BAR), and map=false before it goes away, so the IOMMU can make the
+ * piece a DMA target at IOVA = its guest address and follow it. Runs in the
+ * vCPU thread that wrote config space; a failure only costs the peers'
+ * access, the guest's own accesses keep working.
+ */
+typedef int (*vfio_passthrough_dma_fn)(void *opaque, bool map, uint64_t gpa, void *hva,
+				       uint64_t size);
+void vfio_passthrough_set_dma_hook(struct vfio_passthrough *pt, vfio_passthrough_dma_fn fn,
+				   void *opaque);
 /* Tears down interrupts and mappings, resets the device, closes its fd. */
 void vfio_passthrough_remove(struct vfio_passthrough *pt);
 struct vfio_pci_dev *vfio_passthrough_dev(struct vfio_passthrough *pt);

@@ -6,6 +6,7 @@
 #include "vmm/assign.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,34 +16,55 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-/* With --p2p, each directly mapped BAR piece is also a DMA target. */
+/*
+ * With --p2p, each directly mapped BAR piece is also a DMA target at IOVA =
+ * its guest address, for as long as the guest has it there: the glue calls
+ * us as the guest turns decode on or off or moves a BAR. vCPUs may do that
+ * concurrently, for different devices, on one container.
+ */
+static pthread_mutex_t p2p_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int p2p_dma_hook(void *opaque, bool map, uint64_t gpa, void *hva, uint64_t size)
+{
+	struct assignment *a = opaque;
+	int ret;
+
+	pthread_mutex_lock(&p2p_lock);
+	ret = map ? iommu_map_extra(&a->io, gpa, hva, size) : iommu_unmap_extra(&a->io, gpa);
+	pthread_mutex_unlock(&p2p_lock);
+	/* A piece whose map had failed (the caller said so then) has nothing to unmap. */
+	if (!map && ret == -ENOENT)
+		ret = 0;
+	if (!ret)
+		trace(LOG_IOMMU, "P2P: BAR piece at IOVA 0x%llx (0x%llx bytes) %s",
+		      (unsigned long long)gpa, (unsigned long long)size,
+		      map ? "mapped" : "unmapped");
+	return ret;
+}
+
+/* Pieces already on the guest's bus (decode on before boot) are mapped now. */
 static int map_bars_for_p2p(struct assignment *a)
 {
 	for (unsigned int i = 0; i < a->nr; i++) {
 		struct vfio_pci_dev *d = vfio_passthrough_dev(a->pts[i]);
 
+		vfio_passthrough_set_dma_hook(a->pts[i], p2p_dma_hook, a);
 		for (unsigned int b = 0; b < VFIO_PCI_NR_BARS; b++) {
 			struct vfio_bar *bar = &d->bars[b];
-			uint64_t gpa = vfio_bar_guest_addr(d, b);
 
-			if (bar->type != VFIO_BAR_MEM32 && bar->type != VFIO_BAR_MEM64)
-				continue;
-			for (unsigned int k = 0; k < bar->nr_pieces; k++) {
+			for (unsigned int k = 0; bar->mapped && k < bar->nr_pieces; k++) {
 				struct vfio_bar_piece *p = &bar->pieces[k];
 				int ret;
 
-				if (!p->direct || !p->hva)
+				if (!p->direct || !p->hva || p->handle < 0)
 					continue;
-				ret = iommu_map_extra(&a->io, gpa + p->offset, p->hva, p->size);
+				ret = p2p_dma_hook(a, true, bar->mapped_addr + p->offset, p->hva,
+						   p->size);
 				if (ret) {
-					log_err("%s: BAR%u for peer-to-peer DMA: %s", a->devs[i].id.name,
-						b, strerror(-ret));
+					log_err("%s: BAR%u for peer-to-peer DMA: %s",
+						a->devs[i].id.name, b, strerror(-ret));
 					return ret;
 				}
-				trace(LOG_IOMMU, "%s BAR%u +0x%llx (0x%llx bytes) mapped at IOVA 0x%llx for P2P",
-				      a->devs[i].id.name, b, (unsigned long long)p->offset,
-				      (unsigned long long)p->size,
-				      (unsigned long long)(gpa + p->offset));
 			}
 		}
 	}
