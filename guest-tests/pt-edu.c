@@ -10,6 +10,8 @@
 
 #define VEC_MSI		0x60
 #define VEC_INTX	0x61
+#define VEC_MSI2	0x63
+#define MOVED_BAR0	0xc0800000ull	/* another 1 MiB-aligned spot in the 32-bit window */
 #define DMA_LEN		3000	/* below edu's 4096-byte abort, odd-sized on purpose */
 
 static uint64_t bar0;
@@ -68,7 +70,37 @@ static void check_msi(uint16_t bdf)
 	pt_check("edu.msi", got && r == 3628800 && (irq_status_seen & 1),
 		 "10! = %u, vector 0x%x delivered %lu time(s), irq status 0x%x", r, VEC_MSI,
 		 idt_count(VEC_MSI), irq_status_seen);
+	/* A new message while MSI stays enabled: the VMM must update the KVM route. */
+	pci_msi_enable(bdf, msi_address(lapic_id()), msi_data(VEC_MSI2));
+	got = factorial_irq(VEC_MSI2, 7, &r);
+	pt_check("edu.msi-retarget", got && r == 5040 && idt_count(VEC_MSI) == 1,
+		 "message data 0x%x -> 0x%x while enabled: 7! = %u on vector 0x%x, old vector %lu time(s)",
+		 VEC_MSI, VEC_MSI2, r, VEC_MSI2, idt_count(VEC_MSI));
 	pci_msi_disable(bdf);
+}
+
+/*
+ * The guest moves BAR0 and turns decode off and on: the VMM must move the
+ * memslot with it, and nothing may answer at the old address.
+ */
+static void check_bar_move(uint16_t bdf, struct pci_bar *b0)
+{
+	uint64_t old = b0->addr;
+	uint16_t cmd = pci_cfg_read16(bdf, PCI_COMMAND);
+	uint32_t at_new, at_old, decode_off;
+
+	pci_cfg_write16(bdf, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	decode_off = mmio_read32(old + EDU_IDENT);
+	pci_bar_set(bdf, 0, b0, MOVED_BAR0);
+	pci_cfg_write16(bdf, PCI_COMMAND, cmd);
+	at_new = mmio_read32(MOVED_BAR0 + EDU_IDENT);
+	at_old = mmio_read32(old + EDU_IDENT);
+	mmio_write32(MOVED_BAR0 + EDU_LIVENESS, 0x0badcafe);
+	pt_check("edu.bar-move", decode_off != 0x010000ed && at_new == 0x010000ed &&
+		 at_old != 0x010000ed && mmio_read32(MOVED_BAR0 + EDU_LIVENESS) == ~0x0badcafeu,
+		 "decode off: 0x%08x; BAR0 0x%lx -> 0x%llx: ident 0x%08x there, 0x%08x at the old address",
+		 decode_off, old, MOVED_BAR0, at_new, at_old);
+	bar0 = MOVED_BAR0;
 }
 
 static void check_intx(uint16_t bdf)
@@ -118,12 +150,14 @@ int main(void)
 	lapic_init();
 	idt_set_handler(VEC_MSI, edu_handler);
 	idt_set_handler(VEC_INTX, edu_handler);
+	idt_set_handler(VEC_MSI2, edu_handler);
 	if (pt_open(0x1234, 0x11e8, "edu", &d)) {
 		bar0 = d.bar[0].addr;
 		check_registers();
 		check_msi((uint16_t)d.bdf);
 		check_intx((uint16_t)d.bdf);
 		check_dma();
+		check_bar_move((uint16_t)d.bdf, &d.bar[0]);
 	}
 	pt_finish("pt-edu");
 }

@@ -11,7 +11,7 @@ PT_MEM=64M
 scenario_passthrough()
 {
 	run_test pt.edu 40 pt_guest edu pt-edu edu
-	pt_checks edu edu.ident edu.liveness edu.msi edu.intx edu.dma
+	pt_checks edu edu.ident edu.liveness edu.msi edu.msi-retarget edu.intx edu.dma edu.bar-move
 	run_test pt.edu.stats 5 pt_stats_edu
 	run_test pt.nvme 40 pt_guest nvme pt-nvme nvme
 	pt_checks nvme nvme.msix nvme.identify nvme.msix-mask
@@ -25,7 +25,7 @@ scenario_passthrough()
 	pt_checks virtio-net virtio-net.rom virtio-net.io-bar virtio-net.msix-table virtio-net.bar4
 	run_test pt.virtio-net.stats 5 pt_stats_virtio_net
 	run_test pt.p2p 40 pt_guest p2p pt-p2p edu ivshmem -- --p2p --cmdline p2p=1
-	pt_checks p2p p2p.two-devices p2p.edu-to-ivshmem
+	pt_checks p2p p2p.two-devices p2p.edu-to-ivshmem p2p.old-address-unmapped
 	run_test pt.no-p2p 40 pt_guest no-p2p pt-p2p edu ivshmem -- --cmdline p2p=0
 	pt_checks no-p2p p2p.blocked-without-p2p
 	run_test pt.group-not-viable 30 pt_group_not_viable
