@@ -28,6 +28,8 @@ scenario_passthrough()
 	pt_checks p2p p2p.two-devices p2p.edu-to-ivshmem p2p.old-address-unmapped
 	run_test pt.no-p2p 40 pt_guest no-p2p pt-p2p edu ivshmem -- --cmdline p2p=0
 	pt_checks no-p2p p2p.blocked-without-p2p
+	# All four in one VM: placement of every BAR kind together; nvme must still work.
+	run_test pt.all-four 40 pt_guest all-four pt-nvme edu nvme ivshmem virtio-net
 	run_test pt.group-not-viable 30 pt_group_not_viable
 }
 
