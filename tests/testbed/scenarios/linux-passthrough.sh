@@ -14,6 +14,8 @@
 #              the second VM finds the first one's mark there
 #   pt-nvme    the nvme driver binds, nvme0n1 is 1 GiB and 1 MiB of it reads
 #   pt-irqs    nvme MSI-X vectors took interrupts in L2 /proc/interrupts
+#   pt-rebind  nvme unbound, reset through sysfs where Linux offers a
+#              method, bound again: nvme0n1 reads again
 #   pt-smp     (2 vCPUs) reads from each vCPU complete on its own queue's
 #              MSI-X vector
 #   pt-virtio  virtio-net binds over the modern transport (an interface)
@@ -24,7 +26,7 @@
 
 . "$TB/scenarios/linux.sh"	# vmm_watch, L2_CMDLINE
 
-LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-virtio
+LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-rebind,pt-virtio
 LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp
 
 # The second VM gets 256M and two vCPUs (nvme then has a queue and an MSI-X
