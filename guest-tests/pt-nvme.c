@@ -10,6 +10,7 @@
 #include "pt-common.h"
 
 #define VEC_ADMIN	0x62
+#define VEC_INTX	0x64
 
 #define NVME_CAP	0x00
 #define NVME_VS		0x08
@@ -171,6 +172,42 @@ static void masked_identify(const struct msix_info *mx)
 	mmio_write32(bar0 + NVME_DOORBELL + (4u << dstrd), 2);
 }
 
+static void intx_handler(struct irq_frame *f)
+{
+	uint32_t dstrd = (uint32_t)(mmio_read64(bar0 + NVME_CAP) >> 32) & 0xf;
+
+	(void)f;
+	/* The controller holds INTx while completions are unconsumed: consume, then EOI. */
+	if (acq[2].status & 1)
+		mmio_write32(bar0 + NVME_DOORBELL + (4u << dstrd), 3);
+	lapic_eoi();
+}
+
+/*
+ * MSI-X disabled again: the VMM must give the device INTx back, and the
+ * next completion interrupts through the IOAPIC pin.
+ */
+static void intx_after_msix(uint16_t bdf, const struct msix_info *mx)
+{
+	unsigned int gsi = pt_intx_gsi(bdf);
+	uint64_t before = idt_count(VEC_INTX), msix_before = idt_count(VEC_ADMIN);
+	bool got;
+
+	pci_msix_enable(mx, false);
+	ioapic_route(gsi, VEC_INTX, lapic_id(), true, true, false);
+	asq[2] = asq[0];
+	asq[2].cdw0 = OPC_IDENTIFY | ((CID + 2) << 16);
+	barrier();
+	mmio_write32(bar0 + NVME_DOORBELL, 3);
+	got = pt_wait_irq(VEC_INTX, before + 1, PT_WAIT_CYCLES);
+	pt_check("nvme.intx-after-msix", got && (acq[2].status & 1) && acq[2].cid == CID + 2 &&
+		 idt_count(VEC_ADMIN) == msix_before,
+		 "MSI-X off: completion cid 0x%x on IOAPIC pin %u -> 0x%x (%lu delivered), "
+		 "MSI-X vector %lu", acq[2].cid, gsi, VEC_INTX, idt_count(VEC_INTX) - before,
+		 idt_count(VEC_ADMIN) - msix_before);
+	ioapic_mask(gsi, true);
+}
+
 int main(void)
 {
 	struct msix_info mx;
@@ -178,12 +215,14 @@ int main(void)
 
 	lapic_init();
 	idt_set_handler(VEC_ADMIN, admin_handler);
+	idt_set_handler(VEC_INTX, intx_handler);
 	if (pt_open(0x1b36, 0x0010, "nvme", &d)) {
 		bar0 = d.bar[0].addr;
 		if (setup_msix((uint16_t)d.bdf, &mx)) {
 			if (controller_enable()) {
 				identify();
 				masked_identify(&mx);
+				intx_after_msix((uint16_t)d.bdf, &mx);
 			} else
 				pt_check("nvme.identify", false, "controller never became ready (CSTS 0x%x)",
 					 mmio_read32(bar0 + NVME_CSTS));
