@@ -19,15 +19,18 @@
 #   pt-smp     (2 vCPUs) reads from each vCPU complete on its own queue's
 #              MSI-X vector
 #   pt-virtio  virtio-net binds over the modern transport (an interface)
+#   pt-hold    (last) keeps nvme reading while L1 stops the VMM
 # Here in L1: vfio-vmm exits 0 after the guest's poweroff, every device
-# that can be reset was reset at start and exit (--trace vfio), the host
-# counted interrupts on nvme's vectors (--stats), and the devices are still
-# on vfio-pci. A second, shorter boot proves the devices are reusable.
+# that can be reset was reset at start and exit (--trace vfio), L1 counted
+# interrupts on the VFIO MSI-X vectors, and the devices are still on
+# vfio-pci. A second boot proves the devices are reusable; it is stopped
+# with SIGTERM while nvme DMA is in flight (exit status 143), and a tiny
+# guest (guests/pt-nvme) then proves the nvme still works.
 
 . "$TB/scenarios/linux.sh"	# vmm_watch, L2_CMDLINE
 
 LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-rebind,pt-virtio
-LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp
+LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp,pt-hold
 
 # The second VM gets 256M and two vCPUs (nvme then has a queue and an MSI-X
 # vector per vCPU): its boot time compares with the linux scenario's
@@ -40,6 +43,34 @@ scenario_linux_passthrough()
 	run_test linux-passthrough.boot 80 lpt_boot full 512M 1 "$LPT_FULL" "tb.mark=$m1"
 	run_test linux-passthrough.again 60 lpt_boot again 256M 2 "$LPT_AGAIN" \
 		"tb.expect=$m1 tb.mark=$m2"
+	run_test linux-passthrough.after-kill 30 lpt_tiny_nvme
+}
+
+# The tiny nvme guest of the passthrough scenario (Identify, MSI-X) on the
+# nvme that a killed VM left behind.
+lpt_tiny_nvme()
+{
+	local bdf out=$TB_OUT/linux-passthrough-tiny.out rc
+	need_vmm
+	bdf=$(awk '$1 == "nvme" { print $2 }' "$TB_OUT/devices")
+	[ -x "$TB/guests/pt-nvme" ] || die "no guests/pt-nvme in L1"
+	timeout -s KILL 25 vfio-vmm run --kernel "$TB/guests/pt-nvme" --memory 64M \
+		--device "$bdf" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	[ "$rc" = 0 ] && grep -q '^PASS pt-nvme' "$out" ||
+		die "the nvme does not work after a VM using it was killed (exit status $rc)"
+	echo "NOTE: nvme after SIGTERM: $(grep -c '^CHECK .*: ok' "$out") guest checks ok"
+}
+
+# lpt_stop_on_hold OUT: SIGTERM to the VMM once L2 reports pt-hold.
+lpt_stop_on_hold()
+{
+	while ! grep -q '^L2-CHECK ok pt-hold' "$1" 2>/dev/null; do
+		sleep 0.5
+	done
+	sleep 1
+	kill -TERM "$(cat "$TB_OUT/vmm.pid")"
 }
 
 # to_bytes 1G: a --ivshmem-size value in bytes.
@@ -70,10 +101,18 @@ lpt_boot()
 		--memory "$mem" --cpus "$cpus" --trace vfio --stats $args
 	echo "+ vfio-vmm $*"
 	lpt_sample_irqs "$TB_OUT/lpt-irqs" &
-	local sampler=$!
+	local sampler=$! stopper="" want_rc=0
+	case ",$checks," in
+	*,pt-hold,*)
+		want_rc=143
+		: >"$out"
+		lpt_stop_on_hold "$out" &
+		stopper=$!
+		;;
+	esac
 	vmm_watch "$out" 75 10 "$@"
-	kill "$sampler" 2>/dev/null
-	wait "$sampler" 2>/dev/null
+	kill "$sampler" $stopper 2>/dev/null
+	wait "$sampler" $stopper 2>/dev/null
 	tr -d '\r' <"$out"
 	rc=$(sed -n 's/^VMM-EXIT //p' "$out")
 	boot=$(sed -n 's/^BOOT-TIME //p' "$out")
@@ -85,9 +124,14 @@ lpt_boot()
 	for c in $(echo "$checks" | tr , ' '); do
 		grep -q "^L2-CHECK ok $c:" "$out" || die "L2 did not report its $c check"
 	done
-	grep -q 'L2-TESTBED: done' "$out" || die "L2 init did not finish its checks"
-	[ "$rc" != 137 ] || die "L2 did not power off: vfio-vmm still running ${POWEROFF_GRACE}s after L2 init finished"
-	[ "$rc" = 0 ] || die "vfio-vmm exited with status $rc after L2 poweroff"
+	if [ "$want_rc" = 0 ]; then
+		grep -q 'L2-TESTBED: done' "$out" || die "L2 init did not finish its checks"
+		[ "$rc" != 137 ] || die "L2 did not power off: vfio-vmm still running ${POWEROFF_GRACE}s after L2 init finished"
+		[ "$rc" = 0 ] || die "vfio-vmm exited with status $rc after L2 poweroff"
+	else
+		[ "$rc" = "$want_rc" ] || die "vfio-vmm exited with status $rc on SIGTERM (want $want_rc)"
+		echo "NOTE: SIGTERM while L2 read nvme0n1: vfio-vmm exit status $rc"
+	fi
 	lpt_judge_host "$out"
 }
 
