@@ -16,6 +16,9 @@
 #   pt-irqs    nvme MSI-X vectors took interrupts in L2 /proc/interrupts
 #   pt-rebind  nvme unbound, reset through sysfs where Linux offers a
 #              method, bound again: nvme0n1 reads again
+#   pt-intx    nvme rebound with MSI off for it (msi_bus 0): its legacy
+#              interrupt (ACPI _PRT -> IOAPIC pin, INTx irqfd with
+#              resample) serves reads; then MSI-X again
 #   pt-smp     (2 vCPUs) reads from each vCPU complete on its own queue's
 #              MSI-X vector
 #   pt-virtio  virtio-net binds over the modern transport (an interface)
@@ -29,7 +32,7 @@
 
 . "$TB/scenarios/linux.sh"	# vmm_watch, L2_CMDLINE
 
-LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-rebind,pt-virtio
+LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-rebind,pt-intx,pt-virtio
 LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp,pt-hold
 
 # The second VM gets 256M and two vCPUs (nvme then has a queue and an MSI-X
