@@ -3,8 +3,10 @@
 # test devices assigned with vfio-vmm run --device. Each guest run is one
 # test (the VMM's exit status and the guest's PASS line); each check the
 # guest made ("CHECK name: ok|FAIL ...") becomes a test of its own, and so
-# do the checks on the VMM's --stats counters (trapped BAR accesses per BAR,
-# exits per bus range, host interrupts per vector).
+# do the checks on the VMM's --stats counters (mapped and trapped bytes and
+# trapped accesses per BAR, compared with the accesses the guest says it
+# made; host interrupts per VFIO vector). What each check proves:
+# docs/passthrough.md.
 
 PT_MEM=64M
 
@@ -45,6 +47,7 @@ pt_guest()
 {
 	local run=$1 guest=$2 out=$TB_OUT/pt-$1.out rc devs=""
 	shift 2
+	rm -f "$out"	# checks must never read an earlier run's output
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		devs="$devs --device $(pt_bdf "$1")"
 		shift
