@@ -103,6 +103,35 @@ static void check_bar_move(uint16_t bdf, struct pci_bar *b0)
 	bar0 = MOVED_BAR0;
 }
 
+/*
+ * The command register's INTx disable bit reaches the device (VFIO keeps it
+ * virtual and masks the line): no interrupt while it is set, and the still
+ * raised interrupt arrives once it is cleared.
+ */
+static void check_intx_disable(uint16_t bdf)
+{
+	uint16_t cmd = pci_cfg_read16(bdf, PCI_COMMAND);
+	uint64_t before = idt_count(VEC_INTX), held, start = rdtsc();
+	uint32_t r;
+	bool late;
+
+	irq_status_seen = 0;
+	pci_cfg_write16(bdf, PCI_COMMAND, cmd | PCI_COMMAND_INTX_DISABLE);
+	mmio_write32(bar0 + EDU_STATUS, EDU_STATUS_IRQ_FACT);
+	mmio_write32(bar0 + EDU_FACTORIAL, 4);
+	/* The device has raised it once its status says so; give a leak time to show. */
+	while (!(mmio_read32(bar0 + EDU_IRQ_STATUS) & 1) && rdtsc() - start < PT_WAIT_CYCLES)
+		cpu_relax();
+	pt_wait_irq(VEC_INTX, before + 1, PT_WAIT_CYCLES / 50);
+	r = mmio_read32(bar0 + EDU_FACTORIAL);
+	held = idt_count(VEC_INTX) - before;
+	pci_cfg_write16(bdf, PCI_COMMAND, cmd & ~PCI_COMMAND_INTX_DISABLE);
+	late = pt_wait_irq(VEC_INTX, before + 1, PT_WAIT_CYCLES);
+	pt_check("edu.intx-disable", held == 0 && late && r == 24 && (irq_status_seen & 1),
+		 "4! = %u: %lu interrupts with INTx disabled, %s after enabling it", r, held,
+		 late ? "delivered" : "NOT delivered");
+}
+
 static void check_intx(uint16_t bdf)
 {
 	unsigned int gsi = pt_intx_gsi(bdf);
@@ -120,6 +149,7 @@ static void check_intx(uint16_t bdf)
 		 "pin %c -> IOAPIC pin %u: 5! = %u, 6! = %u, vector 0x%x delivered %lu time(s)",
 		 'A' + pci_cfg_read8(bdf, PCI_INTERRUPT_PIN) - 1, gsi, r, r2, VEC_INTX,
 		 idt_count(VEC_INTX));
+	check_intx_disable(bdf);
 	ioapic_mask(gsi, true);
 	mmio_write32(bar0 + EDU_STATUS, 0);
 }

@@ -13,7 +13,8 @@ PT_MEM=64M
 scenario_passthrough()
 {
 	run_test pt.edu 40 pt_guest edu pt-edu edu
-	pt_checks edu edu.ident edu.liveness edu.msi edu.msi-retarget edu.intx edu.dma edu.bar-move
+	pt_checks edu edu.ident edu.liveness edu.msi edu.msi-retarget edu.intx edu.intx-disable edu.dma
+	pt_checks edu edu.bar-move
 	run_test pt.edu.stats 5 pt_stats_edu
 	run_test pt.nvme 40 pt_guest nvme pt-nvme nvme
 	pt_checks nvme nvme.msix nvme.identify nvme.msix-mask nvme.intx-after-msix
