@@ -10,6 +10,7 @@
 #include "pt-common.h"
 
 #define VEC_ADMIN	0x62
+#define VEC_ADMIN2	0x65
 #define VEC_INTX	0x64
 
 #define NVME_CAP	0x00
@@ -26,7 +27,7 @@
 #define NVME_ACQ	0x30
 #define NVME_DOORBELL	0x1000
 
-#define QUEUE_DEPTH	4
+#define QUEUE_DEPTH	8
 #define OPC_IDENTIFY	0x06
 #define CNS_CONTROLLER	1
 #define CID		0x1d
@@ -109,77 +110,137 @@ static bool controller_enable(void)
 	return wait_csts(NVME_CSTS_RDY);
 }
 
-static void identify(void)
+/* Admin commands go in slot order; the queues never wrap (QUEUE_DEPTH covers every check). */
+static unsigned int next_slot;
+static volatile unsigned int intx_slot;
+
+static uint32_t cq_doorbell(void)
 {
 	uint32_t dstrd = (uint32_t)(mmio_read64(bar0 + NVME_CAP) >> 32) & 0xf;
+
+	return NVME_DOORBELL + (4u << dstrd);
+}
+
+/* Queues Identify Controller into the next slot; returns the slot. */
+static unsigned int submit_identify(void)
+{
+	unsigned int slot = next_slot++;
+
+	memset(&asq[slot], 0, sizeof(asq[slot]));
+	asq[slot].cdw0 = OPC_IDENTIFY | ((CID + slot) << 16);
+	asq[slot].prp1 = (uint64_t)(uintptr_t)ident;
+	asq[slot].cdw10 = CNS_CONTROLLER;
+	barrier();
+	mmio_write32(bar0 + NVME_DOORBELL, slot + 1);
+	return slot;
+}
+
+static bool posted(unsigned int slot)
+{
+	return (acq[slot].status & 1) && acq[slot].cid == CID + slot;
+}
+
+static bool wait_posted(unsigned int slot)
+{
+	uint64_t start = rdtsc();
+
+	while (!posted(slot))
+		if (rdtsc() - start > PT_WAIT_CYCLES)
+			return false;
+	return true;
+}
+
+/* Consume the completion, as a driver would. */
+static void consume(unsigned int slot)
+{
+	mmio_write32(bar0 + cq_doorbell(), slot + 1);
+}
+
+static void identify(void)
+{
 	uint64_t before = idt_count(VEC_ADMIN);
+	unsigned int slot;
 	char model[41];
 	bool got;
 
-	memset(asq, 0, sizeof(asq));
-	asq[0].cdw0 = OPC_IDENTIFY | (CID << 16);
-	asq[0].prp1 = (uint64_t)(uintptr_t)ident;
-	asq[0].cdw10 = CNS_CONTROLLER;
-	/* The controller reports success even when the IOMMU dropped its DMA: check the data. */
-	barrier();
-	mmio_write32(bar0 + NVME_DOORBELL, 1);
+	slot = submit_identify();
 	got = pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
+	/* The controller reports success even when the IOMMU dropped its DMA: check the data. */
 	memcpy(model, (const void *)(ident + 24), 40);
 	model[40] = '\0';
 	for (int i = 39; i >= 0 && model[i] == ' '; i--)
 		model[i] = '\0';
-	pt_check("nvme.identify", got && (acq[0].status & 1) && (acq[0].status >> 1) == 0 &&
-		 acq[0].cid == CID && strcmp(model, "QEMU NVMe Ctrl") == 0,
+	pt_check("nvme.identify", got && posted(slot) && (acq[slot].status >> 1) == 0 &&
+		 strcmp(model, "QEMU NVMe Ctrl") == 0,
 		 "model \"%s\", completion cid 0x%x status 0x%x on MSI-X vector 0 -> 0x%x (%lu delivered)",
-		 model, acq[0].cid, acq[0].status >> 1, VEC_ADMIN, idt_count(VEC_ADMIN) - before);
-	/* Consume the completion, as a driver would. */
-	mmio_write32(bar0 + NVME_DOORBELL + (4u << dstrd), 1);
+		 model, acq[slot].cid, acq[slot].status >> 1, VEC_ADMIN,
+		 idt_count(VEC_ADMIN) - before);
+	consume(slot);
 }
 
 /*
- * With vector 0 masked the device still signals VFIO's eventfd, but the VMM
- * has taken the irqfd off it: no interrupt, and the emulated PBA must show
- * the vector pending. Unmasking re-attaches the irqfd, and KVM delivers
- * the interrupt that waited in the eventfd.
+ * While a vector is masked (its entry's mask bit, or the function mask) the
+ * device still signals VFIO's eventfd, but the VMM has taken the irqfd off
+ * it: no interrupt, and the emulated PBA must show the vector pending.
+ * Unmasking re-attaches the irqfd, and KVM delivers the interrupt that
+ * waited in the eventfd.
  */
-static void masked_identify(const struct msix_info *mx)
+static void masked_identify(const struct msix_info *mx, bool function_mask)
 {
-	uint32_t dstrd = (uint32_t)(mmio_read64(bar0 + NVME_CAP) >> 32) & 0xf;
-	uint64_t before = idt_count(VEC_ADMIN), start;
-	bool done = false, pending, late;
-	uint64_t while_masked;
+	uint16_t ctrl = pci_cfg_read16(mx->bdf, mx->cap + PCI_MSIX_FLAGS);
+	uint64_t before = idt_count(VEC_ADMIN), while_masked;
+	bool done, pending, late;
+	unsigned int slot;
 
-	pci_msix_mask_entry(mx, 0, true);
-	asq[1] = asq[0];
-	asq[1].cdw0 = OPC_IDENTIFY | ((CID + 1) << 16);
-	barrier();
-	mmio_write32(bar0 + NVME_DOORBELL, 2);
-	start = rdtsc();
-	while (!(done = acq[1].status & 1) && rdtsc() - start < PT_WAIT_CYCLES)
-		cpu_relax();
+	if (function_mask)
+		pci_cfg_write16(mx->bdf, mx->cap + PCI_MSIX_FLAGS, ctrl | PCI_MSIX_FLAGS_MASKALL);
+	else
+		pci_msix_mask_entry(mx, 0, true);
+	slot = submit_identify();
+	done = wait_posted(slot);
 	/* Give a wrongly delivered interrupt time to show up. */
 	pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES / 100);
 	while_masked = idt_count(VEC_ADMIN) - before;
 	pending = pci_msix_pending(mx, 0);
-	pci_msix_mask_entry(mx, 0, false);
+	if (function_mask)
+		pci_cfg_write16(mx->bdf, mx->cap + PCI_MSIX_FLAGS, ctrl);
+	else
+		pci_msix_mask_entry(mx, 0, false);
 	late = pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
-	table_accesses += 3;
-	pt_check("nvme.msix-mask", done && while_masked == 0 && pending && late &&
-		 acq[1].cid == CID + 1,
-		 "completion %s while vector 0 masked: %lu interrupts, PBA bit %u; after unmask %s",
-		 done ? "posted" : "NOT posted", while_masked, pending,
-		 late ? "delivered" : "NOT delivered");
-	mmio_write32(bar0 + NVME_DOORBELL + (4u << dstrd), 2);
+	table_accesses += function_mask ? 1 : 3;
+	pt_check(function_mask ? "nvme.msix-function-mask" : "nvme.msix-mask",
+		 done && while_masked == 0 && pending && late,
+		 "completion %s while %s: %lu interrupts, PBA bit %u; after unmask %s",
+		 done ? "posted" : "NOT posted",
+		 function_mask ? "the function is masked" : "vector 0 is masked", while_masked,
+		 pending, late ? "delivered" : "NOT delivered");
+	consume(slot);
+}
+
+/* A new message in an unmasked entry: the VMM must move the KVM route. */
+static void retarget_identify(const struct msix_info *mx)
+{
+	uint64_t before = idt_count(VEC_ADMIN), before2 = idt_count(VEC_ADMIN2);
+	unsigned int slot;
+	bool got;
+
+	mmio_write32(mx->table + 8, msi_data(VEC_ADMIN2));
+	table_accesses += 1;
+	slot = submit_identify();
+	got = pt_wait_irq(VEC_ADMIN2, before2 + 1, PT_WAIT_CYCLES);
+	pt_check("nvme.msix-retarget", got && posted(slot) && idt_count(VEC_ADMIN) == before,
+		 "entry 0 data 0x%x -> 0x%x while unmasked: completion on 0x%x (%lu), old vector %lu",
+		 VEC_ADMIN, VEC_ADMIN2, VEC_ADMIN2, idt_count(VEC_ADMIN2) - before2,
+		 idt_count(VEC_ADMIN) - before);
+	consume(slot);
 }
 
 static void intx_handler(struct irq_frame *f)
 {
-	uint32_t dstrd = (uint32_t)(mmio_read64(bar0 + NVME_CAP) >> 32) & 0xf;
-
 	(void)f;
 	/* The controller holds INTx while completions are unconsumed: consume, then EOI. */
-	if (acq[2].status & 1)
-		mmio_write32(bar0 + NVME_DOORBELL + (4u << dstrd), 3);
+	if (posted(intx_slot))
+		consume(intx_slot);
 	lapic_eoi();
 }
 
@@ -190,21 +251,19 @@ static void intx_handler(struct irq_frame *f)
 static void intx_after_msix(uint16_t bdf, const struct msix_info *mx)
 {
 	unsigned int gsi = pt_intx_gsi(bdf);
-	uint64_t before = idt_count(VEC_INTX), msix_before = idt_count(VEC_ADMIN);
+	uint64_t before = idt_count(VEC_INTX), msix_before = idt_count(VEC_ADMIN2);
 	bool got;
 
 	pci_msix_enable(mx, false);
 	ioapic_route(gsi, VEC_INTX, lapic_id(), true, true, false);
-	asq[2] = asq[0];
-	asq[2].cdw0 = OPC_IDENTIFY | ((CID + 2) << 16);
-	barrier();
-	mmio_write32(bar0 + NVME_DOORBELL, 3);
+	intx_slot = next_slot;
+	submit_identify();
 	got = pt_wait_irq(VEC_INTX, before + 1, PT_WAIT_CYCLES);
-	pt_check("nvme.intx-after-msix", got && (acq[2].status & 1) && acq[2].cid == CID + 2 &&
-		 idt_count(VEC_ADMIN) == msix_before,
+	pt_check("nvme.intx-after-msix", got && posted(intx_slot) &&
+		 idt_count(VEC_ADMIN2) == msix_before,
 		 "MSI-X off: completion cid 0x%x on IOAPIC pin %u -> 0x%x (%lu delivered), "
-		 "MSI-X vector %lu", acq[2].cid, gsi, VEC_INTX, idt_count(VEC_INTX) - before,
-		 idt_count(VEC_ADMIN) - msix_before);
+		 "MSI-X vector %lu", acq[intx_slot].cid, gsi, VEC_INTX,
+		 idt_count(VEC_INTX) - before, idt_count(VEC_ADMIN2) - msix_before);
 	ioapic_mask(gsi, true);
 }
 
@@ -215,13 +274,16 @@ int main(void)
 
 	lapic_init();
 	idt_set_handler(VEC_ADMIN, admin_handler);
+	idt_set_handler(VEC_ADMIN2, admin_handler);
 	idt_set_handler(VEC_INTX, intx_handler);
 	if (pt_open(0x1b36, 0x0010, "nvme", &d)) {
 		bar0 = d.bar[0].addr;
 		if (setup_msix((uint16_t)d.bdf, &mx)) {
 			if (controller_enable()) {
 				identify();
-				masked_identify(&mx);
+				masked_identify(&mx, false);
+				masked_identify(&mx, true);
+				retarget_identify(&mx);
 				intx_after_msix((uint16_t)d.bdf, &mx);
 			} else
 				pt_check("nvme.identify", false, "controller never became ready (CSTS 0x%x)",
