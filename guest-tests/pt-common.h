@@ -58,7 +58,7 @@ unsigned int pt_intx_gsi(uint16_t bdf);
 #define EDU_DMA_START		0x01
 #define EDU_DMA_TO_RAM		0x02
 #define EDU_DMA_IRQ		0x04
-#define EDU_BUF			0x40000	/* the device's 4 KiB buffer, in its DMA space */
+#define EDU_BUF			0x40000	/* its 4 KiB buffer, in its DMA space */
 
 /*
  * One edu DMA between its buffer (offset dev_off) and the bus address
@@ -69,7 +69,7 @@ unsigned int pt_intx_gsi(uint16_t bdf);
  */
 bool edu_dma(uint64_t bar0, bool to_device, uint64_t addr, uint32_t dev_off, uint32_t len);
 
-/* Fills with a pattern derived from seed and the offset; pt_pattern_bad finds the first mismatch. */
+/* A pattern derived from seed and offset; pt_pattern_bad gives the first mismatch or -1. */
 void pt_pattern_fill(volatile uint8_t *p, uint32_t len, uint32_t seed);
 long pt_pattern_bad(const volatile uint8_t *p, uint32_t len, uint32_t seed);
 

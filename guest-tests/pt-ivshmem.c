@@ -76,8 +76,8 @@ int main(void)
 	struct pci_bar *b2 = &d.bar[2];
 
 	if (pt_open(0x1af4, 0x1110, "ivshmem", &d)) {
-		pt_check("ivshmem.bar2-high", b2->is64 && b2->prefetch && b2->addr >= (1ull << 32) &&
-			 b2->size >= (1ull << 20),
+		pt_check("ivshmem.bar2-high", b2->is64 && b2->prefetch &&
+			 b2->addr >= (1ull << 32) && b2->size >= (1ull << 20),
 			 "BAR2 at 0x%lx, %lu MiB, %s, %s", b2->addr, b2->size >> 20,
 			 b2->is64 ? "64-bit" : "32-bit",
 			 b2->prefetch ? "prefetchable" : "not prefetchable");

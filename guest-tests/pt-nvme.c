@@ -286,7 +286,8 @@ int main(void)
 				retarget_identify(&mx);
 				intx_after_msix((uint16_t)d.bdf, &mx);
 			} else
-				pt_check("nvme.identify", false, "controller never became ready (CSTS 0x%x)",
+				pt_check("nvme.identify", false,
+					 "controller never became ready (CSTS 0x%x)",
 					 mmio_read32(bar0 + NVME_CSTS));
 			mmio_write32(bar0 + NVME_CC, 0);
 			wait_csts(0);
