@@ -165,10 +165,9 @@ static void check_dma(void)
 	in = edu_dma(bar0, false, (uint64_t)(uintptr_t)dma_in, 0, DMA_LEN);
 	bad = pt_pattern_bad(dma_in, DMA_LEN, 0xed0);
 	pt_check("edu.dma", out && in && bad < 0 && dma_in[DMA_LEN] == 0,
-		 "%u bytes RAM 0x%lx -> device -> RAM 0x%lx: %s%s%s", DMA_LEN,
+		 "%u bytes RAM 0x%lx -> device -> RAM 0x%lx: %s", DMA_LEN,
 		 (uint64_t)(uintptr_t)dma_out, (uint64_t)(uintptr_t)dma_in,
-		 !out || !in ? "transfer never finished" : bad < 0 ? "data matches" : "differs",
-		 bad >= 0 ? " at byte " : "", bad >= 0 ? "(see below)" : "");
+		 !out || !in ? "transfer never finished" : bad < 0 ? "data matches" : "data differs");
 	if (bad >= 0)
 		printf("  first mismatch at byte %ld: 0x%02x\n", bad, dma_in[bad]);
 }
