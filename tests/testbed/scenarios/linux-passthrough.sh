@@ -21,7 +21,9 @@
 #              resample) serves reads; then MSI-X again
 #   pt-smp     (2 vCPUs) reads from each vCPU complete on its own queue's
 #              MSI-X vector
-#   pt-virtio  virtio-net binds over the modern transport (an interface)
+#   pt-virtio  virtio-net binds over the modern transport; if the device
+#              has ACCESS_PLATFORM (QEMU iommu_platform=on), ARP requests
+#              sent through it come back as used TX buffers (tx_packets)
 #   pt-hold    (last) keeps nvme reading while L1 stops the VMM
 # Here in L1: vfio-vmm exits 0 after the guest's poweroff, every device
 # that can be reset was reset at start and exit (--trace vfio), L1 counted
