@@ -25,7 +25,7 @@ interactive=0
 verbose=0
 iommu=intel
 ivshmem_size=1G
-timeout_s=280
+timeout_s=420
 build_ref=""
 scenarios=()
 
