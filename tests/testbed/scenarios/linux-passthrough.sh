@@ -39,7 +39,7 @@ LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp,pt-hold
 
 # The second VM gets 256M and two vCPUs (nvme then has a queue and an MSI-X
 # vector per vCPU): its boot time compares with the linux scenario's
-# linux.smp, the same boot without devices.
+# linux.pvh, the same boot (256M, 2 vCPUs) without devices.
 scenario_linux_passthrough()
 {
 	local m1 m2
