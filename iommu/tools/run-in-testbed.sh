@@ -36,6 +36,7 @@ TB_DIR=$WORK/tb
 CACHE_DIR=$SRC_DIR/tests/testbed/cache
 OUT_DIR=$WORK/out
 interactive=0
+verbose=0
 ivshmem_size=256M
 timeout_s=400
 build_ref=""
