@@ -50,8 +50,11 @@ run_testbed() {
 	tb_log=$(mktemp)
 	"$@" 2>&1 | tee "$tb_log"
 	rc=${PIPESTATUS[0]}
-	p=$(grep -c -E '^(\[[^]]*\] )?PASS ' "$tb_log" || true)
-	f=$(grep -c -E '^(\[[^]]*\] )?FAIL ' "$tb_log" || true)
+	# run.sh ends with "testbed: N passed, M failed" (L1's own verdict).
+	p=$(sed -n 's/^testbed: \([0-9]*\) passed, [0-9]* failed.*/\1/p' "$tb_log" | tail -1)
+	f=$(sed -n 's/^testbed: [0-9]* passed, \([0-9]*\) failed.*/\1/p' "$tb_log" | tail -1)
+	p=${p:-0}
+	f=${f:-0}
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$rc" -ne 0 ]; then
