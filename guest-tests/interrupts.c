@@ -63,27 +63,9 @@ static void spurious_handler(struct irq_frame *f)
 	(void)f;	/* spurious interrupts take no EOI */
 }
 
-/* Spins with interrupts on until vec was delivered target times. */
-static bool wait_cycles(unsigned int vec, uint64_t target, uint64_t cycles)
-{
-	uint64_t start = rdtsc();
-	bool ok = false;
-
-	irq_enable();
-	while (rdtsc() - start < cycles) {
-		if (idt_count(vec) >= target) {
-			ok = true;
-			break;
-		}
-		cpu_relax();
-	}
-	irq_disable();
-	return ok;
-}
-
 static bool wait_for(unsigned int vec, uint64_t target)
 {
-	return wait_cycles(vec, target, WAIT_TSC_CYCLES);
+	return idt_wait_count(vec, target, WAIT_TSC_CYCLES);
 }
 
 static void test_self_ipi(void)
@@ -137,7 +119,7 @@ static void test_oneshot(void)
 	dt = rdtsc() - t0;
 	/* One-shot: the counter stopped at 0 and no second tick follows. */
 	ASSERT_EQ(lapic_read(LAPIC_TIMER_CUR), 0);
-	ASSERT(!wait_cycles(VEC_ONESHOT, 2, 3 * dt));
+	ASSERT(!idt_wait_count(VEC_ONESHOT, 2, 3 * dt));
 	printf("one-shot timer: fired once after %lu TSC cycles\n", dt);
 }
 

@@ -61,23 +61,6 @@ bool pt_open(uint16_t vendor, uint16_t device, const char *what, struct pt_dev *
 	return true;
 }
 
-bool pt_wait_irq(unsigned int vec, uint64_t target, uint64_t cycles)
-{
-	uint64_t start = rdtsc();
-	bool ok = false;
-
-	irq_enable();
-	while (rdtsc() - start < cycles) {
-		if (idt_count(vec) >= target) {
-			ok = true;
-			break;
-		}
-		cpu_relax();
-	}
-	irq_disable();
-	return ok;
-}
-
 unsigned int pt_intx_gsi(uint16_t bdf)
 {
 	unsigned int pin = pci_cfg_read8(bdf, PCI_INTERRUPT_PIN);

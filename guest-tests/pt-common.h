@@ -32,9 +32,6 @@ _Noreturn void pt_finish(const char *guest);
  */
 bool pt_open(uint16_t vendor, uint16_t device, const char *what, struct pt_dev *d);
 
-/* Spins with interrupts enabled until vec was delivered target times. */
-bool pt_wait_irq(unsigned int vec, uint64_t target, uint64_t cycles);
-
 /*
  * The IOAPIC pin of a function's INTx: what the ACPI _PRT says (vmm/acpi.c,
  * acpi_pci_intx_gsi): pins 16-23, rotated by slot. A tiny guest has no AML

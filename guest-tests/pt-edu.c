@@ -52,7 +52,7 @@ static bool factorial_irq(unsigned int vec, uint32_t n, uint32_t *result)
 	irq_status_seen = 0;
 	mmio_write32(bar0 + EDU_STATUS, EDU_STATUS_IRQ_FACT);
 	mmio_write32(bar0 + EDU_FACTORIAL, n);
-	got = pt_wait_irq(vec, before + 1, PT_WAIT_CYCLES);
+	got = idt_wait_count(vec, before + 1, PT_WAIT_CYCLES);
 	*result = mmio_read32(bar0 + EDU_FACTORIAL);
 	return got;
 }
@@ -122,11 +122,11 @@ static void check_intx_disable(uint16_t bdf)
 	/* The device has raised it once its status says so; give a leak time to show. */
 	while (!(mmio_read32(bar0 + EDU_IRQ_STATUS) & 1) && rdtsc() - start < PT_WAIT_CYCLES)
 		cpu_relax();
-	pt_wait_irq(VEC_INTX, before + 1, PT_WAIT_CYCLES / 50);
+	idt_wait_count(VEC_INTX, before + 1, PT_WAIT_CYCLES / 50);
 	r = mmio_read32(bar0 + EDU_FACTORIAL);
 	held = idt_count(VEC_INTX) - before;
 	pci_cfg_write16(bdf, PCI_COMMAND, cmd & ~PCI_COMMAND_INTX_DISABLE);
-	late = pt_wait_irq(VEC_INTX, before + 1, PT_WAIT_CYCLES);
+	late = idt_wait_count(VEC_INTX, before + 1, PT_WAIT_CYCLES);
 	pt_check("edu.intx-disable", held == 0 && late && r == 24 && (irq_status_seen & 1),
 		 "4! = %u: %lu interrupts with INTx disabled, %s after enabling it", r, held,
 		 late ? "delivered" : "NOT delivered");

@@ -164,7 +164,7 @@ static void identify(void)
 	bool got;
 
 	slot = submit_identify();
-	got = pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
+	got = idt_wait_count(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
 	/* The controller reports success even when the IOMMU dropped its DMA: check the data. */
 	memcpy(model, (const void *)(ident + 24), 40);
 	model[40] = '\0';
@@ -199,14 +199,14 @@ static void masked_identify(const struct msix_info *mx, bool function_mask)
 	slot = submit_identify();
 	done = wait_posted(slot);
 	/* Give a wrongly delivered interrupt time to show up. */
-	pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES / 100);
+	idt_wait_count(VEC_ADMIN, before + 1, PT_WAIT_CYCLES / 100);
 	while_masked = idt_count(VEC_ADMIN) - before;
 	pending = pci_msix_pending(mx, 0);
 	if (function_mask)
 		pci_cfg_write16(mx->bdf, mx->cap + PCI_MSIX_FLAGS, ctrl);
 	else
 		pci_msix_mask_entry(mx, 0, false);
-	late = pt_wait_irq(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
+	late = idt_wait_count(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
 	table_accesses += function_mask ? 1 : 3;
 	pt_check(function_mask ? "nvme.msix-function-mask" : "nvme.msix-mask",
 		 done && while_masked == 0 && pending && late,
@@ -227,7 +227,7 @@ static void retarget_identify(const struct msix_info *mx)
 	mmio_write32(mx->table + 8, msi_data(VEC_ADMIN2));
 	table_accesses += 1;
 	slot = submit_identify();
-	got = pt_wait_irq(VEC_ADMIN2, before2 + 1, PT_WAIT_CYCLES);
+	got = idt_wait_count(VEC_ADMIN2, before2 + 1, PT_WAIT_CYCLES);
 	pt_check("nvme.msix-retarget", got && posted(slot) && idt_count(VEC_ADMIN) == before,
 		 "entry 0 data 0x%x -> 0x%x while unmasked: completion on 0x%x (%lu), old vector %lu",
 		 VEC_ADMIN, VEC_ADMIN2, VEC_ADMIN2, idt_count(VEC_ADMIN2) - before2,
@@ -258,7 +258,7 @@ static void intx_after_msix(uint16_t bdf, const struct msix_info *mx)
 	ioapic_route(gsi, VEC_INTX, lapic_id(), true, true, false);
 	intx_slot = next_slot;
 	submit_identify();
-	got = pt_wait_irq(VEC_INTX, before + 1, PT_WAIT_CYCLES);
+	got = idt_wait_count(VEC_INTX, before + 1, PT_WAIT_CYCLES);
 	pt_check("nvme.intx-after-msix", got && posted(intx_slot) &&
 		 idt_count(VEC_ADMIN2) == msix_before,
 		 "MSI-X off: completion cid 0x%x on IOAPIC pin %u -> 0x%x (%lu delivered), "

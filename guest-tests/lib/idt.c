@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "idt.h"
+#include "io.h"
 #include "serial.h"
 #include "test.h"
 
@@ -68,6 +69,23 @@ void idt_set_handler(unsigned int vec, irq_handler_t handler)
 uint64_t idt_count(unsigned int vec)
 {
 	return vec < IDT_VECTORS ? counts[vec] : 0;
+}
+
+bool idt_wait_count(unsigned int vec, uint64_t target, uint64_t cycles)
+{
+	uint64_t start = rdtsc();
+	bool ok = false;
+
+	irq_enable();
+	while (rdtsc() - start < cycles) {
+		if (idt_count(vec) >= target) {
+			ok = true;
+			break;
+		}
+		cpu_relax();
+	}
+	irq_disable();
+	return ok;
 }
 
 static _Noreturn void unhandled(struct irq_frame *f)

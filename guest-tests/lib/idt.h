@@ -2,6 +2,7 @@
 #ifndef GUEST_IDT_H
 #define GUEST_IDT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -29,5 +30,10 @@ void idt_init(void);
 void idt_set_handler(unsigned int vec, irq_handler_t handler);
 /* Number of times vec was delivered since boot (any handler). */
 uint64_t idt_count(unsigned int vec);
+/*
+ * Runs with interrupts on until vec has been delivered target times in all
+ * (true) or `cycles` TSC cycles passed (false); interrupts are off again after.
+ */
+bool idt_wait_count(unsigned int vec, uint64_t target, uint64_t cycles);
 
 #endif
