@@ -79,12 +79,7 @@ fi
 . "$TB_DIR/host/initramfs.sh"
 . "$TB_DIR/host/qemu.sh"
 mkdir -p "$OUT_DIR"
-eval "$(declare -f qemu_args | sed '1s/qemu_args/testbed_qemu_args/')"
-qemu_args()
-{
-	testbed_qemu_args
-	[ "$noremap" = 0 ] || QEMU_ARGS=("${QEMU_ARGS[@]/intremap=on/intremap=off}")
-}
+[ "$noremap" = 0 ] || intremap=off
 
 prepare_kernel
 build_all

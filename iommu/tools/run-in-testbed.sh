@@ -54,8 +54,8 @@ qemu_args()
 {
 	testbed_qemu_args
 	[ "$iommu" = intel ] || QEMU_ARGS=("${QEMU_ARGS[@]/edu,addr=01.0/edu,addr=05.0}")
-	[ "$noremap" = 0 ] || QEMU_ARGS=("${QEMU_ARGS[@]/intremap=on/intremap=off}")
 }
+[ "$noremap" = 0 ] || intremap=off
 
 prepare_kernel
 rm -rf "$WORK/build"

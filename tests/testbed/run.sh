@@ -5,7 +5,7 @@
 # emulated IOMMU and four assignable PCI devices, and runs vfio-vmm inside it
 # against real VFIO. See docs/testbed.md.
 #
-#   tests/testbed/run.sh [--interactive] [--verbose] [--iommu intel|amd]
+#   tests/testbed/run.sh [--interactive] [--verbose] [--iommu intel|amd] [--noremap]
 #                        [--ivshmem-size SIZE] [--timeout SECS] [--ref REV]
 #                        [SCENARIO...]
 #
@@ -24,6 +24,7 @@ DEFAULT_ORDER="l1 guests linux passthrough linux-passthrough host-tools bench"
 interactive=0
 verbose=0
 iommu=intel
+intremap=on
 ivshmem_size=1G
 timeout_s=420
 build_ref=""
@@ -38,7 +39,7 @@ scenarios=()
 usage()
 {
 	cat <<EOF
-usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--ivshmem-size SIZE]
+usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--noremap] [--ivshmem-size SIZE]
           [--timeout SECS] [--ref GITREV] [SCENARIO...]
 --ref builds a committed revision instead of the working tree.
 --verbose puts every test's output in the serial log, not only a failing one's.
@@ -54,6 +55,7 @@ parse_args()
 		--interactive|-i) interactive=1 ;;
 		--verbose|-v) verbose=1 ;;
 		--iommu) iommu=${2:?--iommu needs intel or amd}; shift ;;
+		--noremap) intremap=off ;;
 		--ivshmem-size) ivshmem_size=${2:?--ivshmem-size needs a size}; shift ;;
 		--timeout) timeout_s=${2:?--timeout needs seconds}; shift ;;
 		--ref) build_ref=${2:?--ref needs a git revision}; shift ;;

@@ -28,12 +28,12 @@ qemu_args()
 		-smp 1 -m "${TESTBED_L1_MEM:-2G}")
 	case "$iommu" in
 	intel)
-		QEMU_ARGS+=(-device intel-iommu,intremap=on)
+		QEMU_ARGS+=(-device "intel-iommu,intremap=${intremap:-on}")
 		append+=" intel_iommu=on"
 		;;
 	amd)
 		# amd_iommu=on is not a valid option; the IOMMU is on by default.
-		QEMU_ARGS+=(-device amd-iommu,intremap=on)
+		QEMU_ARGS+=(-device "amd-iommu,intremap=${intremap:-on}")
 		slot=2
 		;;
 	esac
