@@ -15,6 +15,9 @@ EDU_DMA_MASK=0x7fffffffff
 qemu_args()
 {
 	local append="console=ttyS0 panic=-1 loglevel=${TESTBED_LOGLEVEL:-3} iommu=pt"
+	# The hang watchdog below sends L1 an NMI; this makes L1 print where it
+	# was (a panic with a backtrace) instead of ignoring it.
+	append+=" unknown_nmi_panic"
 	# On a loaded host TCG can miss the early IO-APIC timer probe, and with
 	# interrupt remapping the kernel then panics ("timer doesn't work through
 	# Interrupt-remapped IO-APIC"); the timer itself works.
@@ -62,16 +65,87 @@ run_qemu()
 	: >"$SERIAL_LOG"
 	local t0=$EPOCHREALTIME
 	log "qemu: L1 ${TESTBED_CPU:-EPYC,+svm,+npt}, $iommu IOMMU, ivshmem $ivshmem_size, timeout ${timeout_s}s; serial log: $SERIAL_LOG"
+	QEMU_MON=$OUT_DIR/qemu.mon
+	rm -f "$QEMU_MON" "$OUT_DIR/hang.txt"
 	timeout -k 5 "$timeout_s" qemu-system-x86_64 "${QEMU_ARGS[@]}" \
+		-qmp "unix:$QEMU_MON,server=on,wait=off" \
 		-serial "file:$SERIAL_LOG" </dev/null >"$OUT_DIR/qemu.log" 2>&1 &
-	local qpid=$! tpid
+	local qpid=$! tpid wpid
 	tail -s 0.2 -n +1 -F --pid="$qpid" "$SERIAL_LOG" 2>/dev/null |
 		show_result_lines "$t0" &
 	tpid=$!
+	hang_watch "$qpid" &
+	wpid=$!
 	QEMU_RC=0
 	wait "$qpid" || QEMU_RC=$?
-	wait "$tpid" || true
+	kill "$wpid" 2>/dev/null
+	wait "$tpid" "$wpid" 2>/dev/null || true
 	return 0
+}
+
+# Seconds of serial silence after which L1 counts as hung. Every test in L1
+# runs under its own limit (80 s at most) and prints a result line when it
+# ends, pass or fail, so a silence longer than that means L1 itself stopped.
+HANG_S=${TESTBED_HANG_S:-120}
+
+# hang_watch QPID: when L1's serial log stops growing for HANG_S seconds,
+# records L1's CPU state through the QEMU monitor in hang.txt, sends an NMI
+# (L1 then panics with a backtrace, see unknown_nmi_panic above, if its
+# kernel still runs at all) and stops QEMU.
+hang_watch()
+{
+	local qpid=$1 size last=-1 quiet=0
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 5
+		size=$(stat -c %s "$SERIAL_LOG" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size
+			quiet=0
+			continue
+		fi
+		quiet=$((quiet + 5))
+		[ "$quiet" -ge "$HANG_S" ] || continue
+		log "L1 silent for ${quiet}s: CPU state in $OUT_DIR/hang.txt, then an NMI"
+		echo "== L1 silent for ${quiet}s" >"$OUT_DIR/hang.txt"
+		qemu_monitor "info registers" "info lapic" "x/12i \$pc" nmi "sleep 15" \
+			"info registers" "x/12i \$pc" >>"$OUT_DIR/hang.txt" 2>&1
+		# An L1 that answered the NMI has panicked and QEMU has gone.
+		kill "$qpid" 2>/dev/null
+		return 0
+	done
+}
+
+# qemu_monitor CMD...: runs human monitor commands through QMP (one session)
+# and prints their output; "sleep N" waits N seconds in between.
+qemu_monitor()
+{
+	python3 - "$QEMU_MON" "$@" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def call(cmd, args=None):
+    f.write(json.dumps({"execute": cmd, "arguments": args or {}}) + "\n")
+    f.flush()
+    while True:
+        msg = json.loads(f.readline())
+        if "return" in msg or "error" in msg:
+            return msg
+f.readline()  # greeting
+call("qmp_capabilities")
+for cmd in sys.argv[2:]:
+    if cmd.startswith("sleep "):
+        time.sleep(float(cmd.split()[1]))
+        continue
+    print("(qemu) " + cmd)
+    try:
+        msg = call("human-monitor-command", {"command-line": cmd})
+    except (OSError, ValueError) as e:
+        print("monitor gone: %s" % e)
+        break
+    print(msg.get("return", msg.get("error")))
+PY
 }
 
 # Echoes L1's result lines as they arrive, each prefixed with the seconds
@@ -107,6 +181,14 @@ report_results()
 		name=$(sed -n 's/^RUN //p' "$log_file" | tail -1)
 		[ -z "$name" ] || grep -q "^\(PASS\|FAIL\) $name\( \|:\)" "$log_file" ||
 			echo "TIMEOUT: test $name was running"
+		bad=1
+	elif [ -s "$OUT_DIR/hang.txt" ]; then
+		echo "HANG: L1 printed nothing for ${HANG_S}s; last serial lines:"
+		tail -25 "$log_file"
+		name=$(sed -n 's/^RUN //p' "$log_file" | tail -1)
+		[ -z "$name" ] || echo "HANG: test $name was running"
+		echo "HANG: L1's CPU state (QEMU monitor), before and after an NMI:"
+		grep -v "^[XY]MM" "$OUT_DIR/hang.txt"
 		bad=1
 	elif [ "$QEMU_RC" != 0 ]; then
 		echo "QEMU exited with status $QEMU_RC:"
