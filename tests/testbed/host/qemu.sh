@@ -84,17 +84,18 @@ run_qemu()
 }
 
 # Seconds of serial silence after which L1 counts as hung. Every test in L1
-# runs under its own limit (80 s at most) and prints a result line when it
-# ends, pass or fail, so a silence longer than that means L1 itself stopped.
-HANG_S=${TESTBED_HANG_S:-120}
+# runs under its own limit, announced on its RUN line, and prints a result
+# line when it ends, pass or fail; so a silence longer than the running
+# test's limit plus a margin (and at least HANG_S) means L1 itself stopped.
+HANG_S=${TESTBED_HANG_S:-90}
 
-# hang_watch QPID: when L1's serial log stops growing for HANG_S seconds,
+# hang_watch QPID: when L1's serial log stops growing for that long,
 # records L1's CPU state through the QEMU monitor in hang.txt, sends an NMI
 # (L1 then panics with a backtrace, see unknown_nmi_panic above, if its
 # kernel still runs at all) and stops QEMU.
 hang_watch()
 {
-	local qpid=$1 size last=-1 quiet=0
+	local qpid=$1 size last=-1 quiet=0 limit
 	while kill -0 "$qpid" 2>/dev/null; do
 		sleep 5
 		size=$(stat -c %s "$SERIAL_LOG" 2>/dev/null || echo 0)
@@ -104,7 +105,11 @@ hang_watch()
 			continue
 		fi
 		quiet=$((quiet + 5))
-		[ "$quiet" -ge "$HANG_S" ] || continue
+		limit=$(tr -d '\r' <"$SERIAL_LOG" |
+			sed -n 's/^RUN [^ ]* (limit \([0-9]*\)s)$/\1/p' | tail -1)
+		limit=$((${limit:-0} + 30))
+		[ "$limit" -ge "$HANG_S" ] || limit=$HANG_S
+		[ "$quiet" -ge "$limit" ] || continue
 		log "L1 silent for ${quiet}s: CPU state in $OUT_DIR/hang.txt, then an NMI"
 		echo "== L1 silent for ${quiet}s" >"$OUT_DIR/hang.txt"
 		qemu_monitor "info registers" "info lapic" "x/12i \$pc" nmi "sleep 15" \
@@ -178,14 +183,14 @@ report_results()
 	if [ "$QEMU_RC" = 124 ] || [ "$QEMU_RC" = 137 ]; then
 		echo "TIMEOUT: L1 did not finish within ${timeout_s}s; last serial lines:"
 		tail -25 "$log_file"
-		name=$(sed -n 's/^RUN //p' "$log_file" | tail -1)
+		name=$(sed -n 's/^RUN \([^ ]*\).*/\1/p' "$log_file" | tail -1)
 		[ -z "$name" ] || grep -q "^\(PASS\|FAIL\) $name\( \|:\)" "$log_file" ||
 			echo "TIMEOUT: test $name was running"
 		bad=1
 	elif [ -s "$OUT_DIR/hang.txt" ]; then
-		echo "HANG: L1 printed nothing for ${HANG_S}s; last serial lines:"
+		echo "HANG: L1 stopped printing (its running test's limit passed); last serial lines:"
 		tail -25 "$log_file"
-		name=$(sed -n 's/^RUN //p' "$log_file" | tail -1)
+		name=$(sed -n 's/^RUN \([^ ]*\).*/\1/p' "$log_file" | tail -1)
 		[ -z "$name" ] || echo "HANG: test $name was running"
 		echo "HANG: L1's CPU state (QEMU monitor), before and after an NMI:"
 		grep -v "^[XY]MM" "$OUT_DIR/hang.txt"

@@ -41,8 +41,9 @@ run_test()
 	shift 2
 	log=$TB_OUT/$name.log
 	mkdir -p "$TB_OUT"
-	# Says which test was running if L1 never gets further.
-	echo "RUN $name"
+	# Says which test was running if L1 never gets further, and how long
+	# the host's hang watchdog must wait for its result line.
+	echo "RUN $name (limit ${limit}s)"
 	t0=$(uptime_s)
 	timeout -s KILL "$limit" setsid sh "$TB/runtest.sh" "$TB_SCENARIO" "$@" \
 		>"$log" 2>&1 </dev/null &
