@@ -10,7 +10,7 @@ QEMU_RC=0
 EDU_DMA_MASK=0x7fffffffff
 
 # The machine of NOTES.md: q35 (needed for an emulated IOMMU), an AMD CPU
-# model with SVM so L1's kvm_amd gives a real /dev/kvm, and the four test
+# model with SVM so L1's kvm_amd gives a real /dev/kvm, and the five test
 # devices at fixed slots so their BDFs and IOMMU groups never move.
 qemu_args()
 {
@@ -25,6 +25,12 @@ qemu_args()
 	# The IOMMU comes first: only devices created after it are behind it.
 	# amd-iommu brings a PCI function of its own that takes slot 1, so there
 	# the test devices move up one slot (scenarios look them up by ID).
+	# Two virtio-nets: the transitional one (1af4:1000) for its I/O BAR0,
+	# whose DMA would bypass the IOMMU, and a modern-only one (1af4:1041)
+	# with ACCESS_PLATFORM, whose DMA goes through the IOMMU and so through
+	# vfio-vmm's mappings of L2's RAM. Neither has a netdev: QEMU then drops
+	# each packet as sent and still hands its buffer back through the used
+	# ring, which is all the TX check needs, with no network to reach.
 	local slot=1
 	QEMU_ARGS=(-nodefaults -no-user-config -display none -no-reboot
 		-machine q35 -accel tcg -cpu "${TESTBED_CPU:-EPYC,+svm,+npt}"
@@ -47,7 +53,8 @@ qemu_args()
 		-device "nvme,serial=deadbeef,drive=nv0,addr=$((slot + 1)).0"
 		-object "memory-backend-ram,id=ivmem,size=$ivshmem_size,share=on"
 		-device "ivshmem-plain,memdev=ivmem,addr=$((slot + 2)).0"
-		-nic none -device "virtio-net-pci,addr=$((slot + 3)).0")
+		-nic none -device "virtio-net-pci,addr=$((slot + 3)).0"
+		-device "virtio-net-pci,disable-legacy=on,iommu_platform=on,addr=$((slot + 4)).0")
 }
 
 run_qemu_interactive()

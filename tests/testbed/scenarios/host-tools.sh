@@ -2,7 +2,7 @@
 # Scenario host-tools: vfio-vmm doctor, devices, bind/unbind, flavors and
 # device locks against L1's real sysfs and vfio-pci. The ICH9 functions
 # (00:1f.0 lpc_ich, 00:1f.2 ahci, 00:1f.3 i801_smbus) share one IOMMU
-# group: the natural "group not viable" case. Every test leaves the four
+# group: the natural "group not viable" case. Every test leaves the five
 # test devices on vfio-pci and the ICH9 functions on their drivers.
 #
 # Interrupt remapping: with L1 booted with intremap=off (host/tools/
@@ -74,7 +74,7 @@ host_ich9_drivers()
 	[ "$(driver_of 0000:00:1f.3)" = i801_smbus ] || die "1f.3 is on '$(driver_of 0000:00:1f.3)'"
 }
 
-# The four test devices are on vfio-pci (init bound them): nothing fails
+# The five test devices are on vfio-pci (init bound them): nothing fails
 # but, without remapping, that one check.
 host_doctor_pass()
 {

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Scenario l1: is L1 itself fit for passthrough work? KVM (nested SVM), the
-# IOMMU, the four devices on vfio-pci with their group nodes, and our static
+# IOMMU, the five devices on vfio-pci with their group nodes, and our static
 # vfio-vmm binary runs at all.
 
 scenario_l1()
@@ -46,10 +46,10 @@ l1_vfio_bound()
 		echo "$name $bdf -> /dev/vfio/$grp"
 		n=$((n + 1))
 	done <"$TB_OUT/devices"
-	[ "$n" = 4 ] || die "expected 4 test devices, found $n"
+	[ "$n" = 5 ] || die "expected 5 test devices, found $n"
 }
 
-# All four groups are viable and one type1v2 container takes them.
+# All five groups are viable and one type1v2 container takes them.
 l1_vfio_container()
 {
 	local groups="" name bdf id

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Scenario passthrough: tiny L2 guests (guest-tests/pt-*.c) drive the four
+# Scenario passthrough: tiny L2 guests (guest-tests/pt-*.c) drive the
 # test devices assigned with vfio-vmm run --device. Each guest run is one
 # test (the VMM's exit status and the guest's PASS line); each check the
 # guest made ("CHECK name: ok|FAIL ...") becomes a test of its own, and so
@@ -32,8 +32,9 @@ scenario_passthrough()
 	pt_checks p2p p2p.two-devices p2p.edu-to-ivshmem p2p.old-address-unmapped
 	run_test pt.no-p2p 40 pt_guest no-p2p pt-p2p edu ivshmem -- --cmdline p2p=0
 	pt_checks no-p2p p2p.blocked-without-p2p
-	# All four in one VM: placement of every BAR kind together; nvme must still work.
-	run_test pt.all-four 40 pt_guest all-four pt-nvme edu nvme ivshmem virtio-net
+	# All five in one VM: placement of every BAR kind together; nvme must still work.
+	run_test pt.all-devices 40 pt_guest all-devices pt-nvme edu nvme ivshmem virtio-net \
+		virtio-net-modern
 	run_test pt.group-not-viable 30 pt_group_not_viable
 }
 
