@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # The nested VFIO testbed: boots a Debian kernel as "L1" under QEMU TCG with an
-# emulated IOMMU and four assignable PCI devices, and runs vfio-vmm inside it
+# emulated IOMMU and five assignable PCI devices, and runs vfio-vmm inside it
 # against real VFIO. See docs/testbed.md.
 #
 #   tests/testbed/run.sh [--interactive] [--verbose] [--iommu intel|amd] [--noremap]
