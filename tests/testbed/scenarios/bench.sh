@@ -33,9 +33,7 @@ scenario_bench()
 		run_test bench.qemu.rss 180 bench_rss qemu
 	fi
 	if bench_full; then
-		# QEMU booting the L2 Linux hung L1 for good in the first full
-		# run (not understood yet): opt in with tb.bench=full,qemu-linux.
-		for v in vfio-vmm kvmtool $(grep -q 'qemu-linux' /proc/cmdline && echo qemu); do
+		for v in vfio-vmm qemu kvmtool; do
 			bench_vmm_present "$v" || continue
 			run_test "bench.linux.$v" 400 bench_linux "$v"
 		done
