@@ -193,6 +193,34 @@ def write_plot_data(results, out_dir):
                 f.write(m + " " + " ".join(f"{r['median']:.6g}" if r else "NaN" for r in row) + "\n")
 
 
+# Costs where a ratio reads "how many times vfio-vmm's cost the peer pays"
+# (rates such as irq/s would read the other way round, so they are left out).
+RATIO_METRICS = ["start", "start-edu", "linux-boot", "exit", "cf8", "ecam", "bar-trap",
+                 "msix-table", "msix-pba", "bar-direct", "bar-ram", "irq-latency",
+                 "rss-none", "binary"]
+
+
+def write_ratio_data(results, out_dir):
+    """Peer / vfio-vmm per metric, for the ratio chart; nothing without a peer."""
+    path = os.path.join(out_dir, "plot-ratio.dat")
+    peers = [p for p in ("qemu", "qemu-microvm", "kvmtool")
+             if any(r["peer"] == p for r in ratios(results) if "peer_over_vfio_vmm" in r)]
+    if os.path.exists(path):
+        os.remove(path)
+    if not peers:
+        return
+    with open(path, "w") as f:
+        f.write("metric " + " ".join(peers) + "\n")
+        for m in RATIO_METRICS:
+            vals = []
+            for p in peers:
+                r = next((x for x in ratios(results) if x.get("peer") == p and
+                          x["metric"] == m and "peer_over_vfio_vmm" in x), None)
+                vals.append(f"{r['peer_over_vfio_vmm']:.4g}" if r else "NaN")
+            if any(v != "NaN" for v in vals):
+                f.write(m + " " + " ".join(vals) + "\n")
+
+
 def git_rev():
     try:
         return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)),
@@ -227,6 +255,7 @@ def main():
         else:
             print(f"ratio {r['metric']:12} {r['vmm']:14} / its exit floor = {r['over_floor']:.3g}")
     write_plot_data(results, a.out_dir)
+    write_ratio_data(results, a.out_dir)
     missing = [m for m in a.require.split(",") if m and not find(results, "vfio-vmm", m)]
     if missing:
         print(f"bench: missing vfio-vmm results: {', '.join(missing)}", file=sys.stderr)
