@@ -104,35 +104,7 @@ run_qemu()
 # is the cheapest such interrupt L1 ignores. TESTBED_KICK=0 turns it off.
 l1_kick()
 {
-	python3 - "$1" <<'PY'
-import json, os, socket, sys, time
-path = sys.argv[1]
-for _ in range(100):
-    if os.path.exists(path):
-        break
-    time.sleep(0.1)
-s = socket.socket(socket.AF_UNIX)
-try:
-    s.connect(path)
-    f = s.makefile("rw")
-    f.readline()
-    def call(cmd, args=None):
-        f.write(json.dumps({"execute": cmd, "arguments": args or {}}) + "\n")
-        f.flush()
-        while True:
-            line = f.readline()
-            if not line:
-                raise OSError("QEMU closed the socket")
-            if "return" in line or "error" in line:
-                return
-    call("qmp_capabilities")
-    key = {"keys": [{"type": "qcode", "data": "shift"}]}
-    while True:
-        time.sleep(1)
-        call("send-key", key)
-except (OSError, ValueError):
-    pass
-PY
+	python3 "$TB_DIR/host/qmp.py" --kick "$1"
 }
 
 # Seconds of serial silence after which L1 counts as hung. Every test in L1
@@ -172,37 +144,11 @@ hang_watch()
 	done
 }
 
-# qemu_monitor CMD...: runs human monitor commands through QMP (one session)
-# and prints their output; "sleep N" waits N seconds in between.
+# qemu_monitor CMD...: human monitor commands through QMP in one session,
+# their output printed; "sleep N" waits N seconds in between.
 qemu_monitor()
 {
-	python3 - "$QEMU_MON" "$@" <<'PY'
-import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def call(cmd, args=None):
-    f.write(json.dumps({"execute": cmd, "arguments": args or {}}) + "\n")
-    f.flush()
-    while True:
-        msg = json.loads(f.readline())
-        if "return" in msg or "error" in msg:
-            return msg
-f.readline()  # greeting
-call("qmp_capabilities")
-for cmd in sys.argv[2:]:
-    if cmd.startswith("sleep "):
-        time.sleep(float(cmd.split()[1]))
-        continue
-    print("(qemu) " + cmd)
-    try:
-        msg = call("human-monitor-command", {"command-line": cmd})
-    except (OSError, ValueError) as e:
-        print("monitor gone: %s" % e)
-        break
-    print(msg.get("return", msg.get("error")))
-PY
+	python3 "$TB_DIR/host/qmp.py" "$QEMU_MON" "$@"
 }
 
 # Echoes L1's result lines as they arrive, each prefixed with the seconds
