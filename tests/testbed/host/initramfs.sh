@@ -90,7 +90,7 @@ INTERACTIVE=$interactive
 VERBOSE=$verbose
 IOMMU=$iommu
 IVSHMEM_SIZE=$ivshmem_size
-KICK=$([ "$interactive" = 0 ] && echo "${TESTBED_KICK:-1}" || echo 0)
+KICK=${TESTBED_KICK:-1}
 KVER=$KVER
 L2_APPEND='${TESTBED_L2_APPEND:-}'
 EOC

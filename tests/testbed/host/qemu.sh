@@ -61,7 +61,15 @@ run_qemu_interactive()
 {
 	qemu_args
 	log "interactive: L1 serial on stdio; Ctrl-A x quits QEMU, 'poweroff -f' leaves L1"
-	qemu-system-x86_64 "${QEMU_ARGS[@]}" -serial mon:stdio
+	local kick=$OUT_DIR/qemu-kick.mon kpid=""
+	rm -f "$kick"
+	if [ "${TESTBED_KICK:-1}" != 0 ]; then
+		l1_kick "$kick" &
+		kpid=$!
+	fi
+	qemu-system-x86_64 "${QEMU_ARGS[@]}" -serial mon:stdio \
+		-qmp "unix:$kick,server=on,wait=off" || true
+	[ -z "$kpid" ] || { kill "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null; }
 }
 
 # Runs L1 in batch mode, echoing its result lines as they appear.
