@@ -18,7 +18,8 @@ SRC_DIR=$(cd "$TB_DIR/../.." && pwd)
 CACHE_DIR=${TESTBED_CACHE:-$TB_DIR/cache}
 OUT_DIR=${TESTBED_OUT:-$TB_DIR/out}
 
-# Scenarios run in this order by default; any other scenarios/*.sh follow.
+# A batch run without scenario names runs exactly these, in this order. Any
+# other scenarios/*.sh runs only when named ("on request" in --help).
 DEFAULT_ORDER="l1 guests linux passthrough linux-passthrough host-tools bench"
 
 interactive=0
@@ -43,7 +44,8 @@ usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--noremap] [--ivshmem
           [--timeout SECS] [--ref GITREV] [SCENARIO...]
 --ref builds a committed revision instead of the working tree.
 --verbose puts every test's output in the serial log, not only a failing one's.
-scenarios: $(list_scenarios | tr '\n' ' ')
+scenarios (default, in order): $(list_scenarios default | tr '\n' ' ')
+scenarios on request: $(list_scenarios extra | tr '\n' ' ')
 EOF
 	exit "${1:-2}"
 }
@@ -78,9 +80,10 @@ parse_args()
 	for s in "${scenarios[@]}"; do
 		grep -qx -- "$s" <<<"$all" || die "unknown scenario '$s' (have: $(echo $all))"
 	done
-	# Interactive mode runs only what was named; batch mode defaults to all.
+	# Interactive mode runs only what was named; batch mode defaults to
+	# DEFAULT_ORDER.
 	if [ ${#scenarios[@]} -eq 0 ] && [ "$interactive" = 0 ]; then
-		mapfile -t scenarios <<<"$all"
+		mapfile -t scenarios < <(list_scenarios default)
 	fi
 }
 

@@ -2,7 +2,7 @@
 # Builds everything of ours that goes into L1 (sourced by run.sh). Always a
 # fresh build directory: a stale binary must never hide a change.
 
-# Sets VMM_BIN, PROBE_BIN and GUESTS (lines "name path").
+# Sets VMM_BIN, IOMMU_PROBE_BIN, PROBE_BIN and GUESTS (lines "name path").
 build_all()
 {
 	local build=$OUT_DIR/build blog=$OUT_DIR/build.log src
@@ -17,20 +17,26 @@ build_all()
 		grep -E 'error|FAILED' "$blog" | head -20
 		log "build: FAILED (full log: $blog); continuing with what was built"
 	fi
-	VMM_BIN=$build/vfio-vmm
-	if [ ! -x "$VMM_BIN" ]; then
-		VMM_BIN=""
-	# A dynamic binary would need its loader and libraries inside L1.
-	elif readelf -l "$VMM_BIN" | grep -q INTERP; then
-		die "$VMM_BIN is not static: -Dstatic=true did not take effect"
-	fi
+	VMM_BIN=$(static_bin "$build/vfio-vmm")
+	# iommu/'s own probe, for the iommu scenarios (docs/iommu.md).
+	IOMMU_PROBE_BIN=$(static_bin "$build/iommu/iommu-probe")
 	GUESTS=$(list_guests "$build")
-	log "build: vfio-vmm: ${VMM_BIN:-NOT BUILT}; guests: $(echo "$GUESTS" | awk '{ printf "%s ", $1 }')"
+	log "build: vfio-vmm: ${VMM_BIN:-NOT BUILT}; iommu-probe: ${IOMMU_PROBE_BIN:-NOT BUILT}; guests: $(echo "$GUESTS" | awk '{ printf "%s ", $1 }')"
 
 	PROBE_BIN=$OUT_DIR/tb-probe
 	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-o "$PROBE_BIN" "$TB_DIR/tb-probe.c" >>"$blog" 2>&1 ||
 		{ tail -20 "$blog"; die "tb-probe failed to build"; }
+}
+
+# static_bin PATH: echoes PATH if it was built, nothing if not. A dynamic
+# binary would need its loader and libraries inside L1.
+static_bin()
+{
+	[ -x "$1" ] || return 0
+	readelf -l "$1" | grep -q INTERP &&
+		die "$1 is not static: -Dstatic=true did not take effect"
+	echo "$1"
 }
 
 # The working tree, or with --ref a committed revision exported afresh.

@@ -51,13 +51,18 @@ phase()
 	log "time $name: $(elapsed "$t")s"
 }
 
-# Scenario names, default order first, then any other scenarios/*.sh.
+# Scenario names: "list_scenarios default" gives DEFAULT_ORDER, what a batch
+# run without names runs; "list_scenarios extra" every other scenarios/*.sh,
+# which runs only when named; no argument gives both, default first.
 list_scenarios()
 {
 	local s f
-	for s in $DEFAULT_ORDER; do
-		[ -f "$TB_DIR/scenarios/$s.sh" ] && echo "$s"
-	done
+	if [ "${1:-default}" = default ]; then
+		for s in $DEFAULT_ORDER; do
+			[ -f "$TB_DIR/scenarios/$s.sh" ] && echo "$s"
+		done
+	fi
+	[ "${1:-extra}" = extra ] || return 0
 	for f in "$TB_DIR"/scenarios/*.sh; do
 		s=$(basename "$f" .sh)
 		case " $DEFAULT_ORDER " in

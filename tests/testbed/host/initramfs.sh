@@ -22,6 +22,7 @@ build_initramfs()
 	cp -r "$TB_DIR/scenarios" "$root/testbed/"
 	cp "$PROBE_BIN" "$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
+	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
 	local name path
 	while read -r name path; do
 		[ -n "$name" ] && cp "$path" "$root/testbed/guests/$name"

@@ -5,8 +5,8 @@
 # group: the natural "group not viable" case. Every test leaves the five
 # test devices on vfio-pci and the ICH9 functions on their drivers.
 #
-# Interrupt remapping: with L1 booted with intremap=off (host/tools/
-# run-in-testbed.sh --noremap) the same tests expect doctor's remapping
+# Interrupt remapping: with L1 booted with intremap=off (tests/testbed/
+# run.sh --noremap host-tools) the same tests expect doctor's remapping
 # FAIL, then its WARN once allow_unsafe_interrupts is set.
 
 ICH9_SATA=0000:00:1f.2
