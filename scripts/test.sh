@@ -78,7 +78,11 @@ if [ "${SKIP_TESTBED:-0}" != 1 ]; then
 	# the JSON, the table and the plots (docs/benchmarks.md).
 	echo "== bench report"
 	tb_out=${TESTBED_OUT:-tests/testbed/out}
-	if bash bench/run.sh --from-log "$tb_out/serial.clean" --out "$tb_out/bench"; then
+	if ! grep -q '^TIME scenario bench:' "$tb_out/serial.clean" 2>/dev/null; then
+		echo "FAIL: bench report: the testbed stopped before its bench scenario (see above)"
+		failed=$((failed + 1))
+		status=1
+	elif bash bench/run.sh --from-log "$tb_out/serial.clean" --out "$tb_out/bench"; then
 		passed=$((passed + 1))
 	else
 		echo "FAIL: bench report"
