@@ -30,6 +30,7 @@ struct cfg_rule {
 	uint8_t len;
 	uint32_t emu, wr, fwd;
 	uint32_t zero;	/* emulated bits we hide: they read 0 whatever the device says */
+	uint32_t keep;	/* emulated bits a Function Level Reset leaves alone */
 };
 
 #define CMD_WRITABLE	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |	\
@@ -74,13 +75,22 @@ static const struct cfg_rule pm_rules[] = {
 
 /*
  * PCI Express: what we virtualize and why.
- * - DevCap FLR is hidden and Initiate-FLR dropped: a reset behind our back
- *   would lose the BAR and MSI-X state we restore; resets go through
- *   VFIO_DEVICE_RESET instead.
+ * - DevCap FLR is ours (cfg_exp_flr()): offered only when VFIO can reset the
+ *   device and the device really has FLR. Initiate-FLR is never forwarded:
+ *   the device resetting itself behind our back would leave our emulated
+ *   state (decode, BARs, MSI/MSI-X, INTx) describing a device that no longer
+ *   exists. A guest FLR is emulated instead (vfio_pci_flr()): our state goes
+ *   to its reset values, then VFIO_DEVICE_RESET. Without a VFIO reset we
+ *   could not keep that promise, and a device without FLR must not grow one,
+ *   so then the bit stays hidden and the write does nothing. The bit itself
+ *   always reads 0, as the spec says.
  * - Max payload / max read request are emulated: they must match what the
  *   host configured along the path to the root port.
  * - Link control is emulated entirely: a guest could otherwise disable or
  *   retrain the physical link, or change ASPM under the host.
+ * - An FLR leaves link-specific bits and max payload alone (PCIe base spec,
+ *   6.6.2), hence their keep masks; every other emulated bit returns to its
+ *   value at open.
  * - Error reporting enables, relaxed ordering, extended tags, no snoop,
  *   DevCtl2 completion timeout / AtomicOp / IDO / LTR pass through;
  *   status RW1C bits pass through.
@@ -97,14 +107,15 @@ static const struct cfg_rule pm_rules[] = {
 			 PCI_EXP_LNKCTL_LBMIE | PCI_EXP_LNKCTL_LABIE)
 
 static const struct cfg_rule exp_rules[] = {
-	{ PCI_EXP_DEVCAP, 4, PCI_EXP_DEVCAP_FLR, 0, 0, PCI_EXP_DEVCAP_FLR },
-	{ PCI_EXP_DEVCTL, 2, DEVCTL_EMU, DEVCTL_EMU | DEVCTL_FWD, DEVCTL_FWD },
+	{ PCI_EXP_DEVCAP, 4, PCI_EXP_DEVCAP_FLR, 0, 0 },
+	{ PCI_EXP_DEVCTL, 2, DEVCTL_EMU | PCI_EXP_DEVCTL_BCR_FLR, DEVCTL_EMU | DEVCTL_FWD, DEVCTL_FWD,
+	  PCI_EXP_DEVCTL_BCR_FLR, PCI_EXP_DEVCTL_PAYLOAD },
 	{ PCI_EXP_DEVSTA, 2, 0, PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED | PCI_EXP_DEVSTA_FED |
 		PCI_EXP_DEVSTA_URD, PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED |
 		PCI_EXP_DEVSTA_FED | PCI_EXP_DEVSTA_URD },
-	{ PCI_EXP_LNKCTL, 2, 0xffff, LNKCTL_WR, 0 },
+	{ PCI_EXP_LNKCTL, 2, 0xffff, LNKCTL_WR, 0, 0, 0xffff },
 	{ PCI_EXP_DEVCTL2, 2, 0, DEVCTL2_FWD, DEVCTL2_FWD },
-	{ PCI_EXP_LNKCTL2, 2, 0xffff, 0xffff, 0 },
+	{ PCI_EXP_LNKCTL2, 2, 0xffff, 0xffff, 0, 0, 0xffff },
 };
 
 static const struct cfg_rule aer_rules[] = {
@@ -215,9 +226,33 @@ static void apply_rules(struct vfio_pci_dev *d, uint32_t base, const struct cfg_
 		uint32_t off = base + r[i].off;
 
 		vfio_cfg_rule(d, off, r[i].len, r[i].emu, r[i].wr, r[i].fwd);
-		if (r[i].zero && off + r[i].len <= d->cfg.size)
+		if (off + r[i].len > d->cfg.size)
+			continue;
+		if (r[i].zero)
 			cfg_set(d, off, r[i].len, cfg_get(d, off, r[i].len) & ~r[i].zero);
+		for (uint32_t b = 0; b < r[i].len; b++)
+			d->cfg.keep[off + b] = r[i].keep >> (8 * b);
 	}
+}
+
+/*
+ * The guest sees DevCap FLR only when we can honour it: VFIO resets the
+ * device (VFIO_DEVICE_FLAGS_RESET) and the device has FLR itself, so the
+ * guest is promised no more than the hardware does.
+ */
+static void cfg_exp_flr(struct vfio_pci_dev *d, uint32_t pos)
+{
+	uint32_t devcap = cfg_get(d, pos + PCI_EXP_DEVCAP, 4);
+	bool has = devcap & PCI_EXP_DEVCAP_FLR;
+	bool can = d->info.flags & VFIO_DEVICE_FLAGS_RESET;
+
+	d->cfg.exp_cap = pos;
+	d->cfg.flr = has && can;
+	if (!d->cfg.flr)
+		cfg_set(d, pos + PCI_EXP_DEVCAP, 4, devcap & ~PCI_EXP_DEVCAP_FLR);
+	trace(LOG_PCI, "%s: DevCap FLR %s", d->vdev.name,
+	      d->cfg.flr ? "offered: a guest FLR becomes VFIO_DEVICE_RESET" :
+	      has ? "hidden: VFIO cannot reset the device" : "absent: the device has none");
 }
 
 /* Bytes of a hidden capability read as zero and ignore writes. */
@@ -292,7 +327,9 @@ static void cfg_std_caps(struct vfio_pci_dev *d)
 		*link = 0;
 		if (c && c->rules)
 			apply_rules(d, caps[i].off, c->rules, c->nr);
-		if (caps[i].id == PCI_CAP_ID_MSI)
+		if (caps[i].id == PCI_CAP_ID_EXP)
+			cfg_exp_flr(d, caps[i].off);
+		else if (caps[i].id == PCI_CAP_ID_MSI)
 			d->msi.cap = caps[i].off;
 		else if (caps[i].id == PCI_CAP_ID_MSIX)
 			d->msix.cap = caps[i].off;
@@ -404,6 +441,9 @@ int vfio_cfg_init(struct vfio_pci_dev *d)
 	memset(d->cfg.emu, 0, sizeof(d->cfg.emu));
 	memset(d->cfg.wr, 0, sizeof(d->cfg.wr));
 	memset(d->cfg.fwd, 0, sizeof(d->cfg.fwd));
+	memset(d->cfg.keep, 0, sizeof(d->cfg.keep));
+	d->cfg.exp_cap = 0;
+	d->cfg.flr = false;
 	cfg_header_init(d);
 	cfg_std_caps(d);
 	cfg_ext_caps(d);
@@ -456,6 +496,37 @@ static void cfg_forward(struct vfio_pci_dev *d, uint32_t a, uint32_t b, const ui
 	cfg_dev_write(d, a, dev, b - a);
 }
 
+/* Did this write set Initiate FLR (DevCtl bit 15) on a device we offer FLR for? */
+static bool flr_initiated(const struct vfio_pci_dev *d, uint32_t off, uint32_t len,
+			  const uint8_t *in)
+{
+	uint32_t at = d->cfg.exp_cap + PCI_EXP_DEVCTL + 1;
+
+	return d->cfg.flr && in_range(off, len, at, 1) &&
+	       (in[at - off] & (PCI_EXP_DEVCTL_BCR_FLR >> 8));
+}
+
+/*
+ * An FLR, as far as our emulation goes: every emulated writable bit back to
+ * its value at open (command decode off, BARs at 0 with their type bits,
+ * MSI and MSI-X control, addresses and masks cleared, interrupt line,
+ * max read request...) except what an FLR keeps (cfg.keep). The device's
+ * own command bits (bus master, INTx disable, ...) are cleared there too,
+ * before the reset: VFIO_DEVICE_RESET saves and restores the function's
+ * config around it, and DMA must be off while it happens.
+ */
+void vfio_cfg_flr(struct vfio_pci_dev *d)
+{
+	const uint8_t zero[2] = { 0 };
+
+	for (uint32_t o = 0; o < d->cfg.size; o++) {
+		uint8_t m = d->cfg.emu[o] & d->cfg.wr[o] & ~d->cfg.keep[o];
+
+		d->cfg.shadow[o] = (d->cfg.shadow[o] & ~m) | (d->cfg.start[o] & m);
+	}
+	cfg_forward(d, PCI_COMMAND, PCI_COMMAND + 2, zero);
+}
+
 void vfio_pci_cfg_write(struct vfio_pci_dev *d, uint32_t off, const void *data, uint32_t len)
 {
 	const uint8_t *in = data;
@@ -492,6 +563,8 @@ void vfio_pci_cfg_write(struct vfio_pci_dev *d, uint32_t off, const void *data, 
 		vfio_msi_cfg_written(d);
 	if (d->msix.cap && in_range(off, len, d->msix.cap + PCI_MSIX_FLAGS, 2))
 		vfio_msix_cfg_written(d);
+	if (flr_initiated(d, off, len, in))
+		vfio_pci_flr(d);
 	pthread_mutex_unlock(&d->lock);
 }
 

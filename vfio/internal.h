@@ -26,6 +26,10 @@ int vfio_cfg_init(struct vfio_pci_dev *d);
 /* Sets emu/wr/fwd masks of [off, off+len) (len <= 4) from 32-bit masks. */
 void vfio_cfg_rule(struct vfio_pci_dev *d, uint32_t off, uint32_t len, uint32_t emu,
 		   uint32_t wr, uint32_t fwd);
+/* Emulated config back to its reset values, device command cleared (lock held). */
+void vfio_cfg_flr(struct vfio_pci_dev *d);
+/* A guest's Function Level Reset (vfio_pci.c), with d->lock held. */
+void vfio_pci_flr(struct vfio_pci_dev *d);
 
 int vfio_bars_init(struct vfio_pci_dev *d);
 void vfio_bars_update(struct vfio_pci_dev *d);
@@ -34,6 +38,8 @@ void vfio_bars_unmap(struct vfio_pci_dev *d);
 int vfio_msix_init(struct vfio_pci_dev *d);
 void vfio_msix_cfg_written(struct vfio_pci_dev *d);
 void vfio_msix_disable(struct vfio_pci_dev *d);
+/* The guest's table as after reset: every entry cleared and masked. */
+void vfio_msix_reset(struct vfio_pci_dev *d);
 bool vfio_msix_owns(struct vfio_pci_dev *d, unsigned int bar, uint64_t off, uint32_t len);
 void vfio_msix_read(struct vfio_pci_dev *d, unsigned int bar, uint64_t off, void *data,
 		    uint32_t len);

@@ -60,11 +60,9 @@ int vfio_msix_init(struct vfio_pci_dev *d)
 		x->vec = NULL;
 		return -ENOMEM;
 	}
-	for (unsigned int i = 0; i < x->nr; i++) {
-		/* Vectors come out of reset masked. */
-		x->table[i * ENTRY_DWORDS + 3] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
+	for (unsigned int i = 0; i < x->nr; i++)
 		x->vec[i] = (struct vfio_vector){ .fd = -1, .gsi = -1 };
-	}
+	vfio_msix_reset(d);
 	vfio_cfg_rule(d, x->cap + PCI_MSIX_FLAGS, 2, 0xffff,
 		      PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 0);
 	vfio_cfg_rule(d, x->cap + PCI_MSIX_TABLE, 4, ~0u, 0, 0);
@@ -75,6 +73,18 @@ int vfio_msix_init(struct vfio_pci_dev *d)
 	      d->vdev.name, x->cap, x->nr, x->table_bar, (unsigned long long)x->table_off,
 	      x->pba_bar, (unsigned long long)x->pba_off);
 	return 0;
+}
+
+void vfio_msix_reset(struct vfio_pci_dev *d)
+{
+	struct vfio_msix *x = &d->msix;
+
+	if (!x->table)
+		return;
+	memset(x->table, 0, (size_t)x->nr * PCI_MSIX_ENTRY_SIZE);
+	/* Vectors come out of reset masked. */
+	for (unsigned int i = 0; i < x->nr; i++)
+		x->table[i * ENTRY_DWORDS + 3] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
 }
 
 static void msix_sync(struct vfio_pci_dev *d, unsigned int i)

@@ -4,6 +4,7 @@
  * device has (regions with their mmap layout, interrupt indexes), read its
  * config space once, then let config.c, msix.c, msi.c and bar.c build their
  * tables from it, in that order (the BAR split needs the MSI-X location).
+ * Also the guest's Function Level Reset, which touches all of them.
  */
 #include "vfio/internal.h"
 #include "vmm/log.h"
@@ -66,6 +67,8 @@ int vfio_pci_init(struct vfio_pci_dev *d, const struct vfio_dev_ops *ops, void *
 		ret = vfio_msi_init(d);
 	if (!ret)
 		ret = vfio_bars_init(d);
+	/* Before placement: BARs at 0, decode and interrupts off, as after reset. */
+	memcpy(d->cfg.start, d->cfg.shadow, sizeof(d->cfg.start));
 	if (ret) {
 		vfio_msix_exit(d);
 		pthread_mutex_destroy(&d->lock);
@@ -100,4 +103,43 @@ int vfio_pci_reset(struct vfio_pci_dev *d)
 	else	/* the ioctl layer does not know which device it reset */
 		trace(LOG_VFIO, "%s: reset", d->vdev.name);
 	return ret;
+}
+
+/*
+ * The guest set Initiate FLR. Real hardware would drop every bit of state
+ * we emulate, so we drop it ourselves, in the order a function goes quiet:
+ * interrupts first (MSI-X, MSI, INTx: irqfds detached, routes removed, VFIO
+ * indexes disabled), then config space (decode and bus master off, BARs,
+ * capabilities back to their values at open), whose decode-off unmaps every
+ * BAR piece from the guest (memslots and trapped ranges go), then the MSI-X
+ * table (all entries masked). Only then VFIO_DEVICE_RESET, so the device
+ * resets with no DMA, no interrupt and no guest mapping on it. INTx comes
+ * back as after any reset. Runs in the vCPU thread with d->lock held, so no
+ * other access sees a half-reset device; a guest looping on FLR only slows
+ * its own vCPU down, and a failing reset warns once.
+ */
+void vfio_pci_flr(struct vfio_pci_dev *d)
+{
+	bool intx = d->intx.present;
+	int ret;
+
+	trace(LOG_VFIO, "%s: guest FLR: interrupts off, config space and BARs to reset values",
+	      d->vdev.name);
+	d->intx.present = false;	/* no INTx fallback while MSI/MSI-X go down */
+	vfio_msix_disable(d);
+	vfio_msi_disable(d);
+	vfio_intx_disable(d);
+	d->intx.present = intx;
+	vfio_cfg_flr(d);
+	vfio_msix_reset(d);
+	vfio_bars_update(d);
+	ret = d->vdev.ops->reset(d->vdev.h);
+	if (!ret) {
+		trace(LOG_VFIO, "%s: guest FLR: VFIO_DEVICE_RESET done", d->vdev.name);
+	} else if (!d->cfg.flr_failed) {
+		d->cfg.flr_failed = true;
+		log_warn("%s: guest FLR: VFIO_DEVICE_RESET failed: %s (warned once)",
+			 d->vdev.name, strerror(-ret));
+	}
+	vfio_intx_enable(d);
 }

@@ -98,8 +98,13 @@ struct vfio_cfg {
 	uint8_t emu[PCI_CFG_SPACE_EXP_SIZE];	/* bits read from the shadow */
 	uint8_t wr[PCI_CFG_SPACE_EXP_SIZE];	/* bits the guest may change */
 	uint8_t fwd[PCI_CFG_SPACE_EXP_SIZE];	/* bits written to the device */
+	uint8_t keep[PCI_CFG_SPACE_EXP_SIZE];	/* emulated bits an FLR leaves alone */
+	uint8_t start[PCI_CFG_SPACE_EXP_SIZE];	/* the shadow at open: what an FLR restores */
 	uint8_t first_cap;	/* visible chain head (0x34) */
 	uint16_t first_ecap;
+	uint8_t exp_cap;	/* PCI Express capability; 0: none */
+	bool flr;		/* DevCap FLR offered: guest FLRs become VFIO_DEVICE_RESET */
+	bool flr_failed;	/* a guest FLR's reset failed once (warned once) */
 };
 
 struct vfio_pci_dev;

@@ -73,8 +73,8 @@ void fake_vfio_free(struct fake_vfio *f)
 
 static int fake_get_info(void *h, struct vfio_dev_info *info)
 {
-	(void)h;
-	info->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	info->flags = VFIO_DEVICE_FLAGS_PCI |
+		      (((struct fake_vfio *)h)->no_reset ? 0 : VFIO_DEVICE_FLAGS_RESET);
 	info->num_regions = VFIO_PCI_NUM_REGIONS;
 	info->num_irqs = VFIO_PCI_NUM_IRQS;
 	return 0;
@@ -227,7 +227,7 @@ static int fake_set_irqs(void *h, uint32_t index, uint32_t flags, uint32_t start
 static int fake_reset(void *h)
 {
 	((struct fake_vfio *)h)->resets++;
-	return 0;
+	return ((struct fake_vfio *)h)->reset_ret;
 }
 
 const struct vfio_dev_ops fake_vfio_ops = {

@@ -25,6 +25,8 @@ struct fake_vfio {
 	uint8_t cfg_orig[PCI_CFG_SPACE_EXP_SIZE];
 	uint64_t sizes[VFIO_PCI_REGIONS];	/* from h100-resource.txt */
 	bool msix_mappable;			/* else: sparse mmap around the table */
+	bool no_reset;				/* device info without FLAGS_RESET */
+	int reset_ret;				/* what the reset op returns */
 	uint8_t *bar0;				/* backing of BAR0 */
 	uint8_t rom[4096];
 	unsigned int cfg_writes;

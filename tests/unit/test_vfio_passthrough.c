@@ -161,3 +161,34 @@ Test(vfio_passthrough, p2p_hook_follows_decode_and_bar_moves)
 	cr_assert_eq(dma_bytes(false, moved), 1 << 20, "BAR2 still a DMA target with decode off");
 	vfio_passthrough_set_dma_hook(pt, NULL, NULL);
 }
+
+/* A guest FLR through the root bus on a real VM: memslots and bus ranges go, the reset op runs. */
+Test(vfio_passthrough, guest_flr_unmaps_bars_and_resets)
+{
+	struct vfio_pci_dev *d = vfio_passthrough_dev(pt);
+	uint8_t devfn = d->pci.devfn;
+	uint64_t bar0 = vfio_bar_guest_addr(d, 0);
+	unsigned int resets = fake.resets;
+	uint32_t v = 0;
+
+	cr_assert(rd(devfn, 0x60 + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR, "FLR not offered");
+	wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	cr_assert(d->bars[0].mapped);
+	for (unsigned int i = 0; i < 20; i++) {
+		wr(devfn, 0x60 + PCI_EXP_DEVCTL + 1, 1, PCI_EXP_DEVCTL_BCR_FLR >> 8);
+		cr_assert_eq(fake.resets, resets + 1 + i);
+		cr_assert_not(d->bars[0].mapped);
+		for (unsigned int k = 0; k < d->bars[0].nr_pieces; k++)
+			cr_assert_eq(d->bars[0].pieces[k].handle, -1, "memslot of piece %u kept", k);
+		cr_assert_not(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
+		cr_assert_eq(rd(devfn, PCI_COMMAND) & 0xffff, 0);
+		cr_assert_eq(rd(devfn, PCI_BASE_ADDRESS_0) & PCI_BASE_ADDRESS_MEM_MASK, 0);
+		/* The guest's driver brings it back at the same address. */
+		wr(devfn, PCI_BASE_ADDRESS_0, 4, (uint32_t)bar0);
+		wr(devfn, PCI_BASE_ADDRESS_1, 4, bar0 >> 32);
+		wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+		cr_assert(d->bars[0].mapped);
+		cr_assert(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
+		cr_assert_eq(v, PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	}
+}

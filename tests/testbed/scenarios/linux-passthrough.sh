@@ -15,6 +15,9 @@
 #              the second VM finds the first one's mark there
 #   pt-nvme    the nvme driver binds, nvme0n1 is 1 GiB and 1 MiB of it reads
 #   pt-irqs    nvme MSI-X vectors took interrupts in L2 /proc/interrupts
+#   pt-flr     nvme's reset_method lists flr (DevCap FLR, offered because
+#              VFIO can reset it); FLRs through sysfs with the nvme driver
+#              bound and unbound succeed, nvme0n1 reads after each
 #   pt-rebind  nvme unbound, reset through sysfs where Linux offers a
 #              method, bound again: nvme0n1 reads again
 #   pt-intx    nvme rebound with MSI off for it (msi_bus 0): its legacy
@@ -29,7 +32,8 @@
 #              The transitional one, without it, is only reported on
 #   pt-hold    (last) keeps nvme reading while L1 stops the VMM
 # Here in L1: vfio-vmm exits 0 after the guest's poweroff, every device
-# that can be reset was reset at start and exit (--trace vfio), L1 counted
+# that can be reset was reset at start and exit (--trace vfio), the guest's
+# FLRs reached VFIO_DEVICE_RESET (--trace vfio, with pt-flr), L1 counted
 # interrupts on the VFIO MSI-X vectors, and the devices are still on
 # vfio-pci. A second boot proves the devices are reusable; it is stopped
 # with SIGTERM while nvme DMA is in flight (exit status 143), and a tiny
@@ -37,7 +41,7 @@
 
 . "$TB/scenarios/linux.sh"	# vmm_watch, L2_CMDLINE
 
-LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-rebind,pt-intx,pt-virtio
+LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-flr,pt-rebind,pt-intx,pt-virtio
 LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp,pt-hold
 LPT_AGAIN_PLAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs
 
@@ -151,6 +155,28 @@ lpt_boot()
 		echo "NOTE: SIGTERM while L2 read nvme0n1: vfio-vmm exit status $rc"
 	fi
 	lpt_judge_host "$out"
+	case ",$checks," in
+	*,pt-flr,*) lpt_judge_flr "$out" ;;
+	esac
+}
+
+# The L2 check pt-flr as L1 saw it: each guest FLR of nvme became a
+# VFIO_DEVICE_RESET (two in pt-flr, one more in pt-rebind), none failed,
+# and no other device was offered FLR. Also what L1's own Linux would use
+# to reset the nvme.
+lpt_judge_flr()
+{
+	local out=$1 bdf n other
+	bdf=$(awk '$1 == "nvme" { print $2 }' "$TB_OUT/devices")
+	echo "NOTE: L1 reset_method of nvme $bdf: '$(cat "/sys/bus/pci/devices/$bdf/reset_method" 2>/dev/null)'"
+	grep "] $bdf: guest FLR" "$out" | head -4
+	! grep -q "guest FLR: VFIO_DEVICE_RESET failed" "$out" ||
+		die "a guest FLR's VFIO_DEVICE_RESET failed: $(grep -m1 'guest FLR: VFIO_DEVICE_RESET failed' "$out")"
+	n=$(grep -c "\] $bdf: guest FLR: VFIO_DEVICE_RESET done\$" "$out")
+	[ "$n" -ge 2 ] || die "nvme ($bdf): $n guest FLRs reached VFIO_DEVICE_RESET, want at least 2"
+	other=$(grep "guest FLR: VFIO_DEVICE_RESET done" "$out" | grep -vc "\] $bdf: ")
+	[ "$other" = 0 ] || die "$other guest FLRs on devices other than nvme"
+	echo "NOTE: guest FLR: $n on nvme reached VFIO_DEVICE_RESET (--trace vfio)"
 }
 
 # What L1 saw: resets, host-side interrupt counts, binding after exit.
