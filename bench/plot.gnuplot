@@ -35,6 +35,7 @@ if (system("test -s ".f." && echo y") eq "y") {
 	set title "What the other VMMs pay for the same work, in multiples of vfio-vmm's cost (one run; log scale; above 1: vfio-vmm is cheaper)"
 	set ylabel "peer / vfio-vmm"
 	set logscale y
+	set yrange [1e-4:*]
 	set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2
 	ncol = words(system("head -1 ".f)) - 1
 	plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
