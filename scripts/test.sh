@@ -6,7 +6,8 @@
 #   1. unit tests (criterion) and guest tests (tiny guests on /dev/kvm),
 #   2. the same under ASan/UBSan,
 #   3. the nested VFIO testbed (QEMU TCG L1 + real VFIO; see docs/testbed.md),
-#      then one more L1 boot without interrupt remapping (VFIO and doctor).
+#      then one more L1 boot without interrupt remapping (VFIO and doctor),
+#      and one with amd-iommu instead of intel-iommu (passthrough).
 # Ends with one line "N passed, N failed" and a non-zero status on any failure.
 # SKIP_TESTBED=1 skips step 3 (for quick local runs).
 set -uo pipefail
@@ -74,6 +75,11 @@ if [ "${SKIP_TESTBED:-0}" != 1 ]; then
 	# VFIO_SET_IOMMU must refuse the container (iommu-noremap).
 	echo "== nested VFIO testbed, L1 without interrupt remapping (iommu-noremap, host-tools)"
 	TESTBED_OUT=tests/testbed/out-noremap run_testbed bash tests/testbed/run.sh --noremap iommu-noremap host-tools
+	# And once more on AMD's IOMMU (QEMU's amd-iommu, its own interrupt
+	# remapping): the passthrough scenarios, tiny guests and Linux.
+	echo "== nested VFIO testbed, L1 with amd-iommu (l1, passthrough, linux-passthrough)"
+	TESTBED_OUT=tests/testbed/out-amd run_testbed bash tests/testbed/run.sh --iommu amd \
+		l1 passthrough linux-passthrough
 	# The testbed ran the quick bench scenario: its results must still make
 	# the JSON, the table and the plots (docs/benchmarks.md).
 	echo "== bench report"
