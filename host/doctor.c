@@ -359,6 +359,38 @@ static void check_in_use(struct doctor *dr, const struct host_pci_dev *d)
 		    "it now", d->group, comm, (int)pid);
 }
 
+/*
+ * How the kernel can reset the function (sysfs reset_method, Linux 5.15+):
+ * VFIO resets it when a VM takes it and when the VM ends, and only an FLR
+ * can be offered to the guest (docs/passthrough.md). Without any method the
+ * next VM inherits the last one's device state.
+ */
+static void check_reset(struct doctor *dr, const struct host_pci_dev *d)
+{
+	char path[PATH_MAX], methods[128] = "";
+
+	host_path(path, sizeof(path), "%s/bus/pci/devices/%s/reset_method", dr->env->sysfs,
+		  d->bdf);
+	if (host_read_str(path, methods, sizeof(methods))) {
+		/* Older kernels only have the reset file, there when a method is. */
+		host_path(path, sizeof(path), "%s/bus/pci/devices/%s/reset", dr->env->sysfs,
+			  d->bdf);
+		if (!access(path, F_OK)) {
+			say(dr, PASS, d->bdf, "resettable (this kernel does not say how)");
+			return;
+		}
+		methods[0] = '\0';
+	}
+	if (!methods[0])
+		say(dr, WARN, d->bdf, "no reset method: a VM inherits whatever the previous "
+		    "one left in the device. Fix: none on this host; prefer a device with FLR");
+	else if (strstr(methods, "flr"))
+		say(dr, PASS, d->bdf, "reset: %s (a guest FLR is passed on)", methods);
+	else
+		say(dr, PASS, d->bdf, "reset: %s (between VMs; the guest is offered no FLR)",
+		    methods);
+}
+
 static void check_device(struct doctor *dr, const char *arg)
 {
 	struct host_pci_dev d;
@@ -388,6 +420,7 @@ static void check_device(struct doctor *dr, const char *arg)
 		check_node(dr, &d);
 		check_in_use(dr, &d);
 	}
+	check_reset(dr, &d);
 }
 
 static void check_devices(struct doctor *dr)

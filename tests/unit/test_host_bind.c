@@ -342,3 +342,30 @@ Test(host_bind, doctor_flavor)
 	cr_assert_eq(run_cmd(args, 6, &out, &out), 2);
 	cr_assert(strstr(out, "--flavor three: no such flavor in "), "%s", out);
 }
+
+/* Each state of sysfs reset_method becomes its own doctor line. */
+Test(host_bind, doctor_reset_methods)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "00:01.0", "00:02.0", "00:1f.2", NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	fake_file("sys/devices/pci0000:00/" NVME "/reset_method", "flr bus\n");
+	fake_file("sys/devices/pci0000:00/" EDU "/reset_method", "\n");
+	out = doctor(args, 5, &rc);
+	cr_assert(strstr(out, "PASS  " NVME ": reset: flr bus (a guest FLR is passed on)"),
+		  "%s", out);
+	cr_assert(strstr(out, "WARN  " EDU ": no reset method: a VM inherits whatever the "
+			 "previous one left in the device"), "%s", out);
+	/* No reset_method file at all (older kernel, or none): no reset file either. */
+	cr_assert(strstr(out, "WARN  0000:00:1f.2: no reset method"), "%s", out);
+
+	fake_file("sys/devices/pci0000:00/" EDU "/reset_method", "pm\n");
+	fake_file("sys/devices/pci0000:00/0000:00:1f.2/reset", "");
+	out = doctor(args, 5, &rc);
+	cr_assert(strstr(out, "PASS  " EDU ": reset: pm (between VMs; the guest is offered no "
+			 "FLR)"), "%s", out);
+	cr_assert(strstr(out, "PASS  0000:00:1f.2: resettable (this kernel does not say how)"),
+		  "%s", out);
+}

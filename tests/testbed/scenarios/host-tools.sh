@@ -85,7 +85,15 @@ host_doctor_pass()
 		has "PASS  $bdf: ${id%:*}:${id#*:} "
 		has "PASS  $bdf: IOMMU group $(iommu_group "$bdf") is viable"
 		has "PASS  $bdf: /dev/vfio/$(iommu_group "$bdf") usable"
+		# What doctor says of resetting it follows sysfs reset_method.
+		case "$(cat "/sys/bus/pci/devices/$bdf/reset_method" 2>/dev/null)" in
+		*flr*) has "PASS  $bdf: reset: $(cat "/sys/bus/pci/devices/$bdf/reset_method") (a guest FLR is passed on)" ;;
+		"") has "WARN  $bdf: no reset method: a VM inherits" ;;
+		*) has "PASS  $bdf: reset: $(cat "/sys/bus/pci/devices/$bdf/reset_method") (between VMs" ;;
+		esac
 	done <"$TB_OUT/devices"
+	printf '%s\n' "$OUT" | grep -q ': reset: flr' ||
+		die "doctor found no device with FLR (QEMU's nvme has it)"
 	has "PASS  kvm: /dev/kvm usable"
 	has "PASS  iommu: on"
 	has "PASS  vfio modules"
