@@ -27,6 +27,12 @@
 #define NVME_ACQ	0x30
 #define NVME_DOORBELL	0x1000
 
+/* PCI Express capability: DevCap/DevCtl offsets and the FLR bits. */
+#define PCI_EXP_DEVCAP		4
+#define PCI_EXP_DEVCAP_FLR	(1u << 28)
+#define PCI_EXP_DEVCTL		8
+#define PCI_EXP_DEVCTL_FLR	0x8000
+
 #define QUEUE_DEPTH	8
 #define OPC_IDENTIFY	0x06
 #define CNS_CONTROLLER	1
@@ -156,25 +162,38 @@ static void consume(unsigned int slot)
 	mmio_write32(bar0 + cq_doorbell(), slot + 1);
 }
 
-static void identify(void)
+/*
+ * Identify Controller whose completion must interrupt on vector; the model
+ * number it read goes to model. True when the interrupt came and the
+ * completion is a success.
+ */
+static bool identify_on(unsigned int vector, unsigned int *slot, char model[41],
+			uint64_t *delivered)
 {
-	uint64_t before = idt_count(VEC_ADMIN);
-	unsigned int slot;
-	char model[41];
+	uint64_t before = idt_count(vector);
 	bool got;
 
-	slot = submit_identify();
-	got = idt_wait_count(VEC_ADMIN, before + 1, PT_WAIT_CYCLES);
+	*slot = submit_identify();
+	got = idt_wait_count(vector, before + 1, PT_WAIT_CYCLES);
 	/* The controller reports success even when the IOMMU dropped its DMA: check the data. */
 	memcpy(model, (const void *)(ident + 24), 40);
 	model[40] = '\0';
 	for (int i = 39; i >= 0 && model[i] == ' '; i--)
 		model[i] = '\0';
-	pt_check("nvme.identify", got && posted(slot) && (acq[slot].status >> 1) == 0 &&
-		 strcmp(model, "QEMU NVMe Ctrl") == 0,
+	*delivered = idt_count(vector) - before;
+	return got && posted(*slot) && (acq[*slot].status >> 1) == 0;
+}
+
+static void identify(void)
+{
+	unsigned int slot;
+	uint64_t n;
+	char model[41];
+	bool ok = identify_on(VEC_ADMIN, &slot, model, &n);
+
+	pt_check("nvme.identify", ok && strcmp(model, "QEMU NVMe Ctrl") == 0,
 		 "model \"%s\", completion cid 0x%x status 0x%x on MSI-X vector 0 -> 0x%x (%lu delivered)",
-		 model, acq[slot].cid, acq[slot].status >> 1, VEC_ADMIN,
-		 idt_count(VEC_ADMIN) - before);
+		 model, acq[slot].cid, acq[slot].status >> 1, VEC_ADMIN, n);
 	consume(slot);
 }
 
@@ -235,6 +254,103 @@ static void retarget_identify(const struct msix_info *mx)
 	consume(slot);
 }
 
+/* The function as the guest finds it right after its FLR. */
+struct flr_seen {
+	uint16_t cmd, msix_ctrl, devctl;
+	uint32_t bar_lo, bar_hi;	/* BAR0 and its upper half, before re-programming */
+	uint32_t cc, csts;		/* read once BAR0 and decode are back */
+	uint32_t entry_data, entry_ctrl;	/* MSI-X table entry 0 */
+};
+
+/* Config space and registers after the reset; puts BAR0 and the command back to reach them. */
+static void flr_observe(uint16_t bdf, const struct msix_info *mx, const struct pci_bar *bar,
+			uint16_t cmd, struct flr_seen *s)
+{
+	uint16_t exp = pci_find_cap(bdf, PCI_CAP_ID_EXP);
+
+	s->cmd = pci_cfg_read16(bdf, PCI_COMMAND);
+	s->msix_ctrl = pci_cfg_read16(bdf, mx->cap + PCI_MSIX_FLAGS);
+	s->devctl = pci_cfg_read16(bdf, exp + PCI_EXP_DEVCTL);
+	s->bar_lo = pci_cfg_read32(bdf, PCI_BAR0);
+	s->bar_hi = bar->is64 ? pci_cfg_read32(bdf, PCI_BAR0 + 4) : 0;
+	pci_bar_set(bdf, 0, bar, bar->addr);
+	pci_cfg_write16(bdf, PCI_COMMAND, cmd);
+	s->cc = mmio_read32(bar0 + NVME_CC);
+	s->csts = mmio_read32(bar0 + NVME_CSTS);
+	s->entry_data = mmio_read32(mx->table + 8);
+	s->entry_ctrl = mmio_read32(mx->table + 12);
+	table_accesses += 2;
+}
+
+static bool flr_reset_ok(const struct pci_bar *bar, const struct flr_seen *s)
+{
+	uint32_t type = (bar->is64 ? 0x4u : 0) | (bar->prefetch ? 0x8u : 0);
+
+	return !(s->cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) &&
+	       !(s->msix_ctrl & PCI_MSIX_FLAGS_ENABLE) && !(s->devctl & PCI_EXP_DEVCTL_FLR) &&
+	       s->bar_lo == type && s->bar_hi == 0 && !(s->cc & NVME_CC_EN) &&
+	       !(s->csts & NVME_CSTS_RDY) && s->entry_data == 0 &&
+	       (s->entry_ctrl & PCI_MSIX_ENTRY_CTRL_MASK);
+}
+
+/* Everything the FLR took, back as at the start: MSI-X entry 0, admin queues, controller. */
+static bool flr_bring_up(const struct msix_info *mx)
+{
+	pci_msix_set_entry(mx, 0, msi_address(lapic_id()), msi_data(VEC_ADMIN), false);
+	table_accesses += 5;
+	pci_msix_enable(mx, true);
+	/* Fresh queues: old completions must not pass for new ones, nor old data for new. */
+	next_slot = 0;
+	for (unsigned int i = 0; i < QUEUE_DEPTH; i++)
+		acq[i] = (struct nvme_cqe){ 0 };
+	memset((void *)ident, 0, sizeof(ident));
+	return controller_enable();
+}
+
+/*
+ * A Function Level Reset while MSI-X is enabled and its vector routed
+ * (irqfd, KVM route, VFIO eventfd live since the retarget): the VMM must
+ * tear all that down, reset the device through VFIO and present a
+ * function in its reset state; the guest then rebuilds everything and an
+ * Identify must complete on MSI-X again.
+ */
+static void flr_identify(uint16_t bdf, const struct msix_info *mx, const struct pci_bar *bar)
+{
+	uint16_t exp = pci_find_cap(bdf, PCI_CAP_ID_EXP);
+	uint32_t devcap = exp ? pci_cfg_read32(bdf, exp + PCI_EXP_DEVCAP) : 0;
+	uint16_t cmd = pci_cfg_read16(bdf, PCI_COMMAND);
+	uint16_t ctrl = pci_cfg_read16(bdf, mx->cap + PCI_MSIX_FLAGS);
+	struct flr_seen s;
+	unsigned int slot = 0;
+	char model[41] = "";
+	uint64_t n = 0;
+	bool reset, up, ok = false;
+
+	if (!(devcap & PCI_EXP_DEVCAP_FLR) || !(ctrl & PCI_MSIX_FLAGS_ENABLE)) {
+		pt_check("nvme.flr", false, "%s: DevCap 0x%x, MSI-X control 0x%04x",
+			 !exp ? "no PCIe capability" : !(devcap & PCI_EXP_DEVCAP_FLR) ?
+			 "FLR not offered" : "MSI-X is off", devcap, ctrl);
+		return;
+	}
+	pci_cfg_write16(bdf, exp + PCI_EXP_DEVCTL,
+			pci_cfg_read16(bdf, exp + PCI_EXP_DEVCTL) | PCI_EXP_DEVCTL_FLR);
+	flr_observe(bdf, mx, bar, cmd, &s);
+	reset = flr_reset_ok(bar, &s);
+	up = flr_bring_up(mx);
+	if (up)
+		ok = identify_on(VEC_ADMIN, &slot, model, &n) &&
+		     strcmp(model, "QEMU NVMe Ctrl") == 0;
+	pt_check("nvme.flr", reset && up && ok,
+		 "DevCap FLR offered, FLR with MSI-X on (control 0x%04x); after: command 0x%04x, "
+		 "MSI-X control 0x%04x, DevCtl 0x%04x, BAR0 0x%08x:%08x, CC 0x%x CSTS 0x%x, "
+		 "entry 0 data 0x%x ctrl 0x%x; rebuilt: controller %s, model \"%s\" "
+		 "on MSI-X vector 0 -> 0x%x (%lu delivered)",
+		 ctrl, s.cmd, s.msix_ctrl, s.devctl, s.bar_hi, s.bar_lo, s.cc, s.csts,
+		 s.entry_data, s.entry_ctrl, up ? "ready" : "NOT ready", model, VEC_ADMIN, n);
+	if (up)
+		consume(slot);
+}
+
 static void intx_handler(struct irq_frame *f)
 {
 	(void)f;
@@ -284,6 +400,7 @@ int main(void)
 				masked_identify(&mx, false);
 				masked_identify(&mx, true);
 				retarget_identify(&mx);
+				flr_identify((uint16_t)d.bdf, &mx, &d.bar[0]);
 				intx_after_msix((uint16_t)d.bdf, &mx);
 			} else
 				pt_check("nvme.identify", false,

@@ -18,7 +18,7 @@ scenario_passthrough()
 	run_test pt.edu.stats 5 pt_stats_edu
 	run_test pt.nvme 40 pt_guest nvme pt-nvme nvme
 	pt_checks nvme nvme.msix nvme.identify nvme.msix-mask nvme.msix-function-mask
-	pt_checks nvme nvme.msix-retarget nvme.intx-after-msix
+	pt_checks nvme nvme.msix-retarget nvme.flr nvme.intx-after-msix
 	run_test pt.nvme.stats 5 pt_stats_nvme
 	run_test pt.ivshmem 40 pt_guest ivshmem pt-ivshmem ivshmem -- --cmdline seed=7
 	pt_checks ivshmem ivshmem.bar2-high ivshmem.rw
