@@ -200,11 +200,12 @@ RATIO_METRICS = ["start", "start-edu", "linux-boot", "exit", "cf8", "ecam", "bar
                  "rss-none", "binary"]
 
 
-def write_ratio_data(results, out_dir):
+def write_ratio_data(ratio_list, out_dir):
     """Peer / vfio-vmm per metric, for the ratio chart; nothing without a peer."""
     path = os.path.join(out_dir, "plot-ratio.dat")
-    peers = [p for p in ("qemu", "qemu-microvm", "kvmtool")
-             if any(r["peer"] == p for r in ratios(results) if "peer_over_vfio_vmm" in r)]
+    by_peer = {(r["peer"], r["metric"]): r["peer_over_vfio_vmm"]
+               for r in ratio_list if "peer_over_vfio_vmm" in r}
+    peers = [p for p in ("qemu", "qemu-microvm", "kvmtool") if any(k[0] == p for k in by_peer)]
     if os.path.exists(path):
         os.remove(path)
     if not peers:
@@ -212,11 +213,7 @@ def write_ratio_data(results, out_dir):
     with open(path, "w") as f:
         f.write("metric " + " ".join(peers) + "\n")
         for m in RATIO_METRICS:
-            vals = []
-            for p in peers:
-                r = next((x for x in ratios(results) if x.get("peer") == p and
-                          x["metric"] == m and "peer_over_vfio_vmm" in x), None)
-                vals.append(f"{r['peer_over_vfio_vmm']:.4g}" if r else "NaN")
+            vals = [f"{by_peer[(p, m)]:.4g}" if (p, m) in by_peer else "NaN" for p in peers]
             if any(v != "NaN" for v in vals):
                 f.write(m + " " + " ".join(vals) + "\n")
 
@@ -255,7 +252,7 @@ def main():
         else:
             print(f"ratio {r['metric']:12} {r['vmm']:14} / its exit floor = {r['over_floor']:.3g}")
     write_plot_data(results, a.out_dir)
-    write_ratio_data(results, a.out_dir)
+    write_ratio_data(doc["ratios"], a.out_dir)
     missing = [m for m in a.require.split(",") if m and not find(results, "vfio-vmm", m)]
     if missing:
         print(f"bench: missing vfio-vmm results: {', '.join(missing)}", file=sys.stderr)
