@@ -391,3 +391,16 @@ void fake_pci_init(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host
 	fake_host_init(h);
 	cr_assert_eq(vfio_pci_init(d, &fake_vfio_ops, f, "h100", &fake_host_ops, h), 0);
 }
+
+void msix_entry_write(struct vfio_pci_dev *d, unsigned int v, unsigned int dw, uint32_t val)
+{
+	vfio_pci_bar_write(d, 0, FAKE_MSIX_TABLE + 16 * v + 4 * dw, &val, 4);
+}
+
+uint32_t msix_entry_read(struct vfio_pci_dev *d, unsigned int v, unsigned int dw)
+{
+	uint32_t val = 0;
+
+	vfio_pci_bar_read(d, 0, FAKE_MSIX_TABLE + 16 * v + 4 * dw, &val, 4);
+	return val;
+}

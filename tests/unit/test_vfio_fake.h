@@ -75,6 +75,11 @@ const struct fake_event *fake_last(const struct fake_host *h, enum fake_ev ev);
 uint32_t cfg_rd(struct vfio_pci_dev *d, uint32_t off, uint32_t len);
 void cfg_wr(struct vfio_pci_dev *d, uint32_t off, uint32_t len, uint32_t v);
 
+/* The H100's MSI-X table in BAR0, and guest accesses to dword dw of entry v. */
+#define FAKE_MSIX_TABLE	0xb90000
+void msix_entry_write(struct vfio_pci_dev *d, unsigned int v, unsigned int dw, uint32_t val);
+uint32_t msix_entry_read(struct vfio_pci_dev *d, unsigned int v, unsigned int dw);
+
 /* A device over the fake, with the fake host; asserts success. */
 void fake_pci_init(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host *h,
 		   bool msix_mappable);

@@ -20,7 +20,6 @@
 #define DEVCTL		(EXP + PCI_EXP_DEVCTL)
 #define MSI_CAP		0x48
 #define MSIX_CAP	0xb0
-#define TABLE		0xb90000
 #define INTX_GSI	10
 
 static struct vfio_pci_dev dev;
@@ -59,19 +58,6 @@ static void guest_flr(void)
 	cfg_wr(&dev, DEVCTL, 2, cfg_rd(&dev, DEVCTL, 2) | PCI_EXP_DEVCTL_BCR_FLR);
 }
 
-static void entry_write(unsigned int v, unsigned int dw, uint32_t val)
-{
-	vfio_pci_bar_write(&dev, 0, TABLE + 16 * v + 4 * dw, &val, 4);
-}
-
-static uint32_t entry_read(unsigned int v, unsigned int dw)
-{
-	uint32_t val = 0;
-
-	vfio_pci_bar_read(&dev, 0, TABLE + 16 * v + 4 * dw, &val, 4);
-	return val;
-}
-
 /* Firmware's placement, then a driver's bring-up: decode, bus master, MSI-X vector 0. */
 static void drive_device(void)
 {
@@ -86,10 +72,10 @@ static void drive_device(void)
 	cfg_wr(&dev, PCI_ROM_ADDRESS, 4, cfg_rd(&dev, PCI_ROM_ADDRESS, 4) | PCI_ROM_ADDRESS_ENABLE);
 	cfg_wr(&dev, PCI_INTERRUPT_LINE, 1, 11);
 	cfg_wr(&dev, MSIX_CAP + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-	entry_write(0, 0, 0xfee00000);
-	entry_write(0, 2, 0x41);
-	entry_write(0, 3, 0);
-	entry_write(5, 0, 0xfee01000);
+	msix_entry_write(&dev, 0, 0, 0xfee00000);
+	msix_entry_write(&dev, 0, 2, 0x41);
+	msix_entry_write(&dev, 0, 3, 0);
+	msix_entry_write(&dev, 5, 0, 0xfee01000);
 	cr_assert_eq(host.mapped, 8, "BAR0 in 5 pieces, BAR2, BAR4, ROM");
 	cr_assert_eq(host.routes, 1);
 	cr_assert_eq(host.attached, 1, "vector 0 attached, INTx off");
@@ -169,7 +155,7 @@ static void check_flr_changes_nothing(void)
 	cr_assert_eq(fake.nr_calls, nr_calls, "SET_IRQS was called");
 	/* DevCtl's forwarded bits are written back unchanged; nothing else is. */
 	cr_assert_leq(fake.cfg_writes, cfg_writes + 1);
-	cr_assert_eq(entry_read(0, 3), 0, "vector 0 still unmasked");
+	cr_assert_eq(msix_entry_read(&dev, 0, 3), 0, "vector 0 still unmasked");
 	cr_assert_eq(host.mapped, 8);
 	cr_assert_eq(host.attached, 1);
 }
@@ -217,9 +203,9 @@ Test(vfio_flr, guest_flr_resets_our_state_then_the_device, .fini = teardown)
 	cr_assert_eq(cfg_rd(&dev, MSIX_CAP + PCI_MSIX_FLAGS, 2) &
 		     (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL), 0);
 	for (unsigned int v = 0; v < 9; v++) {
-		cr_assert_eq(entry_read(v, 0), 0, "entry %u address", v);
-		cr_assert_eq(entry_read(v, 2), 0, "entry %u data", v);
-		cr_assert_eq(entry_read(v, 3), PCI_MSIX_ENTRY_CTRL_MASKBIT, "entry %u", v);
+		cr_assert_eq(msix_entry_read(&dev, v, 0), 0, "entry %u address", v);
+		cr_assert_eq(msix_entry_read(&dev, v, 2), 0, "entry %u data", v);
+		cr_assert_eq(msix_entry_read(&dev, v, 3), PCI_MSIX_ENTRY_CTRL_MASKBIT, "entry %u", v);
 	}
 	/* Command cleared, in our view and in the device; every BAR piece gone. */
 	cr_assert_eq(cfg_rd(&dev, PCI_COMMAND, 2), 0);

@@ -15,7 +15,7 @@
 
 #define MSIX_CAP	0xb0
 #define MSI_CAP		0x48
-#define TABLE		0xb90000
+#define TABLE		FAKE_MSIX_TABLE
 #define PBA		0xba0000
 #define INTX_GSI	10
 
@@ -36,19 +36,6 @@ static void teardown(void)
 }
 
 TestSuite(vfio_irq, .init = setup, .fini = teardown);
-
-static void entry_write(unsigned int v, unsigned int dw, uint32_t val)
-{
-	vfio_pci_bar_write(&dev, 0, TABLE + 16 * v + 4 * dw, &val, 4);
-}
-
-static uint32_t entry_read(unsigned int v, unsigned int dw)
-{
-	uint32_t val = 0;
-
-	vfio_pci_bar_read(&dev, 0, TABLE + 16 * v + 4 * dw, &val, 4);
-	return val;
-}
 
 static void msix_ctrl(uint16_t bits)
 {
@@ -80,11 +67,11 @@ Test(vfio_irq, intx_wired_with_resample)
 Test(vfio_irq, msix_table_starts_masked_and_is_emulated)
 {
 	for (unsigned int v = 0; v < 9; v++)
-		cr_assert_eq(entry_read(v, 3), PCI_MSIX_ENTRY_CTRL_MASKBIT);
-	entry_write(3, 0, 0xfee01000);
-	entry_write(3, 2, 0x4049);
-	cr_assert_eq(entry_read(3, 0), 0xfee01000);
-	cr_assert_eq(entry_read(3, 2), 0x4049);
+		cr_assert_eq(msix_entry_read(&dev, v, 3), PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	msix_entry_write(&dev, 3, 0, 0xfee01000);
+	msix_entry_write(&dev, 3, 2, 0x4049);
+	cr_assert_eq(msix_entry_read(&dev, 3, 0), 0xfee01000);
+	cr_assert_eq(msix_entry_read(&dev, 3, 2), 0x4049);
 	/* A 64-bit access covers address low and high. */
 	{
 		uint64_t q = 0;
@@ -116,11 +103,11 @@ Test(vfio_irq, msix_enable_unmask_mask_disable)
 	fd0 = last_set_irqs(VFIO_PCI_MSIX_IRQ_INDEX)->fds[0];
 
 	/* Program and unmask vector 0: one route with its message, one irqfd on its eventfd. */
-	entry_write(0, 0, 0xfee00000);
-	entry_write(0, 1, 0);
-	entry_write(0, 2, 0x41);
+	msix_entry_write(&dev, 0, 0, 0xfee00000);
+	msix_entry_write(&dev, 0, 1, 0);
+	msix_entry_write(&dev, 0, 2, 0x41);
 	cr_assert_eq(host.routes, 0, "still masked");
-	entry_write(0, 3, 0);
+	msix_entry_write(&dev, 0, 3, 0);
 	e = fake_last(&host, EV_ROUTE_ADD);
 	cr_assert_not_null(e);
 	cr_assert_eq(e->addr, 0xfee00000);
@@ -134,16 +121,16 @@ Test(vfio_irq, msix_enable_unmask_mask_disable)
 
 	/* Mask: irqfd detached, route kept. Unmask: re-attached, no new route. */
 	from = host.nr;
-	entry_write(0, 3, 1);
+	msix_entry_write(&dev, 0, 3, 1);
 	cr_assert_eq(fake_count(&host, EV_DETACH, from), 1);
 	cr_assert_eq(host.attached, 0);
 	cr_assert_eq(host.routes, 1);
-	entry_write(0, 3, 0);
+	msix_entry_write(&dev, 0, 3, 0);
 	cr_assert_eq(host.attached, 1);
 	cr_assert_eq(fake_count(&host, EV_ROUTE_ADD, from), 0);
 
 	/* New data while unmasked: the route follows. */
-	entry_write(0, 2, 0x42);
+	msix_entry_write(&dev, 0, 2, 0x42);
 	e = fake_last(&host, EV_ROUTE_UPDATE);
 	cr_assert_not_null(e);
 	cr_assert_eq(e->gsi, gsi);
@@ -171,9 +158,9 @@ Test(vfio_irq, msix_enable_unmask_mask_disable)
 Test(vfio_irq, msix_invalid_message_gets_no_route)
 {
 	msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
-	entry_write(5, 3, 0);	/* unmasked, address still 0 */
+	msix_entry_write(&dev, 5, 3, 0);	/* unmasked, address still 0 */
 	cr_assert_eq(host.routes, 0);
-	entry_write(5, 0, 0xfee00000);
+	msix_entry_write(&dev, 5, 0, 0xfee00000);
 	cr_assert_eq(host.routes, 1);
 	cr_assert_eq(host.attached, 1);
 }
@@ -192,8 +179,8 @@ Test(vfio_irq, msix_pba_shows_pending_masked_vector)
 	vfio_pci_bar_read(&dev, 0, PBA, &pba, 8);
 	cr_assert_eq(pba, 1u << 2);
 	/* Unmasking attaches the irqfd, which delivers it: no longer ours to show. */
-	entry_write(2, 0, 0xfee00000);
-	entry_write(2, 3, 0);
+	msix_entry_write(&dev, 2, 0, 0xfee00000);
+	msix_entry_write(&dev, 2, 3, 0);
 	vfio_pci_bar_read(&dev, 0, PBA, &pba, 8);
 	cr_assert_eq(pba, 0);
 }
@@ -245,8 +232,8 @@ Test(vfio_irq, msi_mme_clamped_to_capability)
 Test(vfio_irq, exit_tears_everything_down)
 {
 	msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
-	entry_write(0, 0, 0xfee00000);
-	entry_write(0, 3, 0);
+	msix_entry_write(&dev, 0, 0, 0xfee00000);
+	msix_entry_write(&dev, 0, 3, 0);
 	cr_assert_eq(host.routes, 1);
 	vfio_pci_exit(&dev);
 	cr_assert_eq(host.routes, 0);
