@@ -78,7 +78,7 @@ host_ich9_drivers()
 # but, without remapping, that one check.
 host_doctor_pass()
 {
-	local name bdf id
+	local name bdf id methods
 	need_vmm
 	vv doctor
 	while read -r name bdf id; do
@@ -86,10 +86,11 @@ host_doctor_pass()
 		has "PASS  $bdf: IOMMU group $(iommu_group "$bdf") is viable"
 		has "PASS  $bdf: /dev/vfio/$(iommu_group "$bdf") usable"
 		# What doctor says of resetting it follows sysfs reset_method.
-		case "$(cat "/sys/bus/pci/devices/$bdf/reset_method" 2>/dev/null)" in
-		*flr*) has "PASS  $bdf: reset: $(cat "/sys/bus/pci/devices/$bdf/reset_method") (a guest FLR is passed on)" ;;
+		methods=$(cat "/sys/bus/pci/devices/$bdf/reset_method" 2>/dev/null)
+		case "$methods" in
+		*flr*) has "PASS  $bdf: reset: $methods (a guest FLR is passed on)" ;;
 		"") has "WARN  $bdf: no reset method: a VM inherits" ;;
-		*) has "PASS  $bdf: reset: $(cat "/sys/bus/pci/devices/$bdf/reset_method") (between VMs" ;;
+		*) has "PASS  $bdf: reset: $methods (between VMs" ;;
 		esac
 	done <"$TB_OUT/devices"
 	printf '%s\n' "$OUT" | grep -q ': reset: flr' ||
