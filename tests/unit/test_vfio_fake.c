@@ -261,17 +261,24 @@ static struct fake_event *record(struct fake_host *h, enum fake_ev ev)
 	return &h->ev[h->nr++];
 }
 
-static int host_map(void *o, struct vfio_pci_dev *d, struct vfio_bar *bar,
-		    struct vfio_bar_piece *p, uint64_t gpa)
+/* A map or unmap of one BAR piece at gpa. */
+static void record_piece(void *o, enum fake_ev ev, const struct vfio_bar *bar,
+			 const struct vfio_bar_piece *p, uint64_t gpa)
 {
-	struct fake_event *e = record(o, EV_MAP);
+	struct fake_event *e = record(o, ev);
 
-	(void)d;
 	e->bar = bar->index;
 	e->offset = p->offset;
 	e->size = p->size;
 	e->gpa = gpa;
 	e->direct = p->direct;
+}
+
+static int host_map(void *o, struct vfio_pci_dev *d, struct vfio_bar *bar,
+		    struct vfio_bar_piece *p, uint64_t gpa)
+{
+	(void)d;
+	record_piece(o, EV_MAP, bar, p, gpa);
 	((struct fake_host *)o)->mapped++;
 	return 0;
 }
@@ -279,14 +286,8 @@ static int host_map(void *o, struct vfio_pci_dev *d, struct vfio_bar *bar,
 static void host_unmap(void *o, struct vfio_pci_dev *d, struct vfio_bar *bar,
 		       struct vfio_bar_piece *p, uint64_t gpa)
 {
-	struct fake_event *e = record(o, EV_UNMAP);
-
 	(void)d;
-	e->bar = bar->index;
-	e->offset = p->offset;
-	e->size = p->size;
-	e->gpa = gpa;
-	e->direct = p->direct;
+	record_piece(o, EV_UNMAP, bar, p, gpa);
 	((struct fake_host *)o)->mapped--;
 }
 
