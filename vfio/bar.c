@@ -130,6 +130,9 @@ static unsigned int bar_direct_spans(struct vfio_pci_dev *d, unsigned int i, str
 
 static void bar_add_piece(struct vfio_bar *bar, uint64_t a, uint64_t b, bool direct)
 {
+	/* Cannot happen (VFIO_BAR_MAX_PIECES); a wrong bound must not overwrite the BAR. */
+	if (bar->nr_pieces == VFIO_BAR_MAX_PIECES)
+		abort();
 	bar->pieces[bar->nr_pieces++] = (struct vfio_bar_piece){
 		.offset = a, .size = b - a, .direct = direct, .handle = -1,
 	};
@@ -139,7 +142,7 @@ static void bar_add_piece(struct vfio_bar *bar, uint64_t a, uint64_t b, bool dir
 static void bar_split(struct vfio_pci_dev *d, unsigned int i)
 {
 	struct vfio_bar *bar = &d->bars[i];
-	struct span s[VFIO_MAX_MMAP_AREAS + 4];
+	struct span s[VFIO_BAR_MAX_SPANS];
 	unsigned int n = bar_direct_spans(d, i, s, sizeof(s) / sizeof(s[0]));
 	uint64_t pos = 0;
 

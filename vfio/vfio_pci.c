@@ -29,6 +29,11 @@ static int query_device(struct vfio_pci_dev *d)
 	}
 	for (uint32_t i = 0; i < VFIO_PCI_REGIONS; i++) {
 		ret = ops->region_info(d->vdev.h, i, &d->regions[i]);
+		if (ret == -E2BIG) {
+			log_err("%s: %s is split into more than %d mmap-able areas, more than vfio-vmm handles; raise VFIO_MAX_MMAP_AREAS in vfio/vfio_dev.h and rebuild",
+				d->vdev.name, vfio_region_name(i), VFIO_MAX_MMAP_AREAS);
+			return ret;
+		}
 		if (ret) {
 			log_err("%s: region info for %s failed: %s", d->vdev.name,
 				vfio_region_name(i), strerror(-ret));

@@ -24,7 +24,14 @@
 #include "vfio/vfio_dev.h"
 
 #define VFIO_PCI_NR_BARS	7	/* BAR0-5 and the expansion ROM (index 6) */
-#define VFIO_BAR_MAX_PIECES	(2 * VFIO_MAX_MMAP_AREAS + 4)
+/*
+ * A BAR's directly mapped spans are its mmap-able areas, of which the MSI-X
+ * table and the PBA can each split one in two; its pieces alternate trapped
+ * and mapped, so there is at most one trapped piece before, between and
+ * after the spans. Both bounds hold by construction (bar.c).
+ */
+#define VFIO_BAR_MAX_SPANS	(VFIO_MAX_MMAP_AREAS + 2)
+#define VFIO_BAR_MAX_PIECES	(2 * VFIO_BAR_MAX_SPANS + 1)
 #define VFIO_MSI_MAX_VECTORS	32
 
 enum vfio_bar_type {

@@ -359,3 +359,99 @@ Test(vfio_bar, io_and_mem32_bars, .fini = teardown)
 	cr_assert_eq(e->bar, 5);
 	cr_assert(e->direct);
 }
+
+/*
+ * Finding 4 of the hostile-guest run: the host's region layout decides how
+ * many pieces a BAR has. Eight sparse areas, one split by the MSI-X table
+ * page and another by the PBA page, with trapped gaps before, between and
+ * after them, make 21 pieces; the old bound (20) let the last one overwrite
+ * the BAR's mapped/mapped_addr.
+ */
+static void eight_areas(struct fake_vfio *f)
+{
+	static const uint64_t a[8][2] = {
+		{ 0x001000, 0x100000 }, { 0x200000, 0x300000 }, { 0x400000, 0x500000 },
+		{ 0x600000, 0x700000 }, { 0x800000, 0x900000 },
+		{ 0xb80000, 0xb98000 },	/* holds the MSI-X table page 0xb90000 */
+		{ 0xb9c000, 0xbb0000 },	/* holds the PBA page 0xba0000 */
+		{ 0xc00000, 0xd00000 },
+	};
+
+	f->nr_areas = 8;
+	for (unsigned int k = 0; k < 8; k++) {
+		f->areas[k].offset = a[k][0];
+		f->areas[k].size = a[k][1] - a[k][0];
+	}
+}
+
+Test(vfio_bar, eight_sparse_areas_split_twice_fit, .fini = teardown)
+{
+	const struct vfio_bar *b = &dev.bars[0];
+	struct layout l;
+	uint64_t pos = 0, direct = 0;
+
+	fake_vfio_init(&fake, false);
+	fake_host_init(&host);
+	eight_areas(&fake);
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &fake_host_ops, &host), 0);
+	cr_assert_eq(b->nr_pieces, 21, "BAR0 in %u pieces", b->nr_pieces);
+	cr_assert_eq(b->nr_pieces, VFIO_BAR_MAX_PIECES, "the worst case is the bound");
+	cr_assert_not(b->mapped, "a piece overwrote the BAR's state");
+	cr_assert_eq(b->mapped_addr, 0, "a piece overwrote the BAR's state");
+	cr_assert_eq(b->trap_reads, 0);
+	/* In order, without gaps, alternating trapped and mapped, cut at table and PBA. */
+	for (unsigned int k = 0; k < b->nr_pieces; k++) {
+		const struct vfio_bar_piece *p = &b->pieces[k];
+
+		cr_assert_eq(p->offset, pos, "piece %u", k);
+		cr_assert_eq(p->direct, k % 2 == 1, "piece %u", k);
+		cr_assert(!p->direct || p->offset + p->size <= 0xb90000 ||
+			  p->offset >= 0xb91000, "piece %u maps the MSI-X table", k);
+		cr_assert(!p->direct || p->offset + p->size <= 0xba0000 ||
+			  p->offset >= 0xba1000, "piece %u maps the PBA", k);
+		pos += p->size;
+		direct += p->direct ? p->size : 0;
+	}
+	cr_assert_eq(pos, FAKE_BAR0_SIZE);
+	cr_assert_eq(direct, 0xff000 + 4 * 0x100000 + 0x17000 + 0x13000 + 0x100000);
+	/* All 21 go on the bus with decode on, and come off again. */
+	cr_assert_eq(place(40, &l), 0);
+	enable_mem();
+	cr_assert_eq(fake_count(&host, EV_MAP, 0), 21 + 2, "BAR0's 21 pieces, BAR2, BAR4");
+	cr_assert(b->mapped);
+	cr_assert_eq(b->mapped_addr, vfio_bar_guest_addr(&dev, 0));
+	disable_mem();
+	cr_assert_eq(host.mapped, 0);
+}
+
+Test(vfio_bar, more_sparse_areas_than_handled_is_refused_clearly)
+{
+	struct vfio_pci_dev d;
+	char msg[1024] = "";
+	FILE *tmp = tmpfile();
+	int saved = dup(2), ret;
+	size_t n;
+
+	fake_vfio_init(&fake, false);
+	fake_host_init(&host);
+	fake.nr_areas = VFIO_MAX_MMAP_AREAS + 1;
+	for (unsigned int k = 0; k < fake.nr_areas; k++) {
+		fake.areas[k].offset = 0x100000ull * k;
+		fake.areas[k].size = 0x80000;
+	}
+	cr_assert_not_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	ret = vfio_pci_init(&d, &fake_vfio_ops, &fake, "h100", &fake_host_ops, &host);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fake_vfio_free(&fake);
+	cr_assert_eq(ret, -E2BIG);
+	rewind(tmp);
+	n = fread(msg, 1, sizeof(msg) - 1, tmp);
+	msg[n] = 0;
+	fclose(tmp);
+	cr_assert(strstr(msg, "BAR0 is split into more than 8 mmap-able areas"), "message: %s", msg);
+	cr_assert_eq(strchr(msg, '\n'), msg + n - 1, "one line: %s", msg);
+}

@@ -120,6 +120,13 @@ static int fake_region_info(void *h, uint32_t index, struct vfio_region *r)
 		sp->areas[0].size = H100_MSIX_TABLE;
 		sp->areas[1].offset = H100_MSIX_TABLE + 0x1000;
 		sp->areas[1].size = FAKE_BAR0_SIZE - sp->areas[1].offset;
+		if (f->nr_areas) {
+			sp->nr_areas = f->nr_areas;
+			for (unsigned int k = 0; k < f->nr_areas; k++) {
+				sp->areas[k].offset = f->areas[k].offset;
+				sp->areas[k].size = f->areas[k].size;
+			}
+		}
 		info->flags |= VFIO_REGION_INFO_FLAG_CAPS;
 		info->cap_offset = at;
 	}

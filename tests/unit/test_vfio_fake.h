@@ -25,6 +25,9 @@ struct fake_vfio {
 	uint8_t cfg_orig[PCI_CFG_SPACE_EXP_SIZE];
 	uint64_t sizes[VFIO_PCI_REGIONS];	/* from h100-resource.txt */
 	bool msix_mappable;			/* else: sparse mmap around the table */
+	/* When set: BAR0's sparse mmap areas, instead of "all but the table page". */
+	unsigned int nr_areas;
+	struct { uint64_t offset, size; } areas[VFIO_MAX_MMAP_AREAS + 1];
 	bool no_reset;				/* device info without FLAGS_RESET */
 	int reset_ret;				/* what the reset op returns */
 	uint8_t *bar0;				/* backing of BAR0 */
