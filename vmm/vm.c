@@ -141,23 +141,29 @@ static int vm_alloc_ram(struct vm *vm, uint64_t size, uint64_t hugepage)
 int vm_add_memslot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = vm->next_slot,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)hva,
 	};
+	int slot = memslots_alloc(&vm->slots);
 
+	if (slot < 0) {
+		trace(LOG_KVM, "no free memslot for gpa 0x%llx (all %u in use)",
+		      (unsigned long long)gpa, vm->slots.nr);
+		return slot;
+	}
+	r.slot = (uint32_t)slot;
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
 		int e = errno;
 
-		log_err("KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx: %s", r.slot,
-			(unsigned long long)gpa, (unsigned long long)size, strerror(e));
+		memslots_free(&vm->slots, r.slot);
+		trace(LOG_KVM, "KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx: %s",
+		      r.slot, (unsigned long long)gpa, (unsigned long long)size, strerror(e));
 		return -e;
 	}
 	trace(LOG_KVM, "KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx-0x%llx hva %p", r.slot,
 	      (unsigned long long)gpa, (unsigned long long)(gpa + size - 1), hva);
-	/* Slots are never reused: simple, and KVM allows thousands. */
-	return (int)vm->next_slot++;
+	return slot;
 }
 
 int vm_del_memslot(struct vm *vm, int slot)
@@ -167,9 +173,12 @@ int vm_del_memslot(struct vm *vm, int slot)
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
 		int e = errno;
 
-		log_err("KVM_SET_USER_MEMORY_REGION: deleting slot %d: %s", slot, strerror(e));
+		/* Still KVM's: the number is not handed out again. */
+		trace(LOG_KVM, "KVM_SET_USER_MEMORY_REGION: deleting slot %d: %s", slot,
+		      strerror(e));
 		return -e;
 	}
+	memslots_free(&vm->slots, (uint32_t)slot);
 	trace(LOG_KVM, "KVM_SET_USER_MEMORY_REGION slot %d deleted", slot);
 	return 0;
 }
@@ -207,7 +216,7 @@ static int vm_commit_routes(struct vm *vm)
 	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, vm->routes) < 0) {
 		int e = errno;
 
-		log_err("KVM_SET_GSI_ROUTING (%u routes): %s", vm->routes->nr, strerror(e));
+		trace(LOG_IRQ, "KVM_SET_GSI_ROUTING (%u routes): %s", vm->routes->nr, strerror(e));
 		return -e;
 	}
 	return 0;
@@ -272,7 +281,7 @@ int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data)
 	pthread_mutex_lock(&vm->gsi_lock);
 	if (vm->routes->nr >= VM_MAX_GSI_ROUTES) {
 		pthread_mutex_unlock(&vm->gsi_lock);
-		log_err("out of GSI routes (%d)", VM_MAX_GSI_ROUTES);
+		trace(LOG_IRQ, "out of GSI routes (%d)", VM_MAX_GSI_ROUTES);
 		return -ENOSPC;
 	}
 	gsi = vm_free_gsi(vm);
@@ -342,7 +351,7 @@ int vm_irqfd_attach(struct vm *vm, int fd, uint32_t gsi, int resample_fd)
 	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
 		int e = errno;
 
-		log_err("KVM_IRQFD fd %d -> GSI %u: %s", fd, gsi, strerror(e));
+		trace(LOG_IRQ, "KVM_IRQFD fd %d -> GSI %u: %s", fd, gsi, strerror(e));
 		return -e;
 	}
 	trace(LOG_IRQ, "KVM_IRQFD eventfd %d -> GSI %u%s", fd, gsi,
@@ -357,7 +366,7 @@ int vm_irqfd_detach(struct vm *vm, int fd, uint32_t gsi)
 	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
 		int e = errno;
 
-		log_err("KVM_IRQFD deassign fd %d GSI %u: %s", fd, gsi, strerror(e));
+		trace(LOG_IRQ, "KVM_IRQFD deassign fd %d GSI %u: %s", fd, gsi, strerror(e));
 		return -e;
 	}
 	trace(LOG_IRQ, "KVM_IRQFD eventfd %d detached from GSI %u", fd, gsi);
@@ -458,21 +467,28 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		goto err;
 	}
 	ret = vm_init_routes(vm);
+	if (ret) {
+		log_err("KVM_SET_GSI_ROUTING: %s", strerror(-ret));
+		goto err;
+	}
+
+	/* KVM's own count; 32 was the floor before the capability existed. */
+	ret = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	ret = memslots_init(&vm->slots, ret > 0 ? (uint32_t)ret : 32);
 	if (ret)
 		goto err;
-
+	trace(LOG_KVM, "KVM_CAP_NR_MEMSLOTS: %u memslots", vm->slots.nr);
 	ret = vm_alloc_ram(vm, cfg->ram_size, cfg->hugepage_size);
 	if (ret)
 		goto err;
 	ret = vm_add_memslot(vm, 0, vm->layout.low_ram_end, vm->ram);
-	if (ret < 0)
-		goto err;
-	if (vm->layout.high_ram_end > LAYOUT_HIGH_RAM_BASE) {
+	if (ret >= 0 && vm->layout.high_ram_end > LAYOUT_HIGH_RAM_BASE)
 		ret = vm_add_memslot(vm, LAYOUT_HIGH_RAM_BASE,
 				     vm->layout.high_ram_end - LAYOUT_HIGH_RAM_BASE,
 				     vm->ram + vm->layout.low_ram_end);
-		if (ret < 0)
-			goto err;
+	if (ret < 0) {
+		log_err("KVM_SET_USER_MEMORY_REGION for guest RAM: %s", strerror(-ret));
+		goto err;
 	}
 
 	pci_window_init(&vm->mmio32, LAYOUT_MMIO32_BASE, LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
@@ -514,6 +530,8 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->vm_fd = vm->kvm_fd = -1;
+	if (vm->slots.bits)
+		memslots_destroy(&vm->slots);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 }

@@ -10,6 +10,7 @@
 #include "devices/bus.h"
 #include "devices/pci.h"
 #include "vmm/layout.h"
+#include "vmm/memslots.h"
 
 struct vcpu;
 
@@ -35,7 +36,7 @@ struct vm {
 	uint8_t *ram;		/* one host mapping of all guest RAM */
 	uint64_t ram_size;
 	uint64_t ram_page_size;	/* backing page size (4K, 2M or 1G) */
-	unsigned int next_slot;
+	struct memslots slots;	/* KVM memslot numbers, reused */
 
 	struct bus pio;
 	struct bus mmio;
@@ -55,7 +56,7 @@ struct vm {
 	pthread_mutex_t stop_lock;
 };
 
-/* Every function returns 0 or a negative errno; errors are already logged. */
+/* Every function returns 0 or a negative errno; errors are already logged unless said otherwise. */
 int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 
@@ -66,11 +67,18 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 int vm_for_each_ram(struct vm *vm, int (*fn)(uint64_t gpa, void *hva, uint64_t size, void *arg),
 		    void *arg);
 
-/* A KVM memslot (e.g. a BAR's mmap); returns the slot number or -errno. */
+/*
+ * A KVM memslot (e.g. a BAR's mmap); returns the slot number or -errno
+ * (-ENOSPC: all of KVM_CAP_NR_MEMSLOTS in use). Neither logs: a guest can
+ * make these fail at will, so the caller reports it, rate-limited.
+ */
 int vm_add_memslot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva);
 int vm_del_memslot(struct vm *vm, int slot);
 
-/* MSI routes: returns the new GSI or -errno; update and remove by GSI. */
+/*
+ * MSI routes: returns the new GSI or -errno; update and remove by GSI.
+ * These and the irqfd calls do not log (a guest drives them): callers do.
+ */
 int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data);
 int vm_msi_route_update(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
 int vm_msi_route_remove(struct vm *vm, uint32_t gsi);
