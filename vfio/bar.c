@@ -318,7 +318,7 @@ static void bar_update(struct vfio_pci_dev *d, unsigned int i)
 			break;
 	}
 	if (ret) {
-		log_warn("%s: cannot map %s at %#llx (%s); it stays unmapped", d->vdev.name,
+		log_warn_rl("%s: cannot map %s at %#llx (%s); it stays unmapped", d->vdev.name,
 			 vfio_region_name(i), (unsigned long long)addr, strerror(-ret));
 		bar_unmap(d, bar, k);
 		return;
@@ -407,7 +407,7 @@ void vfio_pci_bar_read(struct vfio_pci_dev *d, unsigned int i, uint64_t off, voi
 	n = d->vdev.ops->region_read(d->vdev.h, &d->regions[i], off, data, len);
 	if (n != (ssize_t)len) {
 		memset(data, 0xff, len);
-		log_warn("%s: %s read at %#llx len %u failed", d->vdev.name, vfio_region_name(i),
+		log_warn_rl("%s: %s read at %#llx len %u failed", d->vdev.name, vfio_region_name(i),
 			 (unsigned long long)off, len);
 	}
 }
@@ -428,7 +428,7 @@ void vfio_pci_bar_write(struct vfio_pci_dev *d, unsigned int i, uint64_t off, co
 	}
 	n = d->vdev.ops->region_write(d->vdev.h, &d->regions[i], off, data, len);
 	if (n != (ssize_t)len)
-		log_warn("%s: %s write at %#llx len %u failed", d->vdev.name, vfio_region_name(i),
+		log_warn_rl("%s: %s write at %#llx len %u failed", d->vdev.name, vfio_region_name(i),
 			 (unsigned long long)off, len);
 }
 

@@ -188,7 +188,7 @@ int vfio_cfg_dev_read(struct vfio_pci_dev *d, uint32_t off, void *buf, uint32_t 
 	ssize_t n = d->vdev.ops->region_read(d->vdev.h, r, off, buf, len);
 
 	if (n != (ssize_t)len) {
-		log_err("%s: config read at %#x len %u failed: %s", d->vdev.name, off, len,
+		log_err_rl("%s: config read at %#x len %u failed: %s", d->vdev.name, off, len,
 			n < 0 ? strerror((int)-n) : "short read");
 		return n < 0 ? (int)n : -EIO;
 	}
@@ -201,7 +201,7 @@ static int cfg_dev_write(struct vfio_pci_dev *d, uint32_t off, const void *buf, 
 	ssize_t n = d->vdev.ops->region_write(d->vdev.h, r, off, buf, len);
 
 	if (n != (ssize_t)len) {
-		log_err("%s: config write at %#x len %u failed: %s", d->vdev.name, off, len,
+		log_err_rl("%s: config write at %#x len %u failed: %s", d->vdev.name, off, len,
 			n < 0 ? strerror((int)-n) : "short write");
 		return n < 0 ? (int)n : -EIO;
 	}

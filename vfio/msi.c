@@ -55,8 +55,9 @@ void vfio_vector_sync(struct vfio_pci_dev *d, struct vfio_vector *v, bool active
 	if (v->gsi < 0) {
 		ret = h->route_add(d->host_opaque, addr, data);
 		if (ret < 0) {
-			log_err("%s: %s vector %u: no GSI route: %s", d->vdev.name, what, nr,
-				strerror(-ret));
+			log_err_rl("%s: %s vector %u: no GSI route: %s", d->vdev.name, what, nr,
+				   ret == -ENOSPC ? "all of this VM's MSI routes are in use" :
+				   strerror(-ret));
 			return;
 		}
 		v->gsi = ret;
@@ -65,8 +66,8 @@ void vfio_vector_sync(struct vfio_pci_dev *d, struct vfio_vector *v, bool active
 	} else if (v->addr != addr || v->data != data) {
 		ret = h->route_update(d->host_opaque, v->gsi, addr, data);
 		if (ret < 0)
-			log_err("%s: %s vector %u: route update failed: %s", d->vdev.name, what,
-				nr, strerror(-ret));
+			log_err_rl("%s: %s vector %u: route update failed: %s", d->vdev.name,
+				   what, nr, strerror(-ret));
 		trace(LOG_IRQ, "%s: %s vector %u GSI %d now addr %#llx data %#x", d->vdev.name,
 		      what, nr, v->gsi, (unsigned long long)addr, data);
 	}
@@ -75,8 +76,8 @@ void vfio_vector_sync(struct vfio_pci_dev *d, struct vfio_vector *v, bool active
 	if (!v->attached && v->fd >= 0) {
 		ret = h->irqfd_attach(d->host_opaque, v->fd, v->gsi, -1);
 		if (ret < 0) {
-			log_err("%s: %s vector %u: irqfd on GSI %d failed: %s", d->vdev.name, what,
-				nr, v->gsi, strerror(-ret));
+			log_err_rl("%s: %s vector %u: irqfd on GSI %d failed: %s", d->vdev.name,
+				   what, nr, v->gsi, strerror(-ret));
 			return;
 		}
 		v->attached = true;
@@ -119,8 +120,8 @@ int vfio_vectors_enable(struct vfio_pci_dev *d, uint32_t index, struct vfio_vect
 	if (!ret)
 		return 0;
 out_close:
-	log_err("%s: enabling %u %s vectors failed: %s", d->vdev.name, n, vfio_irq_name(index),
-		strerror(-ret));
+	log_err_rl("%s: enabling %u %s vectors failed: %s", d->vdev.name, n,
+		   vfio_irq_name(index), strerror(-ret));
 	for (unsigned int i = 0; i < n; i++)
 		vfio_vector_release(d, &v[i]);
 	return ret;

@@ -82,7 +82,7 @@ static int host_bar_map(void *opaque, struct vfio_pci_dev *d, struct vfio_bar *b
 		p->handle = ret;
 		ret = pt->dma_hook ? pt->dma_hook(pt->dma_opaque, true, gpa, p->hva, p->size) : 0;
 		if (ret)
-			log_warn("%s: BAR%u +%#llx at %#llx is not a DMA target for peers: %s",
+			log_warn_rl("%s: BAR%u +%#llx at %#llx is not a DMA target for peers: %s",
 				 pt->name, bar->index, (unsigned long long)p->offset,
 				 (unsigned long long)gpa, strerror(-ret));
 		return 0;

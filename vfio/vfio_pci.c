@@ -104,7 +104,7 @@ int vfio_pci_reset(struct vfio_pci_dev *d)
 	}
 	ret = d->vdev.ops->reset(d->vdev.h);
 	if (ret)
-		log_warn("%s: VFIO_DEVICE_RESET failed: %s", d->vdev.name, strerror(-ret));
+		log_warn_rl("%s: VFIO_DEVICE_RESET failed: %s", d->vdev.name, strerror(-ret));
 	else	/* the ioctl layer does not know which device it reset */
 		trace(LOG_VFIO, "%s: reset", d->vdev.name);
 	return ret;

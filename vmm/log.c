@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 unsigned int log_enabled;
 
@@ -108,4 +110,45 @@ void log_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_prefixed("", fmt, ap);
 	va_end(ap);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t (*log_clock)(void) = monotonic_ns;
+static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void log_set_clock(uint64_t (*now_ns)(void))
+{
+	log_clock = now_ns ? now_ns : monotonic_ns;
+}
+
+bool log_ratelimit_ok(struct log_ratelimit *rl)
+{
+	uint64_t now = log_clock();
+	unsigned long long dropped = 0;
+	bool ok;
+
+	pthread_mutex_lock(&rl_lock);
+	if (!rl->window_start || now - rl->window_start >= LOG_RL_INTERVAL_S * 1000000000ull) {
+		dropped = rl->suppressed;
+		rl->window_start = now ? now : 1;
+		rl->printed = 0;
+		rl->suppressed = 0;
+	}
+	ok = rl->printed < LOG_RL_BURST;
+	if (ok)
+		rl->printed++;
+	else
+		rl->suppressed++;
+	pthread_mutex_unlock(&rl_lock);
+	if (dropped)
+		log_warn("%llu more like the next were suppressed in the last %d s", dropped,
+			 LOG_RL_INTERVAL_S);
+	return ok;
 }

@@ -3,6 +3,7 @@
 #define VMM_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * One small logging module. Errors and warnings always print; trace lines
@@ -35,6 +36,40 @@ void log_trace(enum log_cat cat, const char *fmt, ...)
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * What a guest can trigger is logged through these: at most LOG_RL_BURST
+ * lines per call site in any LOG_RL_INTERVAL_S seconds, then one line saying
+ * how many were suppressed. A hostile guest can make an access fail a million
+ * times a second; the log must stay readable and the disk unfilled.
+ */
+#define LOG_RL_BURST		5
+#define LOG_RL_INTERVAL_S	10
+
+struct log_ratelimit {
+	uint64_t window_start;	/* ns, CLOCK_MONOTONIC */
+	unsigned int printed;	/* in this window */
+	unsigned long long suppressed;
+};
+
+/* true: print this one (after reporting what the last window suppressed). */
+bool log_ratelimit_ok(struct log_ratelimit *rl);
+/* Tests replace the clock (ns); NULL restores CLOCK_MONOTONIC. */
+void log_set_clock(uint64_t (*now_ns)(void));
+
+#define log_warn_rl(...)                                                       \
+	do {                                                                   \
+		static struct log_ratelimit rl_;                               \
+		if (log_ratelimit_ok(&rl_))                                    \
+			log_warn(__VA_ARGS__);                                 \
+	} while (0)
+
+#define log_err_rl(...)                                                        \
+	do {                                                                   \
+		static struct log_ratelimit rl_;                               \
+		if (log_ratelimit_ok(&rl_))                                    \
+			log_err(__VA_ARGS__);                                  \
+	} while (0)
 
 #define trace(cat, ...)                                                        \
 	do {                                                                   \
