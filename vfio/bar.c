@@ -260,7 +260,7 @@ static bool bar_wanted(const struct vfio_pci_dev *d, unsigned int i, uint64_t *a
 	uint16_t cmd = cfg_get(d, PCI_COMMAND, 2);
 	uint64_t a = vfio_bar_guest_addr(d, i), limit;
 
-	if (!bar->size || bar->type == VFIO_BAR_NONE)
+	if (!bar->size || bar->type == VFIO_BAR_NONE || d->cfg.d3)
 		return false;
 	if (bar->type == VFIO_BAR_IO) {
 		if (!(cmd & PCI_COMMAND_IO))

@@ -333,6 +333,8 @@ static void cfg_std_caps(struct vfio_pci_dev *d)
 			d->msi.cap = caps[i].off;
 		else if (caps[i].id == PCI_CAP_ID_MSIX)
 			d->msix.cap = caps[i].off;
+		else if (caps[i].id == PCI_CAP_ID_PM)
+			d->cfg.pm_cap = caps[i].off;
 	}
 	d->cfg.shadow[PCI_CAPABILITY_LIST] = d->cfg.first_cap;
 	if (!d->cfg.first_cap)
@@ -444,6 +446,8 @@ int vfio_cfg_init(struct vfio_pci_dev *d)
 	memset(d->cfg.keep, 0, sizeof(d->cfg.keep));
 	d->cfg.exp_cap = 0;
 	d->cfg.flr = false;
+	d->cfg.pm_cap = 0;
+	d->cfg.d3 = false;
 	cfg_header_init(d);
 	cfg_std_caps(d);
 	cfg_ext_caps(d);
@@ -494,6 +498,31 @@ static void cfg_forward(struct vfio_pci_dev *d, uint32_t a, uint32_t b, const ui
 		dev[o - a] = (dev[o - a] & ~f) | (val[o - a] & f);
 	}
 	cfg_dev_write(d, a, dev, b - a);
+}
+
+/*
+ * The power state goes to the device (through vfio-pci, which does the
+ * transition). In D3hot a function decodes nothing but config space, and
+ * vfio-pci zaps our BAR mmaps: a guest access through a memslot would then
+ * fail inside KVM_RUN (EFAULT) and end the VM. So a device in D3hot has its
+ * BARs taken off the guest's buses like decode off - accesses read all-ones,
+ * as on hardware - and put back when it returns to D0. The state is read
+ * back from the device, which may refuse a transition.
+ */
+void vfio_cfg_power_changed(struct vfio_pci_dev *d)
+{
+	uint16_t pmcsr;
+	bool d3;
+
+	if (!d->cfg.pm_cap || vfio_cfg_dev_read(d, d->cfg.pm_cap + PCI_PM_CTRL, &pmcsr, 2))
+		return;
+	d3 = (pmcsr & PCI_PM_CTRL_STATE_MASK) == 3;
+	if (d3 == d->cfg.d3)
+		return;
+	d->cfg.d3 = d3;
+	trace(LOG_PCI, "%s: power state D%u: BARs %s the guest's buses", d->vdev.name,
+	      pmcsr & PCI_PM_CTRL_STATE_MASK, d3 ? "off" : "back on");
+	vfio_bars_update(d);
 }
 
 /* Did this write set Initiate FLR (DevCtl bit 15) on a device we offer FLR for? */
@@ -563,6 +592,8 @@ void vfio_pci_cfg_write(struct vfio_pci_dev *d, uint32_t off, const void *data, 
 		vfio_msi_cfg_written(d);
 	if (d->msix.cap && in_range(off, len, d->msix.cap + PCI_MSIX_FLAGS, 2))
 		vfio_msix_cfg_written(d);
+	if (d->cfg.pm_cap && in_range(off, len, d->cfg.pm_cap + PCI_PM_CTRL, 2))
+		vfio_cfg_power_changed(d);
 	if (flr_initiated(d, off, len, in))
 		vfio_pci_flr(d);
 	pthread_mutex_unlock(&d->lock);

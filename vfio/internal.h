@@ -28,6 +28,8 @@ void vfio_cfg_rule(struct vfio_pci_dev *d, uint32_t off, uint32_t len, uint32_t 
 		   uint32_t wr, uint32_t fwd);
 /* Emulated config back to its reset values, device command cleared (lock held). */
 void vfio_cfg_flr(struct vfio_pci_dev *d);
+/* Re-reads the power state after a PMCSR write or a reset; D3hot takes the BARs off the buses. */
+void vfio_cfg_power_changed(struct vfio_pci_dev *d);
 /* A guest's Function Level Reset (vfio_pci.c), with d->lock held. */
 void vfio_pci_flr(struct vfio_pci_dev *d);
 

@@ -139,6 +139,8 @@ void vfio_pci_flr(struct vfio_pci_dev *d)
 	vfio_msix_reset(d);
 	vfio_bars_update(d);
 	ret = d->vdev.ops->reset(d->vdev.h);
+	/* VFIO puts the device in D0 to reset it. */
+	vfio_cfg_power_changed(d);
 	if (!ret) {
 		trace(LOG_VFIO, "%s: guest FLR: VFIO_DEVICE_RESET done", d->vdev.name);
 	} else if (!d->cfg.flr_failed) {

@@ -112,6 +112,8 @@ struct vfio_cfg {
 	uint8_t exp_cap;	/* PCI Express capability; 0: none */
 	bool flr;		/* DevCap FLR offered: guest FLRs become VFIO_DEVICE_RESET */
 	bool flr_failed;	/* a guest FLR's reset failed once (warned once) */
+	uint8_t pm_cap;		/* PCI power management capability; 0: none */
+	bool d3;		/* the device is in D3hot: its BARs are off the guest's buses */
 };
 
 struct vfio_pci_dev;

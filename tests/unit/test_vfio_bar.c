@@ -455,3 +455,78 @@ Test(vfio_bar, more_sparse_areas_than_handled_is_refused_clearly)
 	cr_assert(strstr(msg, "BAR0 is split into more than 8 mmap-able areas"), "message: %s", msg);
 	cr_assert_eq(strchr(msg, '\n'), msg + n - 1, "one line: %s", msg);
 }
+
+/*
+ * Finding 2 of the hostile-guest run: a guest put the device in D3hot and
+ * read a directly mapped BAR page; vfio-pci had zapped the mmap, KVM_RUN
+ * failed with EFAULT and the VM ended. In D3hot the BARs leave the buses.
+ */
+#define H100_PMCSR	(0x40 + PCI_PM_CTRL)
+
+static void set_power(unsigned int state)
+{
+	cfg_wr(&dev, H100_PMCSR, 2, (cfg_rd(&dev, H100_PMCSR, 2) & ~PCI_PM_CTRL_STATE_MASK) | state);
+}
+
+Test(vfio_bar, d3hot_takes_bars_off_the_buses, .fini = teardown)
+{
+	struct layout l;
+	uint64_t a2;
+	uint32_t bar5;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_eq(place(40, &l), 0);
+	enable_mem();
+	cr_assert_eq(host.mapped, 7);
+	a2 = vfio_bar_guest_addr(&dev, 2);
+	bar5 = cfg_rd(&dev, PCI_BASE_ADDRESS_5, 4);
+	set_power(3);
+	cr_assert_eq(fake.cfg[H100_PMCSR] & PCI_PM_CTRL_STATE_MASK, 3,
+		     "the power state reaches the device");
+	cr_assert_eq(host.mapped, 0, "%d pieces still mapped in D3hot", host.mapped);
+	/* Decode toggles and BAR moves in D3hot map nothing. */
+	disable_mem();
+	enable_mem();
+	cfg_wr(&dev, PCI_BASE_ADDRESS_5, 4, 0x30);
+	cr_assert_eq(host.mapped, 0);
+	cfg_wr(&dev, PCI_BASE_ADDRESS_5, 4, bar5);
+	/* Back to D0: everything where the guest left it. */
+	set_power(0);
+	cr_assert_eq(host.mapped, 7);
+	cr_assert_eq(vfio_bar_guest_addr(&dev, 2), a2);
+}
+
+Test(vfio_bar, d3hot_refused_by_the_device_keeps_bars, .fini = teardown)
+{
+	struct layout l;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert_eq(place(40, &l), 0);
+	enable_mem();
+	/* D1 is no D3: the BARs stay (the H100 supports neither, the fake takes it). */
+	set_power(1);
+	cr_assert_eq(host.mapped, 7);
+	set_power(0);
+	cr_assert_eq(host.mapped, 7);
+}
+
+Test(vfio_bar, flr_from_d3hot_returns_to_d0, .fini = teardown)
+{
+	struct layout l;
+
+	fake_pci_init(&dev, &fake, &host, false);
+	cr_assert(dev.cfg.flr, "the H100 fake offers FLR");
+	cr_assert_eq(place(40, &l), 0);
+	enable_mem();
+	set_power(3);
+	cr_assert_eq(host.mapped, 0);
+	cfg_wr(&dev, dev.cfg.exp_cap + PCI_EXP_DEVCTL, 2,
+	       cfg_rd(&dev, dev.cfg.exp_cap + PCI_EXP_DEVCTL, 2) | PCI_EXP_DEVCTL_BCR_FLR);
+	cr_assert_eq(fake.resets, 1);
+	cr_assert_not(dev.cfg.d3, "VFIO's reset puts the device in D0");
+	/* Decode is off after the FLR; turning it on maps the BARs again. */
+	cfg_wr(&dev, PCI_BASE_ADDRESS_5, 4, 0x20);
+	cfg_wr(&dev, PCI_BASE_ADDRESS_4, 4, 0);
+	enable_mem();
+	cr_assert_geq(host.mapped, 1);
+}

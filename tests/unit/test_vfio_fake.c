@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/pci_regs.h>
 
 #define H100_MSIX_TABLE	0xb90000u
 
@@ -233,8 +234,15 @@ static int fake_set_irqs(void *h, uint32_t index, uint32_t flags, uint32_t start
 
 static int fake_reset(void *h)
 {
-	((struct fake_vfio *)h)->resets++;
-	return ((struct fake_vfio *)h)->reset_ret;
+	struct fake_vfio *f = h;
+
+	f->resets++;
+	/* Like vfio-pci, which puts the function in D0 before resetting it. */
+	for (uint8_t pos = f->cfg[PCI_CAPABILITY_LIST], hops = 0; pos && hops < 48;
+	     pos = f->cfg[pos + 1], hops++)
+		if (f->cfg[pos] == PCI_CAP_ID_PM)
+			f->cfg[pos + PCI_PM_CTRL] &= ~PCI_PM_CTRL_STATE_MASK;
+	return f->reset_ret;
 }
 
 const struct vfio_dev_ops fake_vfio_ops = {
