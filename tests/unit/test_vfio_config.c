@@ -355,3 +355,38 @@ Test(vfio_config, fuzz_random_writes)
 	cr_assert_geq(host.mapped, 0);
 	cr_assert_geq(host.attached, 0);
 }
+
+/*
+ * Cache line size, latency timer, header type and BIST (0x0c-0x0f) are the
+ * guest's view only: none of it may reach the device. A BIST write with bit
+ * 6 set starts a real device's self-test (the function stops responding
+ * for up to 2 s); latency timer and cache line size are the host's to set;
+ * the header type is read-only. Every access size and alignment that
+ * touches them is tried.
+ */
+Test(vfio_config, header_dword_0x0c_never_reaches_the_device)
+{
+	static const uint32_t vals[] = { 0xffffffff, 0x40404040, 0xc0ff80ff, 0x12345678 };
+	uint8_t ht = cfg_rd(&dev, PCI_HEADER_TYPE, 1);
+
+	for (unsigned int v = 0; v < sizeof(vals) / sizeof(vals[0]); v++) {
+		cfg_wr(&dev, PCI_CACHE_LINE_SIZE, 4, vals[v]);
+		for (uint32_t off = PCI_CACHE_LINE_SIZE; off < PCI_CACHE_LINE_SIZE + 4; off++) {
+			cfg_wr(&dev, off, 1, vals[v] >> (8 * (off & 3)));
+			if (!(off & 1))
+				cfg_wr(&dev, off, 2, vals[v]);
+		}
+	}
+	cfg_wr(&dev, PCI_BIST, 1, PCI_BIST_START);
+	cr_assert_eq(fake.cfg_writes, 0, "%u config writes reached the device", fake.cfg_writes);
+	cr_assert_eq(memcmp(fake.cfg + PCI_CACHE_LINE_SIZE, fake.cfg_orig + PCI_CACHE_LINE_SIZE, 4),
+		     0, "the device's 0x0c-0x0f changed");
+	/* The guest sees what it wrote where that is allowed, read-only elsewhere. */
+	cfg_wr(&dev, PCI_CACHE_LINE_SIZE, 1, 0x10);
+	cfg_wr(&dev, PCI_LATENCY_TIMER, 1, 0x40);
+	cr_assert_eq(cfg_rd(&dev, PCI_CACHE_LINE_SIZE, 1), 0x10);
+	cr_assert_eq(cfg_rd(&dev, PCI_LATENCY_TIMER, 1), 0x40);
+	cr_assert_eq(cfg_rd(&dev, PCI_HEADER_TYPE, 1), ht);
+	cr_assert_eq(ht & 0x80, 0, "multi-function bit hidden");
+	cr_assert_eq(cfg_rd(&dev, PCI_BIST, 1), 0, "no BIST capability, no self-test running");
+}
