@@ -117,6 +117,25 @@ static int boot_pvh(struct vm *vm, const struct vm_config *cfg, const struct fil
 	return 0;
 }
 
+int boot_check_files(const struct vm_config *cfg)
+{
+	struct file_map kernel, initrd = { 0 };
+	int ret;
+
+	ret = map_file("--kernel", cfg->kernel, &kernel);
+	if (ret)
+		return ret;
+	if (!pvh_probe(kernel.data, kernel.len) && !bzimage_probe(kernel.data, kernel.len)) {
+		log_err("--kernel %s: neither an ELF file nor a Linux bzImage", cfg->kernel);
+		ret = -ENOEXEC;
+	}
+	if (!ret && cfg->initrd)
+		ret = map_file("--initrd", cfg->initrd, &initrd);
+	unmap_file(&initrd);
+	unmap_file(&kernel);
+	return ret;
+}
+
 int boot_load(struct vm *vm, const struct vm_config *cfg, struct boot_entry *entry)
 {
 	struct file_map kernel, initrd = { 0 };

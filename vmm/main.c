@@ -153,6 +153,9 @@ static int run(const struct cli_opts *o)
 	sigset_t sigs;
 	int ret;
 
+	/* The user's own mistakes first, then the host's (KVM, VFIO). */
+	if (boot_check_files(&o->vm) || vm_check_hugepages(o->vm.ram_size, o->vm.hugepage_size))
+		return VMM_EXIT_SETUP;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return VMM_EXIT_SETUP;

@@ -100,29 +100,42 @@ static uint64_t read_sysfs_u64(const char *path)
 	return v;
 }
 
+/* Enough free huge pages of the asked size for size bytes of RAM? */
+int vm_check_hugepages(uint64_t size, uint64_t hugepage)
+{
+	char path[128];
+	uint64_t free_pages, need;
+	const char *name = hugepage == (1ULL << 30) ? "1G" : "2M";
+
+	if (!hugepage)
+		return 0;
+	need = (size + hugepage - 1) / hugepage;
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages",
+		 (unsigned long long)(hugepage >> 10));
+	free_pages = read_sysfs_u64(path);
+	if (free_pages < need) {
+		log_err("--hugepages %s: %llu free %s pages, %llu needed: reserve them with 'echo %llu > %.*snr_hugepages'",
+			name, (unsigned long long)free_pages, name,
+			(unsigned long long)need, (unsigned long long)need,
+			(int)(strlen(path) - strlen("free_hugepages")), path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int vm_alloc_ram(struct vm *vm, uint64_t size, uint64_t hugepage)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
 	void *p;
 
 	if (hugepage) {
-		char path[128];
-		uint64_t free_pages, need = (size + hugepage - 1) / hugepage;
-		const char *name = hugepage == (1ULL << 30) ? "1G" : "2M";
+		int ret = vm_check_hugepages(size, hugepage);
 
-		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages",
-			 (unsigned long long)(hugepage >> 10));
-		free_pages = read_sysfs_u64(path);
-		if (free_pages < need) {
-			log_err("--hugepages %s: %llu free %s pages, %llu needed: reserve them with 'echo %llu > %.*snr_hugepages'",
-				name, (unsigned long long)free_pages, name,
-				(unsigned long long)need, (unsigned long long)need,
-				(int)(strlen(path) - strlen("free_hugepages")), path);
-			return -ENOMEM;
-		}
+		if (ret)
+			return ret;
 		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
 			(hugepage == (1ULL << 30) ? (30 << MAP_HUGE_SHIFT) : (21 << MAP_HUGE_SHIFT));
-		size = need * hugepage;
+		size = (size + hugepage - 1) / hugepage * hugepage;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED) {

@@ -60,6 +60,9 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 
+/* Enough free huge pages for --memory? (checked before KVM is opened, and again at allocation) */
+int vm_check_hugepages(uint64_t size, uint64_t hugepage);
+
 /* Host pointer for [gpa, gpa+len) if it is all guest RAM, else NULL. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 
