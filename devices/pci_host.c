@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define CF8_ENABLE	0x80000000u
 #define HOST_BRIDGE_VENDOR	0x8086

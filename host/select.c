@@ -15,7 +15,7 @@
 
 #include "host/bind.h"
 #include "iommu/sysfs.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 /* The addresses the run's alias entries became; o->devices points here. */
 static char picked_names[CLI_MAX_DEVICES][HOST_BDF_LEN];

@@ -19,7 +19,7 @@
 
 #include "iommu/dma_plan.h"
 #include "iommu/sysfs.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static uint64_t now_ns(void)
 {

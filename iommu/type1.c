@@ -26,7 +26,7 @@
 
 #include "iommu/iommu.h"
 #include "iommu/type1_info.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 struct type1_group {
 	int nr;

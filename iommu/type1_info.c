@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 
 static int parse_iova_ranges(const uint8_t *buf, size_t len, uint32_t off,
 			     struct iommu_info *info, char *why, size_t wlen)

@@ -12,7 +12,7 @@
  * moved to the new address through the host ops (memslot / bus range).
  */
 #include "vfio/internal.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

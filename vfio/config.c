@@ -17,7 +17,7 @@
  * and their bytes read as zero.
  */
 #include "vfio/internal.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

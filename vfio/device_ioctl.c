@@ -6,7 +6,7 @@
  * and the chain is digested here once so nobody else parses raw buffers.
  */
 #include "vfio/vfio_dev.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <stddef.h>

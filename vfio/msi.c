@@ -15,7 +15,7 @@
  * the guest's EOI, and VFIO unmasks the (automasked) line.
  */
 #include "vfio/internal.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -13,7 +13,7 @@
  * have masked whose eventfd has been signalled meanwhile.
  */
 #include "vfio/internal.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

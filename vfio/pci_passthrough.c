@@ -11,7 +11,7 @@
  */
 #include "vfio/pci_passthrough.h"
 #include "vmm/acpi.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "vmm/vm.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
  * Also the guest's Function Level Reset, which touches all of them.
  */
 #include "vfio/internal.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "vmm/aml.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define ACPI_OEM_ID		"VFIOVM"
 #define ACPI_OEM_TABLE_ID	"VFIOVMM "

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "vfio/pci_passthrough.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "vmm/vm.h"
 
 /*

@@ -15,7 +15,7 @@
 
 #include "vmm/acpi.h"
 #include "vmm/bzimage.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "vmm/pvh.h"
 
 struct file_map {

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define SETUP_HDR_OFFSET	0x1f1
 #define BOOT_FLAG_MAGIC		0xaa55

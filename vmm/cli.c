@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 
 void cli_usage(FILE *f)
 {

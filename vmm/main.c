@@ -21,7 +21,7 @@
 #include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/exit_codes.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "vmm/vm.h"
 
 struct machine {

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 
 bool pvh_probe(const void *img, size_t len)
 {

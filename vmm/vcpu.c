@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "vmm/exit_codes.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "vmm/vm.h"
 
 #define CR0_PE	(1ULL << 0)

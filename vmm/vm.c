@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 #include "vmm/vcpu.h"
 
 #define TSS_ADDR		0xfffbd000ULL

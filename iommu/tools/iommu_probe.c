@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "iommu/iommu.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define MiB (1ULL << 20)
 #define EDU_BUF 0x40000u	/* the device's own 4 KiB buffer */

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "vmm/cli.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static char err[512];
 

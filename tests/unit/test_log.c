@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "test_vfio_fake.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static uint64_t fake_now = 1000;
 

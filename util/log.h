@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef VMM_LOG_H
-#define VMM_LOG_H
+#ifndef UTIL_LOG_H
+#define UTIL_LOG_H
 
 #include <stdbool.h>
 #include <stdint.h>
