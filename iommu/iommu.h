@@ -131,8 +131,4 @@ void iommu_unmap_all(struct iommu *io);
 /* Unmaps all, then closes groups and the container. */
 void iommu_close(struct iommu *io);
 
-struct vm;
-/* Maps all of a VM's RAM (vm_for_each_ram, vm->ram_page_size). */
-int iommu_map_vm_ram(struct iommu *io, struct vm *vm);
-
 #endif

@@ -609,7 +609,27 @@ static void pci_cfg_write_op(struct pci_dev *pd, uint32_t off, const void *data,
 	vfio_pci_cfg_write(pd->opaque, off, data, len);
 }
 
+static void bar_read_op(struct pci_dev *pd, unsigned int bar, uint64_t off, void *data,
+			uint32_t len)
+{
+	vfio_pci_bar_read(pd->opaque, bar, off, data, len);
+}
+
+static void bar_write_op(struct pci_dev *pd, unsigned int bar, uint64_t off, const void *data,
+			 uint32_t len)
+{
+	vfio_pci_bar_write(pd->opaque, bar, off, data, len);
+}
+
+static void bar_moved_op(struct pci_dev *pd, unsigned int bar, bool on, uint64_t addr)
+{
+	vfio_pci_bar_moved(pd->opaque, bar, on, addr);
+}
+
 const struct pci_dev_ops vfio_pci_dev_ops = {
 	.cfg_read = pci_cfg_read_op,
 	.cfg_write = pci_cfg_write_op,
+	.bar_read = bar_read_op,
+	.bar_write = bar_write_op,
+	.bar_moved = bar_moved_op,
 };

@@ -37,12 +37,11 @@ int vfio_bars_init(struct vfio_pci_dev *d);
 void vfio_bars_update(struct vfio_pci_dev *d);
 void vfio_bars_unmap(struct vfio_pci_dev *d);
 
+void vfio_pci_bar_moved(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_t addr);
+
 int vfio_msix_init(struct vfio_pci_dev *d);
 void vfio_msix_cfg_written(struct vfio_pci_dev *d);
 void vfio_msix_disable(struct vfio_pci_dev *d);
-/* The guest's table as after reset: every entry cleared and masked. */
-void vfio_msix_reset(struct vfio_pci_dev *d);
-bool vfio_msix_owns(struct vfio_pci_dev *d, unsigned int bar, uint64_t off, uint32_t len);
 void vfio_msix_read(struct vfio_pci_dev *d, unsigned int bar, uint64_t off, void *data,
 		    uint32_t len);
 void vfio_msix_write(struct vfio_pci_dev *d, unsigned int bar, uint64_t off, const void *data,
@@ -55,15 +54,10 @@ void vfio_msi_disable(struct vfio_pci_dev *d);
 void vfio_intx_enable(struct vfio_pci_dev *d);
 void vfio_intx_disable(struct vfio_pci_dev *d);
 
-/* Shared vector logic: make v deliver (addr, data) when active, else detach. */
-void vfio_vector_sync(struct vfio_pci_dev *d, struct vfio_vector *v, bool active,
-		      uint64_t addr, uint32_t data, const char *what, unsigned int nr);
-void vfio_vector_release(struct vfio_pci_dev *d, struct vfio_vector *v);
-bool vfio_msi_addr_valid(uint64_t addr);
-bool vfio_vector_pending(const struct vfio_vector *v);
-int vfio_vectors_enable(struct vfio_pci_dev *d, uint32_t index, struct vfio_vector *v,
+/* VFIO's side of a set of vectors: one eventfd each, handed over in one SET_IRQS. */
+int vfio_vectors_enable(struct vfio_pci_dev *d, uint32_t index, struct pci_vector *v,
 			unsigned int n);
-void vfio_vectors_disable(struct vfio_pci_dev *d, uint32_t index, struct vfio_vector *v,
+void vfio_vectors_disable(struct vfio_pci_dev *d, uint32_t index, struct pci_vector *v,
 			  unsigned int n);
 
 #endif

@@ -1,15 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Interrupts other than the MSI-X table: the vector -> KVM route + irqfd
- * logic shared with msix.c, the MSI capability, and INTx.
- *
- * A vector is "active" when the guest has enabled it, not masked it, and
- * given it a valid x86 message. Active vectors own a GSI route carrying the
- * message and have their VFIO eventfd attached as an irqfd, so the device's
- * interrupts reach the guest without passing through this process. Masking
- * only detaches the irqfd: VFIO keeps signalling the eventfd, whose count
- * is the pending bit, and KVM delivers it on re-attach (irqfd checks for an
- * already-signalled eventfd when it is assigned).
+ * VFIO's side of interrupts: one eventfd per vector handed to VFIO with
+ * SET_IRQS (the vector -> GSI route + irqfd rule is devices/pci_vector.c's),
+ * the MSI capability, and INTx.
  *
  * INTx uses the same irqfd path plus a resample eventfd: KVM signals it on
  * the guest's EOI, and VFIO unmasks the (automasked) line.
@@ -24,79 +17,8 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 
-bool vfio_msi_addr_valid(uint64_t addr)
-{
-	/* x86 delivers MSIs written to 0xfeexxxxx; anything else is not a message. */
-	return (addr >> 20) == 0xfee;
-}
-
-bool vfio_vector_pending(const struct vfio_vector *v)
-{
-	struct pollfd p = { .fd = v->fd, .events = POLLIN };
-
-	return v->fd >= 0 && !v->attached && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
-void vfio_vector_sync(struct vfio_pci_dev *d, struct vfio_vector *v, bool active,
-		      uint64_t addr, uint32_t data, const char *what, unsigned int nr)
-{
-	const struct vfio_pci_host_ops *h = d->host;
-	int ret;
-
-	if (!active) {
-		if (v->attached) {
-			h->irqfd_detach(d->host_opaque, v->fd, v->gsi);
-			v->attached = false;
-			trace(LOG_IRQ, "%s: %s vector %u masked: irqfd detached from GSI %d",
-			      d->vdev.name, what, nr, v->gsi);
-		}
-		return;
-	}
-	if (v->gsi < 0) {
-		ret = h->route_add(d->host_opaque, addr, data);
-		if (ret < 0) {
-			log_err_rl("%s: %s vector %u: no GSI route: %s", d->vdev.name, what, nr,
-				   ret == -ENOSPC ? "all of this VM's MSI routes are in use" :
-				   strerror(-ret));
-			return;
-		}
-		v->gsi = ret;
-		trace(LOG_IRQ, "%s: %s vector %u -> GSI %d (addr %#llx data %#x)", d->vdev.name,
-		      what, nr, v->gsi, (unsigned long long)addr, data);
-	} else if (v->addr != addr || v->data != data) {
-		ret = h->route_update(d->host_opaque, v->gsi, addr, data);
-		if (ret < 0)
-			log_err_rl("%s: %s vector %u: route update failed: %s", d->vdev.name,
-				   what, nr, strerror(-ret));
-		trace(LOG_IRQ, "%s: %s vector %u GSI %d now addr %#llx data %#x", d->vdev.name,
-		      what, nr, v->gsi, (unsigned long long)addr, data);
-	}
-	v->addr = addr;
-	v->data = data;
-	if (!v->attached && v->fd >= 0) {
-		ret = h->irqfd_attach(d->host_opaque, v->fd, v->gsi, -1);
-		if (ret < 0) {
-			log_err_rl("%s: %s vector %u: irqfd on GSI %d failed: %s", d->vdev.name,
-				   what, nr, v->gsi, strerror(-ret));
-			return;
-		}
-		v->attached = true;
-	}
-}
-
-void vfio_vector_release(struct vfio_pci_dev *d, struct vfio_vector *v)
-{
-	if (v->attached)
-		d->host->irqfd_detach(d->host_opaque, v->fd, v->gsi);
-	if (v->gsi >= 0)
-		d->host->route_remove(d->host_opaque, v->gsi);
-	if (v->fd >= 0)
-		close(v->fd);
-	*v = (struct vfio_vector){ .fd = -1, .gsi = -1 };
-}
-
 /* Creates one eventfd per vector and hands them all to VFIO in one SET_IRQS. */
-int vfio_vectors_enable(struct vfio_pci_dev *d, uint32_t index, struct vfio_vector *v,
+int vfio_vectors_enable(struct vfio_pci_dev *d, uint32_t index, struct pci_vector *v,
 			unsigned int n)
 {
 	int32_t fds[2048];
@@ -105,7 +27,7 @@ int vfio_vectors_enable(struct vfio_pci_dev *d, uint32_t index, struct vfio_vect
 	if (n > sizeof(fds) / sizeof(fds[0]))
 		return -E2BIG;
 	for (unsigned int i = 0; i < n; i++)
-		v[i] = (struct vfio_vector){ .fd = -1, .gsi = -1 };
+		pci_vector_init(&v[i]);
 	for (unsigned int i = 0; i < n; i++) {
 		v[i].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (v[i].fd < 0) {
@@ -123,20 +45,20 @@ out_close:
 	log_err_rl("%s: enabling %u %s vectors failed: %s", d->vdev.name, n,
 		   vfio_irq_name(index), strerror(-ret));
 	for (unsigned int i = 0; i < n; i++)
-		vfio_vector_release(d, &v[i]);
+		pci_vector_release(&d->pci, &v[i]);
 	return ret;
 }
 
-void vfio_vectors_disable(struct vfio_pci_dev *d, uint32_t index, struct vfio_vector *v,
+void vfio_vectors_disable(struct vfio_pci_dev *d, uint32_t index, struct pci_vector *v,
 			  unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
 		if (v[i].attached)
-			vfio_vector_sync(d, &v[i], false, 0, 0, vfio_irq_name(index), i);
+			pci_vector_sync(&d->pci, &v[i], false, 0, 0, vfio_irq_name(index), i);
 	d->vdev.ops->set_irqs(d->vdev.h, index, VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 	for (unsigned int i = 0; i < n; i++)
-		vfio_vector_release(d, &v[i]);
+		pci_vector_release(&d->pci, &v[i]);
 }
 
 /* Offsets inside the MSI capability depend on its 64-bit flag. */
@@ -157,7 +79,7 @@ int vfio_msi_init(struct vfio_pci_dev *d)
 	uint32_t all;
 
 	for (unsigned int i = 0; i < VFIO_MSI_MAX_VECTORS; i++)
-		m->vec[i] = (struct vfio_vector){ .fd = -1, .gsi = -1 };
+		pci_vector_init(&m->vec[i]);
 	if (!m->cap)
 		return 0;
 	ctrl = cfg_get(d, m->cap + PCI_MSI_FLAGS, 2);
@@ -258,7 +180,7 @@ void vfio_msi_cfg_written(struct vfio_pci_dev *d)
 		mask = cfg_get(d, msi_mask_off(m), 4);
 	/* Multiple message: vector i replaces the low log2(nr) bits of the data. */
 	for (unsigned int i = 0; i < m->nr; i++)
-		vfio_vector_sync(d, &m->vec[i], !(mask & (1u << i)) && vfio_msi_addr_valid(addr),
+		pci_vector_sync(&d->pci, &m->vec[i], !(mask & (1u << i)) && pci_msi_addr_valid(addr),
 				 addr, (data & ~(nr - 1)) | i, "MSI", i);
 }
 
@@ -285,7 +207,7 @@ void vfio_intx_enable(struct vfio_pci_dev *d)
 				    &x->resample_fd);
 	if (ret)
 		goto out_disable;
-	ret = d->host->irqfd_attach(d->host_opaque, x->fd, x->gsi, x->resample_fd);
+	ret = d->pci.host->ops->irqfd_attach(d->pci.host->opaque, x->fd, x->gsi, x->resample_fd);
 	if (ret)
 		goto out_disable;
 	x->enabled = true;
@@ -311,7 +233,7 @@ void vfio_intx_disable(struct vfio_pci_dev *d)
 
 	if (!x->enabled)
 		return;
-	d->host->irqfd_detach(d->host_opaque, x->fd, x->gsi);
+	d->pci.host->ops->irqfd_detach(d->pci.host->opaque, x->fd, x->gsi);
 	d->vdev.ops->set_irqs(d->vdev.h, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 	close(x->fd);
@@ -323,11 +245,15 @@ void vfio_intx_disable(struct vfio_pci_dev *d)
 	trace(LOG_IRQ, "%s: INTx disabled", d->vdev.name);
 }
 
-int vfio_pci_intx_setup(struct vfio_pci_dev *d, int gsi)
+int vfio_pci_intx_setup(struct vfio_pci_dev *d)
 {
+	const struct pci_host *h = d->pci.host;
+	int gsi;
+
 	pthread_mutex_lock(&d->lock);
-	d->intx.gsi = gsi;
+	gsi = h->ops->intx_gsi(h->opaque, d->pci.devfn, d->cfg.shadow[PCI_INTERRUPT_PIN]);
+	d->intx.gsi = gsi < 0 ? -1 : gsi;
 	vfio_intx_enable(d);
 	pthread_mutex_unlock(&d->lock);
-	return d->intx.present && gsi >= 0 && !d->intx.enabled ? -EIO : 0;
+	return d->intx.present && d->intx.gsi >= 0 && !d->intx.enabled ? -EIO : 0;
 }

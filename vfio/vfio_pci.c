@@ -49,19 +49,15 @@ static int query_device(struct vfio_pci_dev *d)
 }
 
 int vfio_pci_init(struct vfio_pci_dev *d, const struct vfio_dev_ops *ops, void *h,
-		  const char *name, const struct vfio_pci_host_ops *host, void *host_opaque)
+		  const char *name, const struct pci_host *host)
 {
-	long pg = sysconf(_SC_PAGESIZE);
 	int ret;
 
 	memset(d, 0, sizeof(*d));
+	pci_dev_init(&d->pci, &vfio_pci_dev_ops, d, name, host);
 	d->vdev = (struct vfio_dev){ .ops = ops, .h = h, .name = name };
-	d->host = host;
-	d->host_opaque = host_opaque;
-	d->page_size = pg > 0 ? (uint64_t)pg : 4096;
 	d->intx = (struct vfio_intx){ .fd = -1, .resample_fd = -1, .gsi = -1 };
 	pthread_mutex_init(&d->lock, NULL);
-	d->pci = (struct pci_dev){ .ops = &vfio_pci_dev_ops, .opaque = d, .name = name };
 
 	ret = query_device(d);
 	if (!ret)
@@ -136,7 +132,7 @@ void vfio_pci_flr(struct vfio_pci_dev *d)
 	vfio_intx_disable(d);
 	d->intx.present = intx;
 	vfio_cfg_flr(d);
-	vfio_msix_reset(d);
+	msix_reset(&d->msix);
 	vfio_bars_update(d);
 	ret = d->vdev.ops->reset(d->vdev.h);
 	/* VFIO puts the device in D0 to reset it. */

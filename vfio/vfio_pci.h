@@ -3,27 +3,30 @@
 #define VFIO_VFIO_PCI_H
 
 /*
- * A VFIO PCI function assigned to the guest: the logic layer. It knows the
- * VFIO device only through struct vfio_dev (an ops table), and the VM only
- * through struct vfio_pci_host_ops (callbacks for BAR mapping, GSI routes and
- * irqfds), so every decision here runs unchanged in unit tests against a
- * fake device and a recording fake VM. pci_passthrough.c binds both to the
- * real thing.
+ * A VFIO PCI function assigned to the guest: one user of the PCI device
+ * model (devices/pci_dev.h), as virtio devices are. It knows the VFIO device
+ * only through struct vfio_dev (an ops table) and the VM only through struct
+ * pci_host, so every decision here runs unchanged in unit tests against a
+ * fake device and a recording fake host. What stays here is what is VFIO:
  *
  *   config.c  config-space virtualization (permission tables, capability
- *             chain with hidden capabilities unlinked)
- *   bar.c     BAR model: sizing, mapped/trapped split, placement, remapping
- *   msix.c    MSI-X table and PBA emulation
- *   msi.c     MSI capability, INTx, and the vector -> GSI/irqfd logic
+ *             chain with hidden capabilities unlinked, power state, FLR)
+ *   bar.c     BAR sizes from the regions, the mapped/trapped split from the
+ *             region's sparse mmap areas and the MSI-X pages, region I/O
+ *   msix.c    the MSI-X capability over devices/msix.c, VFIO's vectors
+ *   msi.c     the MSI capability, INTx, SET_IRQS
+ * Decode, BAR placement and moves, the MSI-X table and the interrupt vector
+ * logic are devices/'s, shared with every other PCI device.
  */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/msix.h"
 #include "devices/pci.h"
 #include "vfio/vfio_dev.h"
 
-#define VFIO_PCI_NR_BARS	7	/* BAR0-5 and the expansion ROM (index 6) */
+#define VFIO_PCI_NR_BARS	PCI_NR_BARS	/* BAR0-5 and the expansion ROM (index 6) */
 /*
  * A BAR's directly mapped spans are its mmap-able areas, of which the MSI-X
  * table and the PBA can each split one in two; its pieces alternate trapped
@@ -32,63 +35,15 @@
  */
 #define VFIO_BAR_MAX_SPANS	(VFIO_MAX_MMAP_AREAS + 2)
 #define VFIO_BAR_MAX_PIECES	(2 * VFIO_BAR_MAX_SPANS + 1)
+_Static_assert(VFIO_BAR_MAX_PIECES <= PCI_BAR_MAX_PIECES, "PCI_BAR_MAX_PIECES too small for VFIO");
 #define VFIO_MSI_MAX_VECTORS	32
-
-enum vfio_bar_type {
-	VFIO_BAR_NONE,		/* not implemented (or the upper half of a 64-bit BAR) */
-	VFIO_BAR_IO,
-	VFIO_BAR_MEM32,
-	VFIO_BAR_MEM64,
-	VFIO_BAR_ROM,
-};
-
-/* A piece of a BAR: mapped straight into the guest, or trapped to us. */
-struct vfio_bar_piece {
-	uint64_t offset;	/* within the BAR */
-	uint64_t size;
-	bool direct;		/* an mmap backs it: a KVM memslot, no exits */
-	void *hva;		/* the mmap when direct and mapped by vfio_pci_mmap_bars */
-	int handle;		/* host ops' own (memslot number); -1 when none */
-};
-
-struct vfio_bar {
-	unsigned int index;
-	enum vfio_bar_type type;
-	bool prefetch;
-	uint64_t size;		/* 0: not implemented */
-	uint32_t low_bits;	/* the read-only type bits of the BAR register */
-	unsigned int nr_pieces;
-	struct vfio_bar_piece pieces[VFIO_BAR_MAX_PIECES];
-	bool mapped;		/* pieces are on the guest's buses at mapped_addr */
-	uint64_t mapped_addr;
-	uint64_t trap_reads, trap_writes;	/* this BAR's share of the device's */
-};
-
-/* One interrupt vector: a VFIO eventfd that KVM turns into a guest MSI. */
-struct vfio_vector {
-	int fd;			/* eventfd VFIO signals; -1 when none */
-	int gsi;		/* KVM MSI route; -1 when none */
-	bool attached;		/* irqfd attached: interrupts reach the guest */
-	uint64_t addr;		/* the message the route carries */
-	uint32_t data;
-};
-
-struct vfio_msix {
-	uint8_t cap;		/* 0: no MSI-X */
-	unsigned int nr;
-	unsigned int table_bar, pba_bar;
-	uint64_t table_off, pba_off;
-	uint32_t *table;	/* nr entries of 4 dwords, the guest's view */
-	struct vfio_vector *vec;
-	bool enabled;		/* VFIO side is enabled (eventfds installed) */
-};
 
 struct vfio_msi {
 	uint8_t cap;		/* 0: no MSI */
 	bool is64, pvm;
 	unsigned int max;	/* vectors the device can do (2^MMC) */
 	unsigned int nr;	/* vectors enabled in VFIO (2^MME) */
-	struct vfio_vector vec[VFIO_MSI_MAX_VECTORS];
+	struct pci_vector vec[VFIO_MSI_MAX_VECTORS];
 };
 
 struct vfio_intx {
@@ -116,45 +71,38 @@ struct vfio_cfg {
 	bool d3;		/* the device is in D3hot: its BARs are off the guest's buses */
 };
 
-struct vfio_pci_dev;
-
-/* What the device needs from the VM; pci_passthrough.c implements it over vm_*. */
-struct vfio_pci_host_ops {
-	int (*bar_map)(void *opaque, struct vfio_pci_dev *d, struct vfio_bar *bar,
-		       struct vfio_bar_piece *p, uint64_t gpa);
-	void (*bar_unmap)(void *opaque, struct vfio_pci_dev *d, struct vfio_bar *bar,
-			  struct vfio_bar_piece *p, uint64_t gpa);
-	int (*route_add)(void *opaque, uint64_t addr, uint32_t data);	/* -> GSI */
-	int (*route_update)(void *opaque, uint32_t gsi, uint64_t addr, uint32_t data);
-	int (*route_remove)(void *opaque, uint32_t gsi);
-	int (*irqfd_attach)(void *opaque, int fd, uint32_t gsi, int resample_fd);
-	int (*irqfd_detach)(void *opaque, int fd, uint32_t gsi);
-};
+/*
+ * Peer-to-peer DMA: called with map=true for each directly mapped BAR piece
+ * when it appears at a guest address (the guest turned decode on or moved
+ * the BAR), and map=false before it goes away, so the IOMMU can make the
+ * piece a DMA target at IOVA = its guest address and follow it. Runs in the
+ * vCPU thread that wrote config space; a failure only costs the peers'
+ * access, the guest's own accesses keep working.
+ */
+typedef int (*vfio_dma_fn)(void *opaque, bool map, uint64_t gpa, void *hva, uint64_t size);
 
 enum vfio_irq_mode { VFIO_IRQ_NONE, VFIO_IRQ_INTX, VFIO_IRQ_MSI, VFIO_IRQ_MSIX };
 
 struct vfio_pci_dev {
+	struct pci_dev pci;	/* the device model: root bus view, BARs, host */
 	struct vfio_dev vdev;
 	struct vfio_dev_info info;
 	struct vfio_region regions[VFIO_PCI_REGIONS];
 	struct vfio_irq irqs[VFIO_PCI_NUM_IRQS];
 	struct vfio_cfg cfg;
-	struct vfio_bar bars[VFIO_PCI_NR_BARS];
-	struct vfio_msix msix;
+	struct msix msix;
 	struct vfio_msi msi;
 	struct vfio_intx intx;
 	enum vfio_irq_mode mode;
-	const struct vfio_pci_host_ops *host;
-	void *host_opaque;
 	pthread_mutex_t lock;	/* config state vs trapped MSI-X accesses */
-	uint64_t page_size;
-	struct pci_dev pci;	/* what the root bus sees */
 	uint64_t trap_reads, trap_writes;	/* exits on trapped BAR pieces */
+	vfio_dma_fn dma_hook;	/* --p2p: BAR pieces as DMA targets */
+	void *dma_opaque;
 };
 
 /* Reads device/region/irq info and config space, builds the tables. */
 int vfio_pci_init(struct vfio_pci_dev *d, const struct vfio_dev_ops *ops, void *h,
-		  const char *name, const struct vfio_pci_host_ops *host, void *host_opaque);
+		  const char *name, const struct pci_host *host);
 /* Disables interrupts, unmaps BARs, frees; the device fd stays the caller's. */
 void vfio_pci_exit(struct vfio_pci_dev *d);
 int vfio_pci_reset(struct vfio_pci_dev *d);
@@ -168,20 +116,15 @@ extern const struct pci_dev_ops vfio_pci_dev_ops;
 int vfio_pci_mmap_bars(struct vfio_pci_dev *d);
 void vfio_pci_munmap_bars(struct vfio_pci_dev *d);
 uint64_t vfio_bar_guest_addr(const struct vfio_pci_dev *d, unsigned int i);
-/* A trapped access at offset off into BAR i (the host's bus handler calls it). */
+/* A trapped access at offset off into BAR i (dev ops bar_read/bar_write). */
 void vfio_pci_bar_read(struct vfio_pci_dev *d, unsigned int i, uint64_t off, void *data,
 		       uint32_t len);
 void vfio_pci_bar_write(struct vfio_pci_dev *d, unsigned int i, uint64_t off, const void *data,
 			uint32_t len);
-/*
- * Firmware's job, done by the VMM before boot: give every BAR of every
- * device an address, largest first; 64-bit BARs in w64, the rest in w32,
- * I/O BARs in io (may be NULL: they stay unassigned). -ENOSPC names the BAR.
- */
-int vfio_pci_place_bars(struct vfio_pci_dev **devs, unsigned int n, struct pci_window *w32,
-			struct pci_window *w64, struct pci_window *io);
+/* Sets the P2P hook and calls it at once for the pieces already on the guest's buses. */
+int vfio_pci_set_dma_hook(struct vfio_pci_dev *d, vfio_dma_fn fn, void *opaque);
 
-/* Interrupts (msi.c). The host says which IOAPIC pin the INTx pin reaches. */
-int vfio_pci_intx_setup(struct vfio_pci_dev *d, int gsi);
+/* Interrupts (msi.c): INTx to the IOAPIC pin the host says its pin reaches. */
+int vfio_pci_intx_setup(struct vfio_pci_dev *d);
 
 #endif

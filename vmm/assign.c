@@ -42,33 +42,87 @@ static int p2p_dma_hook(void *opaque, bool map, uint64_t gpa, void *hva, uint64_
 	return ret;
 }
 
-/* Pieces already on the guest's bus (decode on before boot) are mapped now. */
+/* Pieces already on the guest's bus (decode on before boot) are mapped by setting the hook. */
 static int map_bars_for_p2p(struct assignment *a)
 {
 	for (unsigned int i = 0; i < a->nr; i++) {
-		struct vfio_pci_dev *d = vfio_passthrough_dev(a->pts[i]);
+		int ret = vfio_pci_set_dma_hook(vfio_passthrough_dev(a->pts[i]), p2p_dma_hook, a);
 
-		vfio_passthrough_set_dma_hook(a->pts[i], p2p_dma_hook, a);
-		for (unsigned int b = 0; b < VFIO_PCI_NR_BARS; b++) {
-			struct vfio_bar *bar = &d->bars[b];
-
-			for (unsigned int k = 0; bar->mapped && k < bar->nr_pieces; k++) {
-				struct vfio_bar_piece *p = &bar->pieces[k];
-				int ret;
-
-				if (!p->direct || !p->hva || p->handle < 0)
-					continue;
-				ret = p2p_dma_hook(a, true, bar->mapped_addr + p->offset, p->hva,
-						   p->size);
-				if (ret) {
-					log_err("%s: BAR%u for peer-to-peer DMA: %s",
-						a->devs[i].id.name, b, strerror(-ret));
-					return ret;
-				}
-			}
-		}
+		if (ret)
+			return ret;
 	}
 	return 0;
+}
+
+int assign_add_device(struct vm *vm, const struct vfio_dev_ops *ops, void *h, int fd,
+		      const char *name, struct vfio_passthrough **out)
+{
+	struct vfio_passthrough *pt;
+	int ret;
+
+	ret = ops ? vfio_passthrough_open_ops(ops, h, name, &vm->pci_host, &pt)
+		  : vfio_passthrough_open(fd, name, &vm->pci_host, &pt);
+	if (ret)
+		return ret;
+	ret = pci_root_add(&vm->pci, vfio_passthrough_pci(pt));
+	if (ret) {
+		log_err("%s: no free slot on the PCI root bus", name);
+		vfio_passthrough_close(pt);
+		return ret;
+	}
+	/* Not fatal: MSI and MSI-X work without INTx. */
+	if (vfio_pci_intx_setup(vfio_passthrough_dev(pt)))
+		log_warn("%s: INTx unavailable; the guest must use MSI/MSI-X", name);
+	*out = pt;
+	return 0;
+}
+
+int assign_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n)
+{
+	struct pci_dev **devs = calloc(n ? n : 1, sizeof(*devs));
+	struct pci_window io;
+	int ret;
+
+	if (!devs)
+		return -ENOMEM;
+	/*
+	 * I/O BARs go in the top quarter of port space, inside the range the
+	 * ACPI _CRS hands to the root bus and clear of our fixed ports. (A
+	 * vm->pio window next to mmio32/mmio64 would be the better home.)
+	 */
+	pci_window_init(&io, 0xc000, 0x10000);
+	for (unsigned int i = 0; i < n; i++)
+		devs[i] = vfio_passthrough_pci(pts[i]);
+	ret = pci_place_bars(devs, n, &vm->mmio32, &vm->mmio64, &io);
+	free(devs);
+	return ret;
+}
+
+/* The composition root hands iommu/ guest RAM as plain ranges. */
+static int add_ram(uint64_t gpa, void *hva, uint64_t size, void *arg)
+{
+	struct iommu_ram *ram = arg;
+	int n = 0;
+
+	while (ram[n].size)
+		n++;
+	if (n == ASSIGN_MAX_RAM)
+		return -E2BIG;
+	ram[n] = (struct iommu_ram){ gpa, hva, size };
+	return 0;
+}
+
+static int map_guest_ram(struct assignment *a, struct vm *vm)
+{
+	struct iommu_ram ram[ASSIGN_MAX_RAM + 1] = { 0 };
+	int n = 0, ret;
+
+	ret = vm_for_each_ram(vm, add_ram, ram);
+	if (ret)
+		return ret;
+	while (ram[n].size)
+		n++;
+	return iommu_map_ram(&a->io, ram, n, vm->ram_page_size ? vm->ram_page_size : 4096);
 }
 
 int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool p2p,
@@ -92,16 +146,17 @@ int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool 
 		goto err;
 	for (i = 0; i < n; i++) {
 		/* The passthrough device owns the fd from here, even on failure. */
-		ret = vfio_passthrough_add(vm, a->devs[i].fd, a->devs[i].id.name, &a->pts[i]);
+		ret = assign_add_device(vm, NULL, NULL, a->devs[i].fd, a->devs[i].id.name,
+					&a->pts[i]);
 		a->devs[i].fd = -1;
 		if (ret)
 			goto err;
 		a->nr = i + 1;
 	}
-	ret = vfio_passthrough_place(vm, a->pts, a->nr);
+	ret = assign_place(vm, a->pts, a->nr);
 	if (ret)
 		goto err;
-	ret = iommu_map_vm_ram(&a->io, vm);
+	ret = map_guest_ram(a, vm);
 	if (ret)
 		goto err;
 	if (p2p) {
@@ -123,7 +178,7 @@ void assign_release(struct assignment *a)
 {
 	/* Devices first (interrupts off, BARs unmapped, reset), then DMA. */
 	for (unsigned int i = a->nr; i-- > 0;) {
-		vfio_passthrough_remove(a->pts[i]);
+		vfio_passthrough_close(a->pts[i]);
 		a->pts[i] = NULL;
 	}
 	a->nr = 0;
@@ -162,41 +217,6 @@ static void print_host_irq_counts(const char *name, FILE *f)
 	fclose(p);
 }
 
-static const char *const bar_type_names[] = {
-	[VFIO_BAR_NONE] = "none", [VFIO_BAR_IO] = "io", [VFIO_BAR_MEM32] = "mem32",
-	[VFIO_BAR_MEM64] = "mem64", [VFIO_BAR_ROM] = "rom",
-};
-
-/*
- * One line per BAR: where the guest last had it, how much of it is mapped
- * (no exits possible) and trapped, and the exits the trapped part took.
- * A BAR whose mapped share is all of it and whose counts stay 0 is proof
- * that the guest's accesses went straight to the device.
- */
-static void print_bar_stats(struct vfio_pci_dev *d, FILE *f)
-{
-	for (unsigned int b = 0; b < VFIO_PCI_NR_BARS; b++) {
-		struct vfio_bar *bar = &d->bars[b];
-		uint64_t mapped = 0, trapped = 0;
-
-		if (!bar->size || bar->type == VFIO_BAR_NONE)
-			continue;
-		for (unsigned int k = 0; k < bar->nr_pieces; k++) {
-			if (bar->pieces[k].direct && bar->pieces[k].hva)
-				mapped += bar->pieces[k].size;
-			else
-				trapped += bar->pieces[k].size;
-		}
-		fprintf(f, "    %-4s %-5s at 0x%llx size 0x%llx: mapped 0x%llx, trapped 0x%llx; "
-			"%llu trapped reads, %llu trapped writes\n",
-			vfio_region_name(b),
-			bar_type_names[bar->type], (unsigned long long)vfio_bar_guest_addr(d, b),
-			(unsigned long long)bar->size, (unsigned long long)mapped,
-			(unsigned long long)trapped, (unsigned long long)bar->trap_reads,
-			(unsigned long long)bar->trap_writes);
-	}
-}
-
 void assign_print_stats(struct assignment *a, FILE *f)
 {
 	for (unsigned int i = 0; i < a->nr; i++) {
@@ -205,7 +225,7 @@ void assign_print_stats(struct assignment *a, FILE *f)
 		fprintf(f, "  %s: %llu trapped BAR reads, %llu trapped BAR writes\n",
 			a->devs[i].id.name, (unsigned long long)d->trap_reads,
 			(unsigned long long)d->trap_writes);
-		print_bar_stats(d, f);
+		pci_dev_print_bars(&d->pci, d->cfg.shadow, f);
 		print_host_irq_counts(a->devs[i].id.name, f);
 	}
 }

@@ -9,6 +9,9 @@
 
 struct vm;
 struct vfio_passthrough;
+struct vfio_dev_ops;
+
+#define ASSIGN_MAX_RAM	8	/* guest RAM ranges handed to iommu/ */
 
 /*
  * Everything --device sets up, in the order it is set up: one IOMMU
@@ -28,6 +31,13 @@ struct assignment {
 int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool p2p,
 		   struct assignment *a);
 void assign_release(struct assignment *a);
+/*
+ * One device onto vm: opened over its fd (ops NULL) or over ops/h (a test's
+ * fake), on the root bus, INTx wired. Then assign_place() for all of them.
+ */
+int assign_add_device(struct vm *vm, const struct vfio_dev_ops *ops, void *h, int fd,
+		      const char *name, struct vfio_passthrough **out);
+int assign_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n);
 /* Per device: exits on trapped BAR pieces and host interrupt counts per vector. */
 void assign_print_stats(struct assignment *a, FILE *f);
 

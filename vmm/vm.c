@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "vmm/pci_host_vm.h"
 #include "vmm/vcpu.h"
 
 #define TSS_ADDR		0xfffbd000ULL
@@ -386,6 +387,27 @@ int vm_irqfd_detach(struct vm *vm, int fd, uint32_t gsi)
 	return 0;
 }
 
+int vm_ioeventfd(struct vm *vm, bool assign, bool io, uint64_t gpa, uint32_t len, int fd)
+{
+	struct kvm_ioeventfd e = {
+		.addr = gpa, .len = len, .fd = fd,
+		.flags = (io ? KVM_IOEVENTFD_FLAG_PIO : 0) | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) < 0) {
+		int err = errno;
+
+		trace(LOG_KVM, "KVM_IOEVENTFD %s %s 0x%llx len %u fd %d: %s",
+		      assign ? "assign" : "deassign", io ? "port" : "mmio",
+		      (unsigned long long)gpa, len, fd, strerror(err));
+		return -err;
+	}
+	trace(LOG_KVM, "KVM_IOEVENTFD %s %s 0x%llx len %u -> eventfd %d",
+	      assign ? "assign" : "deassign", io ? "port" : "mmio", (unsigned long long)gpa, len,
+	      fd);
+	return 0;
+}
+
 int vm_set_irq_line(struct vm *vm, uint32_t gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)level };
@@ -437,6 +459,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	vm_pci_host_init(vm);
 
 	vm->kvm_fd = kvm_open_checked();
 	if (vm->kvm_fd < 0)

@@ -43,6 +43,7 @@ struct vm {
 	struct pci_root pci;
 	struct pci_window mmio32;	/* BARs below 4 GiB */
 	struct pci_window mmio64;	/* 64-bit BARs above RAM */
+	struct pci_host pci_host;	/* what PCI devices get of this VM (pci_host_vm.c) */
 
 	pthread_mutex_t gsi_lock;
 	struct kvm_irq_routing *routes;	/* the full table KVM sees */
@@ -88,6 +89,8 @@ int vm_msi_route_remove(struct vm *vm, uint32_t gsi);
 /* Attach/detach an eventfd to a GSI; resample_fd < 0 for edge (MSI). */
 int vm_irqfd_attach(struct vm *vm, int fd, uint32_t gsi, int resample_fd);
 int vm_irqfd_detach(struct vm *vm, int fd, uint32_t gsi);
+/* A guest write of len bytes at gpa (port when io) signals fd: KVM_IOEVENTFD. */
+int vm_ioeventfd(struct vm *vm, bool assign, bool io, uint64_t gpa, uint32_t len, int fd);
 /* Raise/lower an IOAPIC pin directly (emulated devices). */
 int vm_set_irq_line(struct vm *vm, uint32_t gsi, int level);
 

@@ -44,7 +44,7 @@ static const struct want_piece h100_bar0[] = {
 
 static void check_bar0_split(void)
 {
-	const struct vfio_bar *b = &dev.bars[0];
+	const struct pci_bar *b = &dev.pci.bars[0];
 
 	cr_assert_eq(b->nr_pieces, 5, "BAR0 in %u pieces", b->nr_pieces);
 	for (unsigned int i = 0; i < 5; i++) {
@@ -102,13 +102,13 @@ Test(vfio_bar, h100_bar0_split_msix_mappable, .fini = teardown)
 	fake_pci_init(&dev, &fake, &host, true);
 	cr_assert(dev.regions[0].msix_mappable);
 	check_bar0_split();
-	cr_assert_eq(dev.bars[2].nr_pieces, 1);
-	cr_assert(dev.bars[2].pieces[0].direct);
-	cr_assert_eq(dev.bars[2].pieces[0].size, 128 * GiB);
-	cr_assert_eq(dev.bars[4].nr_pieces, 1);
+	cr_assert_eq(dev.pci.bars[2].nr_pieces, 1);
+	cr_assert(dev.pci.bars[2].pieces[0].direct);
+	cr_assert_eq(dev.pci.bars[2].pieces[0].size, 128 * GiB);
+	cr_assert_eq(dev.pci.bars[4].nr_pieces, 1);
 	/* The ROM is trapped whole, read-only. */
-	cr_assert_eq(dev.bars[VFIO_PCI_ROM_INDEX].nr_pieces, 1);
-	cr_assert_not(dev.bars[VFIO_PCI_ROM_INDEX].pieces[0].direct);
+	cr_assert_eq(dev.pci.bars[VFIO_PCI_ROM_INDEX].nr_pieces, 1);
+	cr_assert_not(dev.pci.bars[VFIO_PCI_ROM_INDEX].pieces[0].direct);
 }
 
 Test(vfio_bar, mmap_bars_maps_direct_pieces_only, .fini = teardown)
@@ -116,21 +116,21 @@ Test(vfio_bar, mmap_bars_maps_direct_pieces_only, .fini = teardown)
 	fake_pci_init(&dev, &fake, &host, true);
 	cr_assert_eq(vfio_pci_mmap_bars(&dev), 0);
 	cr_assert_eq(fake.mmaps, 5);	/* 3 pieces of BAR0, BAR2, BAR4 */
-	for (unsigned int i = 0; i < dev.bars[0].nr_pieces; i++)
-		cr_assert_eq(dev.bars[0].pieces[i].hva != NULL, dev.bars[0].pieces[i].direct);
+	for (unsigned int i = 0; i < dev.pci.bars[0].nr_pieces; i++)
+		cr_assert_eq(dev.pci.bars[0].pieces[i].hva != NULL, dev.pci.bars[0].pieces[i].direct);
 	vfio_pci_munmap_bars(&dev);
-	cr_assert_null(dev.bars[2].pieces[0].hva);
+	cr_assert_null(dev.pci.bars[2].pieces[0].hva);
 }
 
 static int place(unsigned int phys_bits, struct layout *l)
 {
-	struct vfio_pci_dev *devs[] = { &dev };
+	struct pci_dev *devs[] = { &dev.pci };
 	struct pci_window w32, w64;
 
 	cr_assert_eq(layout_init(l, 2 * GiB, phys_bits), 0);
 	pci_window_init(&w32, LAYOUT_MMIO32_BASE, LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
 	pci_window_init(&w64, l->mmio64_base, l->mmio64_end);
-	return vfio_pci_place_bars(devs, 1, &w32, &w64, NULL);
+	return pci_place_bars(devs, 1, &w32, &w64, NULL);
 }
 
 static void check_placement(const struct layout *l)
@@ -138,7 +138,7 @@ static void check_placement(const struct layout *l)
 	static const unsigned int bars[] = { 0, 2, 4 };
 
 	for (unsigned int i = 0; i < 3; i++) {
-		const struct vfio_bar *b = &dev.bars[bars[i]];
+		const struct pci_bar *b = &dev.pci.bars[bars[i]];
 		uint64_t a = vfio_bar_guest_addr(&dev, bars[i]);
 
 		cr_assert_geq(a, l->mmio64_base, "BAR%u at %#llx", bars[i], (unsigned long long)a);
@@ -147,7 +147,7 @@ static void check_placement(const struct layout *l)
 		for (unsigned int j = 0; j < i; j++) {
 			uint64_t o = vfio_bar_guest_addr(&dev, bars[j]);
 
-			cr_assert(a + b->size <= o || o + dev.bars[bars[j]].size <= a,
+			cr_assert(a + b->size <= o || o + dev.pci.bars[bars[j]].size <= a,
 				  "BAR%u overlaps BAR%u", bars[i], bars[j]);
 		}
 	}
@@ -287,37 +287,63 @@ Test(vfio_bar, rom_readable_through_its_region, .fini = teardown)
 	cr_assert_eq(fake.rom[0], 0x55);
 }
 
+/* A trapped access as the host's bus handler makes it: through the piece that holds off. */
+static struct pci_bar_piece *piece_at(unsigned int bar, uint64_t off)
+{
+	struct pci_bar *b = &dev.pci.bars[bar];
+
+	for (unsigned int k = 0; k < b->nr_pieces; k++)
+		if (off >= b->pieces[k].offset && off - b->pieces[k].offset < b->pieces[k].size)
+			return &b->pieces[k];
+	cr_assert_fail("no piece of BAR%u holds %#llx", bar, (unsigned long long)off);
+	return NULL;
+}
+
+static void trap_rd(unsigned int bar, uint64_t off, void *data, uint32_t len)
+{
+	struct pci_bar_piece *p = piece_at(bar, off);
+
+	pci_bar_trap_read(p, off - p->offset, data, len);
+}
+
+static void trap_wr(unsigned int bar, uint64_t off, const void *data, uint32_t len)
+{
+	struct pci_bar_piece *p = piece_at(bar, off);
+
+	pci_bar_trap_write(p, off - p->offset, data, len);
+}
+
 Test(vfio_bar, trapped_accesses_reach_region_but_not_msix_table, .fini = teardown)
 {
 	uint32_t v = 0xdeadbeef, r = 0;
 
 	fake_pci_init(&dev, &fake, &host, false);
 	/* A register in the table's page but outside the table goes to the device. */
-	vfio_pci_bar_write(&dev, 0, 0xb90800, &v, 4);
+	trap_wr(0, 0xb90800, &v, 4);
 	cr_assert_eq(memcmp(fake.bar0 + 0xb90800, &v, 4), 0);
-	vfio_pci_bar_read(&dev, 0, 0xb90800, &r, 4);
+	trap_rd(0, 0xb90800, &r, 4);
 	cr_assert_eq(r, v);
 	/* The table itself is ours. */
-	vfio_pci_bar_write(&dev, 0, 0xb90000, &v, 4);
+	trap_wr(0, 0xb90000, &v, 4);
 	cr_assert_eq(*(uint32_t *)(fake.bar0 + 0xb90000), 0);
 	r = 0;
-	vfio_pci_bar_read(&dev, 0, 0xb90000, &r, 4);
+	trap_rd(0, 0xb90000, &r, 4);
 	cr_assert_eq(r, v);
 	/* Accesses past the BAR's end fail safe. */
 	r = 0;
-	vfio_pci_bar_read(&dev, 0, 16 * MiB - 2, &r, 4);
+	trap_rd(0, 16 * MiB - 2, &r, 4);
 	cr_assert_eq(r, 0xffffffff);
 	cr_assert_eq(dev.trap_reads, 3);
 	/* --stats shows them per BAR too. */
-	cr_assert_eq(dev.bars[0].trap_reads, 3);
-	cr_assert_eq(dev.bars[0].trap_writes, 2);
-	cr_assert_eq(dev.bars[2].trap_reads + dev.bars[2].trap_writes, 0);
+	cr_assert_eq(dev.pci.bars[0].trap_reads, 3);
+	cr_assert_eq(dev.pci.bars[0].trap_writes, 2);
+	cr_assert_eq(dev.pci.bars[2].trap_reads + dev.pci.bars[2].trap_writes, 0);
 }
 
 /* A synthetic variant: BAR4 an I/O BAR, BAR5 a 32-bit memory BAR. */
 Test(vfio_bar, io_and_mem32_bars, .fini = teardown)
 {
-	struct vfio_pci_dev *devs[] = { &dev };
+	struct pci_dev *devs[] = { &dev.pci };
 	struct pci_window w32, w64, io;
 	const struct fake_event *e;
 	uint32_t v = 0;
@@ -328,9 +354,9 @@ Test(vfio_bar, io_and_mem32_bars, .fini = teardown)
 	fake.cfg[PCI_BASE_ADDRESS_4] = PCI_BASE_ADDRESS_SPACE_IO;
 	fake.sizes[4] = 32;
 	fake.sizes[5] = 64 << 10;
-	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "synth", &fake_host_ops, &host), 0);
-	cr_assert_eq(dev.bars[4].type, VFIO_BAR_IO);
-	cr_assert_eq(dev.bars[5].type, VFIO_BAR_MEM32);
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "synth", &host.pci), 0);
+	cr_assert_eq(dev.pci.bars[4].type, PCI_BAR_IO);
+	cr_assert_eq(dev.pci.bars[5].type, PCI_BAR_MEM32);
 	cfg_wr(&dev, PCI_BASE_ADDRESS_4, 4, ~0u);
 	cr_assert_eq(cfg_rd(&dev, PCI_BASE_ADDRESS_4, 4), 0xffffffe1);
 	cfg_wr(&dev, PCI_BASE_ADDRESS_5, 4, ~0u);
@@ -339,7 +365,7 @@ Test(vfio_bar, io_and_mem32_bars, .fini = teardown)
 	pci_window_init(&w32, LAYOUT_MMIO32_BASE, LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
 	pci_window_init(&w64, 1ull << 36, 1ull << 40);
 	pci_window_init(&io, 0xc000, 0x10000);
-	cr_assert_eq(vfio_pci_place_bars(devs, 1, &w32, &w64, &io), 0);
+	cr_assert_eq(pci_place_bars(devs, 1, &w32, &w64, &io), 0);
 	cr_assert_eq(vfio_bar_guest_addr(&dev, 4), 0xc000);
 	cr_assert_geq(vfio_bar_guest_addr(&dev, 5), LAYOUT_MMIO32_BASE);
 	cr_assert_lt(vfio_bar_guest_addr(&dev, 5), 1ull << 32);
@@ -386,14 +412,14 @@ static void eight_areas(struct fake_vfio *f)
 
 Test(vfio_bar, eight_sparse_areas_split_twice_fit, .fini = teardown)
 {
-	const struct vfio_bar *b = &dev.bars[0];
+	const struct pci_bar *b = &dev.pci.bars[0];
 	struct layout l;
 	uint64_t pos = 0, direct = 0;
 
 	fake_vfio_init(&fake, false);
 	fake_host_init(&host);
 	eight_areas(&fake);
-	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &fake_host_ops, &host), 0);
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
 	cr_assert_eq(b->nr_pieces, 21, "BAR0 in %u pieces", b->nr_pieces);
 	cr_assert_eq(b->nr_pieces, VFIO_BAR_MAX_PIECES, "the worst case is the bound");
 	cr_assert_not(b->mapped, "a piece overwrote the BAR's state");
@@ -401,7 +427,7 @@ Test(vfio_bar, eight_sparse_areas_split_twice_fit, .fini = teardown)
 	cr_assert_eq(b->trap_reads, 0);
 	/* In order, without gaps, alternating trapped and mapped, cut at table and PBA. */
 	for (unsigned int k = 0; k < b->nr_pieces; k++) {
-		const struct vfio_bar_piece *p = &b->pieces[k];
+		const struct pci_bar_piece *p = &b->pieces[k];
 
 		cr_assert_eq(p->offset, pos, "piece %u", k);
 		cr_assert_eq(p->direct, k % 2 == 1, "piece %u", k);
@@ -442,7 +468,7 @@ Test(vfio_bar, more_sparse_areas_than_handled_is_refused_clearly)
 	cr_assert_not_null(tmp);
 	fflush(stderr);
 	dup2(fileno(tmp), 2);
-	ret = vfio_pci_init(&d, &fake_vfio_ops, &fake, "h100", &fake_host_ops, &host);
+	ret = vfio_pci_init(&d, &fake_vfio_ops, &fake, "h100", &host.pci);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);

@@ -250,7 +250,7 @@ Test(vfio_config, sriov_rebar_and_unsupported_std_caps_hidden)
 	fake.cfg[0x134] = PCI_EXT_CAP_ID_SRIOV;
 	fake.cfg[0x248] = PCI_EXT_CAP_ID_REBAR;
 	fake.cfg[0x40] = PCI_CAP_ID_PCIX;
-	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &fake_host_ops, &host), 0);
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
 	n = walk_std(ids, offs, 64);
 	cr_assert_eq(n, 3);
 	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0x48);

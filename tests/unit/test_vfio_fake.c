@@ -261,6 +261,8 @@ void fake_host_init(struct fake_host *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->next_gsi = 24;
+	h->intx_gsi = 10;
+	h->pci = (struct pci_host){ .ops = &fake_host_ops, .opaque = h };
 }
 
 static struct fake_event *record(struct fake_host *h, enum fake_ev ev)
@@ -277,32 +279,27 @@ static struct fake_event *record(struct fake_host *h, enum fake_ev ev)
 }
 
 /* A map or unmap of one BAR piece at gpa. */
-static void record_piece(void *o, enum fake_ev ev, const struct vfio_bar *bar,
-			 const struct vfio_bar_piece *p, uint64_t gpa)
+static void record_piece(void *o, enum fake_ev ev, const struct pci_bar_piece *p, uint64_t gpa)
 {
 	struct fake_event *e = record(o, ev);
 
-	e->bar = bar->index;
+	e->bar = p->bar;
 	e->offset = p->offset;
 	e->size = p->size;
 	e->gpa = gpa;
 	e->direct = p->direct;
 }
 
-static int host_map(void *o, struct vfio_pci_dev *d, struct vfio_bar *bar,
-		    struct vfio_bar_piece *p, uint64_t gpa)
+static int host_map(void *o, struct pci_bar_piece *p, uint64_t gpa)
 {
-	(void)d;
-	record_piece(o, EV_MAP, bar, p, gpa);
+	record_piece(o, EV_MAP, p, gpa);
 	((struct fake_host *)o)->mapped++;
 	return 0;
 }
 
-static void host_unmap(void *o, struct vfio_pci_dev *d, struct vfio_bar *bar,
-		       struct vfio_bar_piece *p, uint64_t gpa)
+static void host_unmap(void *o, struct pci_bar_piece *p, uint64_t gpa)
 {
-	(void)d;
-	record_piece(o, EV_UNMAP, bar, p, gpa);
+	record_piece(o, EV_UNMAP, p, gpa);
 	((struct fake_host *)o)->mapped--;
 }
 
@@ -360,7 +357,19 @@ static int host_detach(void *o, int fd, uint32_t gsi)
 	return 0;
 }
 
-const struct vfio_pci_host_ops fake_host_ops = {
+static int host_ioeventfd(void *o, bool assign, bool io, uint64_t gpa, uint32_t len, int fd)
+{
+	(void)o, (void)assign, (void)io, (void)gpa, (void)len, (void)fd;
+	return 0;
+}
+
+static int host_intx_gsi(void *o, uint8_t devfn, uint8_t pin)
+{
+	(void)devfn;
+	return pin ? ((struct fake_host *)o)->intx_gsi : -1;
+}
+
+const struct pci_host_ops fake_host_ops = {
 	.bar_map = host_map,
 	.bar_unmap = host_unmap,
 	.route_add = host_route_add,
@@ -368,6 +377,8 @@ const struct vfio_pci_host_ops fake_host_ops = {
 	.route_remove = host_route_remove,
 	.irqfd_attach = host_attach,
 	.irqfd_detach = host_detach,
+	.ioeventfd = host_ioeventfd,
+	.intx_gsi = host_intx_gsi,
 };
 
 unsigned int fake_count(const struct fake_host *h, enum fake_ev ev, unsigned int from)
@@ -405,7 +416,7 @@ void fake_pci_init(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host
 {
 	fake_vfio_init(f, msix_mappable);
 	fake_host_init(h);
-	cr_assert_eq(vfio_pci_init(d, &fake_vfio_ops, f, "h100", &fake_host_ops, h), 0);
+	cr_assert_eq(vfio_pci_init(d, &fake_vfio_ops, f, "h100", &h->pci), 0);
 }
 
 void msix_entry_write(struct vfio_pci_dev *d, unsigned int v, unsigned int dw, uint32_t val)

@@ -65,10 +65,12 @@ struct fake_host {
 	int attached;		/* irqfds currently attached */
 	int routes;		/* routes currently present */
 	int mapped;		/* pieces currently mapped */
+	int intx_gsi;		/* what intx_gsi answers (10) */
+	struct pci_host pci;	/* the interface handed to the device */
 };
 
 void fake_host_init(struct fake_host *h);
-extern const struct vfio_pci_host_ops fake_host_ops;
+extern const struct pci_host_ops fake_host_ops;
 /* Number of recorded events of one kind (since index from). */
 unsigned int fake_count(const struct fake_host *h, enum fake_ev ev, unsigned int from);
 /* The last event of a kind, or NULL. */

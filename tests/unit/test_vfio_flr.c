@@ -40,8 +40,8 @@ static void start(bool no_reset, bool no_devcap_flr)
 	fake.no_reset = no_reset;
 	if (no_devcap_flr)
 		fake.cfg[DEVCAP + 3] &= ~(PCI_EXP_DEVCAP_FLR >> 24);
-	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &fake_host_ops, &host), 0);
-	cr_assert_eq(vfio_pci_intx_setup(&dev, INTX_GSI), 0);
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	cr_assert_eq((host.intx_gsi = INTX_GSI, vfio_pci_intx_setup(&dev)), 0);
 }
 
 static uint32_t dev_cfg(uint32_t off, uint32_t len)
@@ -62,12 +62,12 @@ static void guest_flr(void)
 static void drive_device(void)
 {
 	struct pci_window w32, w64, io;
-	struct vfio_pci_dev *devs[] = { &dev };
+	struct pci_dev *devs[] = { &dev.pci };
 
 	pci_window_init(&w32, 0x80000000ull, 0xe0000000ull);
 	pci_window_init(&w64, 1ull << 37, 1ull << 40);
 	pci_window_init(&io, 0xc000, 0x10000);
-	cr_assert_eq(vfio_pci_place_bars(devs, 1, &w32, &w64, &io), 0);
+	cr_assert_eq(pci_place_bars(devs, 1, &w32, &w64, &io), 0);
 	cfg_wr(&dev, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	cfg_wr(&dev, PCI_ROM_ADDRESS, 4, cfg_rd(&dev, PCI_ROM_ADDRESS, 4) | PCI_ROM_ADDRESS_ENABLE);
 	cfg_wr(&dev, PCI_INTERRUPT_LINE, 1, 11);

@@ -26,7 +26,7 @@ static struct fake_host host;
 static void setup(void)
 {
 	fake_pci_init(&dev, &fake, &host, true);
-	cr_assert_eq(vfio_pci_intx_setup(&dev, INTX_GSI), 0);
+	cr_assert_eq((host.intx_gsi = INTX_GSI, vfio_pci_intx_setup(&dev)), 0);
 }
 
 static void teardown(void)
@@ -240,5 +240,5 @@ Test(vfio_irq, exit_tears_everything_down)
 	cr_assert_eq(host.attached, 0);
 	cr_assert_eq(host.mapped, 0);
 	/* Bring it back so the suite's teardown has a device to exit. */
-	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &fake_host_ops, &host), 0);
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
 }

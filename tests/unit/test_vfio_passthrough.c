@@ -12,6 +12,7 @@
 
 #include "test_vfio_fake.h"
 #include "vfio/pci_passthrough.h"
+#include "vmm/assign.h"
 #include "vmm/vm.h"
 
 static struct vm vm;
@@ -28,13 +29,13 @@ static void setup(void)
 	fake_vfio_init(&fake, true);
 	fake.sizes[2] = 1 << 20;
 	fake.sizes[4] = 1 << 20;
-	cr_assert_eq(vfio_passthrough_add_ops(&vm, &fake_vfio_ops, &fake, "h100", &pt), 0);
-	cr_assert_eq(vfio_passthrough_place(&vm, &pt, 1), 0);
+	cr_assert_eq(assign_add_device(&vm, &fake_vfio_ops, &fake, -1, "h100", &pt), 0);
+	cr_assert_eq(assign_place(&vm, &pt, 1), 0);
 }
 
 static void teardown(void)
 {
-	vfio_passthrough_remove(pt);
+	vfio_passthrough_close(pt);
 	vm_destroy(&vm);
 	fake_vfio_free(&fake);
 }
@@ -66,11 +67,11 @@ Test(vfio_passthrough, bars_become_memslots_and_trapped_ranges)
 	cr_assert_geq(bar0, vm.layout.mmio64_base);
 	/* Decode on through the root bus: every piece lands on the VM. */
 	wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	cr_assert(d->bars[0].mapped);
-	cr_assert(d->bars[2].mapped);
-	for (unsigned int k = 0; k < d->bars[0].nr_pieces; k++)
-		if (d->bars[0].pieces[k].direct)
-			cr_assert_geq(d->bars[0].pieces[k].handle, 0, "no memslot for piece %u", k);
+	cr_assert(d->pci.bars[0].mapped);
+	cr_assert(d->pci.bars[2].mapped);
+	for (unsigned int k = 0; k < d->pci.bars[0].nr_pieces; k++)
+		if (d->pci.bars[0].pieces[k].direct)
+			cr_assert_geq(d->pci.bars[0].pieces[k].handle, 0, "no memslot for piece %u", k);
 	/* The MSI-X table page is a bus range: a read reaches our emulated table. */
 	cr_assert(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
 	cr_assert_eq(v, PCI_MSIX_ENTRY_CTRL_MASKBIT);
@@ -78,7 +79,7 @@ Test(vfio_passthrough, bars_become_memslots_and_trapped_ranges)
 	cr_assert_not(bus_read(&vm.mmio, bar0 + 0x1000, &v, 4));
 	/* Decode off: ranges gone. */
 	wr(devfn, PCI_COMMAND, 2, 0);
-	cr_assert_not(d->bars[0].mapped);
+	cr_assert_not(d->pci.bars[0].mapped);
 	cr_assert_not(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
 	cr_assert_eq(v, 0xffffffff);
 }
@@ -146,7 +147,7 @@ Test(vfio_passthrough, p2p_hook_follows_decode_and_bar_moves)
 	uint64_t old = vfio_bar_guest_addr(d, 2), moved = old + (64ull << 20);
 
 	nr_dma_events = 0;
-	vfio_passthrough_set_dma_hook(pt, record_dma, NULL);
+	vfio_pci_set_dma_hook(vfio_passthrough_dev(pt), record_dma, NULL);
 	wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	cr_assert_eq(dma_bytes(true, old), 1 << 20, "BAR2 not mapped for DMA at decode on");
 	for (unsigned int i = 0; i < nr_dma_events; i++)
@@ -159,7 +160,7 @@ Test(vfio_passthrough, p2p_hook_follows_decode_and_bar_moves)
 	cr_assert_eq(dma_bytes(true, moved), 1 << 20, "BAR2 not mapped at its new IOVA");
 	wr(devfn, PCI_COMMAND, 2, 0);
 	cr_assert_eq(dma_bytes(false, moved), 1 << 20, "BAR2 still a DMA target with decode off");
-	vfio_passthrough_set_dma_hook(pt, NULL, NULL);
+	vfio_pci_set_dma_hook(vfio_passthrough_dev(pt), NULL, NULL);
 }
 
 /* A guest FLR through the root bus on a real VM: memslots and bus ranges go, the reset op runs. */
@@ -173,13 +174,13 @@ Test(vfio_passthrough, guest_flr_unmaps_bars_and_resets)
 
 	cr_assert(rd(devfn, 0x60 + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR, "FLR not offered");
 	wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	cr_assert(d->bars[0].mapped);
+	cr_assert(d->pci.bars[0].mapped);
 	for (unsigned int i = 0; i < 20; i++) {
 		wr(devfn, 0x60 + PCI_EXP_DEVCTL + 1, 1, PCI_EXP_DEVCTL_BCR_FLR >> 8);
 		cr_assert_eq(fake.resets, resets + 1 + i);
-		cr_assert_not(d->bars[0].mapped);
-		for (unsigned int k = 0; k < d->bars[0].nr_pieces; k++)
-			cr_assert_eq(d->bars[0].pieces[k].handle, -1, "memslot of piece %u kept", k);
+		cr_assert_not(d->pci.bars[0].mapped);
+		for (unsigned int k = 0; k < d->pci.bars[0].nr_pieces; k++)
+			cr_assert_eq(d->pci.bars[0].pieces[k].handle, -1, "memslot of piece %u kept", k);
 		cr_assert_not(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
 		cr_assert_eq(rd(devfn, PCI_COMMAND) & 0xffff, 0);
 		cr_assert_eq(rd(devfn, PCI_BASE_ADDRESS_0) & PCI_BASE_ADDRESS_MEM_MASK, 0);
@@ -187,7 +188,7 @@ Test(vfio_passthrough, guest_flr_unmaps_bars_and_resets)
 		wr(devfn, PCI_BASE_ADDRESS_0, 4, (uint32_t)bar0);
 		wr(devfn, PCI_BASE_ADDRESS_1, 4, bar0 >> 32);
 		wr(devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-		cr_assert(d->bars[0].mapped);
+		cr_assert(d->pci.bars[0].mapped);
 		cr_assert(bus_read(&vm.mmio, bar0 + 0xb90000 + 12, &v, 4));
 		cr_assert_eq(v, PCI_MSIX_ENTRY_CTRL_MASKBIT);
 	}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VMM_PCI_HOST_VM_H
+#define VMM_PCI_HOST_VM_H
+
+struct vm;
+
+/* Fills vm->pci_host: the one implementation of the PCI layer's host interface. */
+void vm_pci_host_init(struct vm *vm);
+
+#endif
