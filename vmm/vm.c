@@ -526,6 +526,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		log_err("KVM_SET_USER_MEMORY_REGION for guest RAM: %s", strerror(-ret));
 		goto err;
 	}
+	/* Devices reach RAM only through this table, built from the same layout. */
+	ret = guest_mem_add(&vm->mem, 0, vm->layout.low_ram_end, vm->ram);
+	if (!ret && vm->layout.high_ram_end > LAYOUT_HIGH_RAM_BASE)
+		ret = guest_mem_add(&vm->mem, LAYOUT_HIGH_RAM_BASE,
+				    vm->layout.high_ram_end - LAYOUT_HIGH_RAM_BASE,
+				    vm->ram + vm->layout.low_ram_end);
+	if (ret)
+		goto err;
+	vm->pci_host.mem = &vm->mem;
 
 	pci_window_init(&vm->mmio32, LAYOUT_MMIO32_BASE, LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
 	pci_window_init(&vm->mmio64, vm->layout.mmio64_base, vm->layout.mmio64_end);

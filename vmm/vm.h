@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "devices/bus.h"
+#include "devices/guest_mem.h"
 #include "devices/pci.h"
 #include "vmm/layout.h"
 #include "vmm/memslots.h"
@@ -36,6 +37,7 @@ struct vm {
 	uint8_t *ram;		/* one host mapping of all guest RAM */
 	uint64_t ram_size;
 	uint64_t ram_page_size;	/* backing page size (4K, 2M or 1G) */
+	struct guest_mem mem;	/* the same RAM as devices may reach it (bounded) */
 	struct memslots slots;	/* KVM memslot numbers, reused */
 
 	struct bus pio;

@@ -359,7 +359,12 @@ static int host_detach(void *o, int fd, uint32_t gsi)
 
 static int host_ioeventfd(void *o, bool assign, bool io, uint64_t gpa, uint32_t len, int fd)
 {
-	(void)o, (void)assign, (void)io, (void)gpa, (void)len, (void)fd;
+	struct fake_event *e = record(o, assign ? EV_IOEVENTFD : EV_IOEVENTFD_OFF);
+
+	e->gpa = gpa;
+	e->size = len;
+	e->fd = fd;
+	e->direct = io;
 	return 0;
 }
 

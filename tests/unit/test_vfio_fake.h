@@ -46,6 +46,7 @@ extern const struct vfio_dev_ops fake_vfio_ops;
 
 enum fake_ev {
 	EV_MAP, EV_UNMAP, EV_ROUTE_ADD, EV_ROUTE_UPDATE, EV_ROUTE_REMOVE, EV_ATTACH, EV_DETACH,
+	EV_IOEVENTFD, EV_IOEVENTFD_OFF,
 };
 
 struct fake_event {
