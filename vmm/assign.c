@@ -77,27 +77,6 @@ int assign_add_device(struct vm *vm, const struct vfio_dev_ops *ops, void *h, in
 	return 0;
 }
 
-int assign_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n)
-{
-	struct pci_dev **devs = calloc(n ? n : 1, sizeof(*devs));
-	struct pci_window io;
-	int ret;
-
-	if (!devs)
-		return -ENOMEM;
-	/*
-	 * I/O BARs go in the top quarter of port space, inside the range the
-	 * ACPI _CRS hands to the root bus and clear of our fixed ports. (A
-	 * vm->pio window next to mmio32/mmio64 would be the better home.)
-	 */
-	pci_window_init(&io, 0xc000, 0x10000);
-	for (unsigned int i = 0; i < n; i++)
-		devs[i] = vfio_passthrough_pci(pts[i]);
-	ret = pci_place_bars(devs, n, &vm->mmio32, &vm->mmio64, &io);
-	free(devs);
-	return ret;
-}
-
 /* The composition root hands iommu/ guest RAM as plain ranges. */
 static int add_ram(uint64_t gpa, void *hva, uint64_t size, void *arg)
 {
@@ -125,7 +104,7 @@ static int map_guest_ram(struct assignment *a, struct vm *vm)
 	return iommu_map_ram(&a->io, ram, n, vm->ram_page_size ? vm->ram_page_size : 4096);
 }
 
-int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool p2p,
+int assign_devices(struct vm *vm, const char *const *args, unsigned int n,
 		   struct assignment *a)
 {
 	unsigned int i;
@@ -153,17 +132,6 @@ int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool 
 			goto err;
 		a->nr = i + 1;
 	}
-	ret = assign_place(vm, a->pts, a->nr);
-	if (ret)
-		goto err;
-	ret = map_guest_ram(a, vm);
-	if (ret)
-		goto err;
-	if (p2p) {
-		ret = map_bars_for_p2p(a);
-		if (ret)
-			goto err;
-	}
 	return 0;
 err:
 	/* Devices not yet handed to vfio/ still hold their fds. */
@@ -171,6 +139,18 @@ err:
 		if (a->devs[i].fd >= 0)
 			close(a->devs[i].fd);
 	assign_release(a);
+	return ret;
+}
+
+int assign_map_dma(struct vm *vm, bool p2p, struct assignment *a)
+{
+	int ret;
+
+	if (!a->nr)
+		return 0;
+	ret = map_guest_ram(a, vm);
+	if (!ret && p2p)
+		ret = map_bars_for_p2p(a);
 	return ret;
 }
 

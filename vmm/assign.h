@@ -27,17 +27,21 @@ struct assignment {
 	struct vfio_passthrough *pts[CLI_MAX_DEVICES];
 };
 
-/* All or nothing: on failure nothing stays opened, mapped or reset. */
-int assign_devices(struct vm *vm, const char *const *args, unsigned int n, bool p2p,
+/* Opens the container, groups and devices; all or nothing. */
+int assign_devices(struct vm *vm, const char *const *args, unsigned int n,
 		   struct assignment *a);
+/* After placement: guest RAM (and with p2p the BARs) mapped for DMA. */
+int assign_map_dma(struct vm *vm, bool p2p, struct assignment *a);
 void assign_release(struct assignment *a);
 /*
  * One device onto vm: opened over its fd (ops NULL) or over ops/h (a test's
- * fake), on the root bus, INTx wired. Then assign_place() for all of them.
+ * fake), on the root bus, INTx wired. BARs are placed with every other PCI
+ * device (vm_place_pci_bars), then assign_map_dma() maps guest RAM (and
+ * with p2p the BARs) for DMA.
  */
 int assign_add_device(struct vm *vm, const struct vfio_dev_ops *ops, void *h, int fd,
 		      const char *name, struct vfio_passthrough **out);
-int assign_place(struct vm *vm, struct vfio_passthrough **pts, unsigned int n);
+
 /* Per device: exits on trapped BAR pieces and host interrupt counts per vector. */
 void assign_print_stats(struct assignment *a, FILE *f);
 

@@ -21,6 +21,7 @@
 #include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/exit_codes.h"
+#include "vmm/pci_host_vm.h"
 #include "util/log.h"
 #include "vmm/vm.h"
 
@@ -165,7 +166,11 @@ static int run(const struct cli_opts *o)
 	}
 	ret = setup_devices(m);
 	if (!ret)
-		ret = assign_devices(&m->vm, o->devices, o->nr_devices, o->p2p, &m->assigned);
+		ret = assign_devices(&m->vm, o->devices, o->nr_devices, &m->assigned);
+	if (!ret)
+		ret = vm_place_pci_bars(&m->vm);
+	if (!ret)
+		ret = assign_map_dma(&m->vm, o->p2p, &m->assigned);
 	if (!ret)
 		ret = boot_load(&m->vm, &o->vm, &entry);
 	if (!ret)

@@ -113,6 +113,23 @@ static const struct pci_host_ops vm_pci_host_ops = {
 	.intx_gsi = host_intx_gsi,
 };
 
+int vm_place_pci_bars(struct vm *vm)
+{
+	struct pci_dev *devs[256];
+	struct pci_window io;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < 256; i++)
+		if (vm->pci.devs[i])
+			devs[n++] = vm->pci.devs[i];
+	/*
+	 * I/O BARs go in the top quarter of port space, inside the range the
+	 * ACPI _CRS hands to the root bus and clear of our fixed ports.
+	 */
+	pci_window_init(&io, 0xc000, 0x10000);
+	return pci_place_bars(devs, n, &vm->mmio32, &vm->mmio64, &io);
+}
+
 void vm_pci_host_init(struct vm *vm)
 {
 	vm->pci_host = (struct pci_host){ .ops = &vm_pci_host_ops, .opaque = vm };

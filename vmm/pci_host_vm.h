@@ -6,5 +6,7 @@ struct vm;
 
 /* Fills vm->pci_host: the one implementation of the PCI layer's host interface. */
 void vm_pci_host_init(struct vm *vm);
+/* Firmware's job before boot: every BAR of every device on the root bus gets an address. */
+int vm_place_pci_bars(struct vm *vm);
 
 #endif

@@ -13,6 +13,7 @@
 #include "test_vfio_fake.h"
 #include "vfio/pci_passthrough.h"
 #include "vmm/assign.h"
+#include "vmm/pci_host_vm.h"
 #include "vmm/vm.h"
 
 static struct vm vm;
@@ -30,7 +31,7 @@ static void setup(void)
 	fake.sizes[2] = 1 << 20;
 	fake.sizes[4] = 1 << 20;
 	cr_assert_eq(assign_add_device(&vm, &fake_vfio_ops, &fake, -1, "h100", &pt), 0);
-	cr_assert_eq(assign_place(&vm, &pt, 1), 0);
+	cr_assert_eq(vm_place_pci_bars(&vm), 0);
 }
 
 static void teardown(void)
