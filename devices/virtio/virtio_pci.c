@@ -433,6 +433,7 @@ static void bar_write(struct pci_dev *pd, unsigned int bar, uint64_t off, const 
 		struct virtio_queue *q = &vp->vdev->queues[(off - VPCI_NOTIFY) /
 							   VPCI_NOTIFY_MULT];
 
+		vp->notify_exits++;
 		if (q->kick_fd >= 0 && write(q->kick_fd, &one, sizeof(one)) < 0)
 			log_warn_rl("%s: kick: %s", vp->name, strerror(errno));
 	} else if (msix_owns(&vp->msix, 0, off, len)) {
@@ -569,6 +570,13 @@ err:
 	msix_free(&vp->msix);
 	pthread_mutex_destroy(&vp->lock);
 	return ret;
+}
+
+void virtio_pci_print_stats(struct virtio_pci *vp, FILE *f)
+{
+	fprintf(f, "  %s (virtio-pci): notify exits %llu\n", vp->name,
+		(unsigned long long)vp->notify_exits);
+	pci_dev_print_bars(&vp->pci, vp->cfg, f);
 }
 
 void virtio_pci_exit(struct virtio_pci *vp)

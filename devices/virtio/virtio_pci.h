@@ -59,6 +59,7 @@ struct virtio_pci {
 	bool active;		/* the device model is serving (DRIVER_OK accepted) */
 	bool ioeventfds;	/* kick fds are registered at bar_addr */
 	uint64_t bar_addr;
+	uint64_t notify_exits;	/* queue notifies the ioeventfds did not catch */
 	char name[32];
 };
 
@@ -69,6 +70,8 @@ struct virtio_pci {
  */
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t class_code,
 		    const struct pci_host *host);
+/* --stats: notify exits (0 when every kick went through an ioeventfd) and BAR0's line. */
+void virtio_pci_print_stats(struct virtio_pci *vp, FILE *f);
 /* Stops the device (reset), takes the BAR off the buses, frees vectors. */
 void virtio_pci_exit(struct virtio_pci *vp);
 

@@ -330,8 +330,10 @@ Test(virtio_pci, driver_ok_hands_the_device_its_queues)
 	cr_assert_eq(fd_.vdev.queues[0].vq.desc_gpa, 0x10000);
 	/* A notify write that missed the ioeventfd still kicks. */
 	cr_assert_not(readable(fd_.vdev.queues[0].kick_fd));
+	cr_assert_eq(vp.notify_exits, 0);
 	bar_wr(VPCI_NOTIFY, 4, 0);
 	cr_assert(readable(fd_.vdev.queues[0].kick_fd));
+	cr_assert_eq(vp.notify_exits, 1, "--stats counts the notify that exited");
 }
 
 Test(virtio_pci, rings_outside_ram_need_reset)
