@@ -4,7 +4,7 @@
 # skipping apt entirely when they are all present already.
 set -euo pipefail
 
-PKGS="gcc meson ninja-build pkg-config linux-libc-dev libcriterion-dev libinih-dev
+PKGS="gcc meson ninja-build pkg-config linux-libc-dev libcriterion-dev libseccomp-dev libinih-dev
       acpica-tools qemu-system-x86 busybox-static cpio kmod xz-utils"
 
 missing=()

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "vmm/seccomp.h"
 #include "vmm/cli.h"
 
 #include <ctype.h>
@@ -57,12 +58,16 @@ void cli_usage(FILE *f)
 		"                     addresses, so assigned devices can reach each other\n"
 		"  --stats            print exit counters per device range and interrupt\n"
 		"                     counts per vector on exit\n"
+		"  --seccomp MODE     system call filters once devices are open: on (default;\n"
+		"                     a forbidden call stops the VM, exit 122), log (allowed,\n"
+		"                     logged by the kernel's audit), off\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
 		"\n"
 		"The guest's serial console (COM1) is on stdin/stdout; trace goes to stderr.\n"
 		"Exit status: 0 guest powered off; N guest wrote N to the test port 0xf4;\n"
-		"1 setup failed; 2 bad command line; 120 guest triple fault; 121 KVM error.\n",
+		"1 setup failed; 2 bad command line; 120 guest triple fault; 121 KVM error;\n"
+		"122 a forbidden system call (seccomp).\n",
 		CLI_MAX_CPUS, log_category_names());
 }
 
@@ -132,7 +137,7 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
-       OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P };
+       OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P, OPT_SECCOMP };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -145,6 +150,7 @@ static const struct option long_opts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "p2p", no_argument, NULL, OPT_P2P },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "flavor", required_argument, NULL, OPT_FLAVOR },
 	{ "help", no_argument, NULL, 'h' },
@@ -201,6 +207,14 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 	case OPT_P2P:
 		o->p2p = true;
 		return 0;
+	case OPT_SECCOMP: {
+		int mode = seccomp_parse_mode(arg);
+
+		if (mode < 0)
+			return fail(err, errlen, "--seccomp %s: must be on, log or off", arg);
+		o->seccomp = (enum seccomp_mode)mode;
+		return 0;
+	}
 	case OPT_DEVICE:
 		if (!*arg)
 			return fail(err, errlen, "--device needs a PCI address, e.g. 0000:3e:00.0");

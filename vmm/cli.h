@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 #define CLI_DEFAULT_MEMORY	(256ULL << 20)
@@ -25,6 +26,7 @@ struct cli_opts {
 	unsigned int trace;
 	bool stats;
 	bool p2p;
+	enum seccomp_mode seccomp;	/* SECCOMP_ON unless --seccomp says otherwise */
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
 	/* host/: aliases and flavors, resolved by host_resolve_run() */

@@ -10,6 +10,7 @@
  *   2        bad command line (one line says what and how to fix it)
  *   120      the guest crashed: triple fault
  *   121      KVM error: internal error, failed entry, unexpected exit
+ *   122      a thread made a system call its seccomp filter forbids
  * The test port lets a guest report any 0..255; tests use 0 and 1.
  */
 #define VMM_EXIT_OK		0
@@ -17,5 +18,6 @@
 #define VMM_EXIT_USAGE		2
 #define VMM_EXIT_GUEST_CRASH	120
 #define VMM_EXIT_KVM_ERROR	121
+#define VMM_EXIT_SECCOMP	122
 
 #endif

@@ -17,6 +17,7 @@
 #include "devices/serial.h"
 #include "host/commands.h"
 #include "host/select.h"
+#include "vmm/seccomp.h"
 #include "vmm/assign.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
@@ -82,6 +83,8 @@ static void *console_thread(void *arg)
 	};
 	int nfds = 2;
 
+	if (seccomp_install(SECCOMP_MAIN))
+		vm_request_stop(&m->vm, VMM_EXIT_SETUP);
 	while (!vm_stopping(&m->vm)) {
 		if (poll(pfd, nfds, 200) <= 0)
 			continue;
@@ -146,6 +149,12 @@ static int setup_devices(struct machine *m)
 	return ret;
 }
 
+/* A forbidden system call (from the SIGSYS handler): the VM ends with its own status. */
+static void seccomp_stop(void *arg)
+{
+	vm_request_stop(arg, VMM_EXIT_SECCOMP);
+}
+
 static int run(const struct cli_opts *o)
 {
 	struct machine *m;
@@ -193,8 +202,17 @@ static int run(const struct cli_opts *o)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	m->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	tty_raw(m);
+	/*
+	 * Every device is open: from here each thread runs under its seccomp
+	 * filter. vCPUs install theirs before the first KVM_RUN, the console
+	 * thread before it reads input, this thread once both are started.
+	 */
+	seccomp_configure(o->seccomp, seccomp_stop, &m->vm);
+	vm_start(&m->vm);
 	pthread_create(&console, NULL, console_thread, m);
-	ret = vm_run(&m->vm);
+	if (seccomp_install(SECCOMP_MAIN))
+		vm_request_stop(&m->vm, VMM_EXIT_SETUP);
+	ret = vm_join(&m->vm);
 	vm_request_stop(&m->vm, ret);
 	pthread_join(console, NULL);
 	tty_restore(m);

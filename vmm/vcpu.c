@@ -4,6 +4,7 @@
  * PVH (32-bit flat) or the Linux 64-bit protocol (long mode, identity
  * paging), and the run loop that sends PIO/MMIO exits to the buses.
  */
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 
 #include <errno.h>
@@ -377,6 +378,11 @@ void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
+	/* Before the first KVM_RUN: from here the guest drives this thread. */
+	if (seccomp_install(SECCOMP_VCPU)) {
+		vm_request_stop(vm, VMM_EXIT_SETUP);
+		return NULL;
+	}
 	while (!vm_stopping(vm)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

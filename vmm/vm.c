@@ -586,7 +586,7 @@ static void sigusr1_noop(int sig)
 	(void)sig;
 }
 
-int vm_run(struct vm *vm)
+void vm_start(struct vm *vm)
 {
 	struct sigaction sa = { .sa_handler = sigusr1_noop };
 	int ret;
@@ -602,7 +602,17 @@ int vm_run(struct vm *vm)
 			break;
 		}
 	}
+}
+
+int vm_join(struct vm *vm)
+{
 	for (unsigned int i = 0; i < vm->nr_cpus; i++)
 		pthread_join(vm->vcpus[i].thread, NULL);
 	return vm->exit_code;
+}
+
+int vm_run(struct vm *vm)
+{
+	vm_start(vm);
+	return vm_join(vm);
 }

@@ -102,5 +102,8 @@ bool vm_stopping(struct vm *vm);
 
 /* Runs the vCPU threads until the guest stops; returns the exit code. */
 int vm_run(struct vm *vm);
+/* The same in two steps, for a caller with work between (its own seccomp filter). */
+void vm_start(struct vm *vm);
+int vm_join(struct vm *vm);
 
 #endif
