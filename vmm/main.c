@@ -199,6 +199,7 @@ static int run(const struct cli_opts *o)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);	/* the terminal went away: stop as cleanly as on ^C */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	m->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	tty_raw(m);
