@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfio/pci_passthrough.h"
+#include "vmm/prefault.h"
 #include "util/log.h"
 #include "vmm/vm.h"
 
@@ -142,12 +144,44 @@ err:
 	return ret;
 }
 
-int assign_map_dma(struct vm *vm, bool p2p, struct assignment *a)
+/* RAM faulted in on several threads first: MAP_DMA then only pins. */
+static int prefault_guest_ram(struct vm *vm, unsigned int threads)
+{
+	struct iommu_ram ram[ASSIGN_MAX_RAM + 1] = { 0 };
+	struct prefault_range r[ASSIGN_MAX_RAM];
+	struct timespec t0, t1;
+	uint64_t total = 0;
+	int n = 0, ret;
+
+	ret = vm_for_each_ram(vm, add_ram, ram);
+	if (ret)
+		return ret;
+	for (; ram[n].size; n++) {
+		r[n] = (struct prefault_range){ ram[n].hva, ram[n].size };
+		total += ram[n].size;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = prefault_ranges(r, (unsigned int)n, vm->ram_page_size ? vm->ram_page_size : 4096,
+			      threads);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!ret)
+		log_info("prefaulted %llu MiB of guest RAM on %u thread%s in %.2f s",
+			 (unsigned long long)(total >> 20), threads, threads == 1 ? "" : "s",
+			 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return ret;
+}
+
+int assign_map_dma(struct vm *vm, bool p2p, unsigned int prefault_threads, struct assignment *a)
 {
 	int ret;
 
 	if (!a->nr)
 		return 0;
+	if (prefault_threads) {
+		ret = prefault_guest_ram(vm, prefault_threads);
+		if (ret)
+			return ret;
+	}
 	ret = map_guest_ram(a, vm);
 	if (!ret && p2p)
 		ret = map_bars_for_p2p(a);

@@ -30,8 +30,12 @@ struct assignment {
 /* Opens the container, groups and devices; all or nothing. */
 int assign_devices(struct vm *vm, const char *const *args, unsigned int n,
 		   struct assignment *a);
-/* After placement: guest RAM (and with p2p the BARs) mapped for DMA. */
-int assign_map_dma(struct vm *vm, bool p2p, struct assignment *a);
+/*
+ * After placement: guest RAM (and with p2p the BARs) mapped for DMA, the
+ * RAM first faulted in on prefault_threads threads (0: MAP_DMA faults it).
+ */
+int assign_map_dma(struct vm *vm, bool p2p, unsigned int prefault_threads,
+		   struct assignment *a);
 void assign_release(struct assignment *a);
 /*
  * One device onto vm: opened over its fd (ops NULL) or over ops/h (a test's

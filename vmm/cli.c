@@ -58,6 +58,9 @@ void cli_usage(FILE *f)
 		"                     addresses, so assigned devices can reach each other\n"
 		"  --stats            print exit counters per device range and interrupt\n"
 		"                     counts per vector on exit\n"
+		"  --prefault-threads N\n"
+		"                     fault guest RAM in on N threads before it is pinned for\n"
+		"                     DMA (with --device; default: one per host CPU; 0: off)\n"
 		"  --seccomp MODE     system call filters once devices are open: on (default;\n"
 		"                     a forbidden call stops the VM, exit 122), log (allowed,\n"
 		"                     logged by the kernel's audit), off\n"
@@ -137,7 +140,8 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
-       OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P, OPT_SECCOMP };
+       OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P, OPT_SECCOMP,
+       OPT_PREFAULT };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -151,6 +155,7 @@ static const struct option long_opts[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "p2p", no_argument, NULL, OPT_P2P },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "prefault-threads", required_argument, NULL, OPT_PREFAULT },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "flavor", required_argument, NULL, OPT_FLAVOR },
 	{ "help", no_argument, NULL, 'h' },
@@ -207,6 +212,12 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 	case OPT_P2P:
 		o->p2p = true;
 		return 0;
+	case OPT_PREFAULT:
+		if (parse_uint(arg, 256, &n))
+			return fail(err, errlen, "--prefault-threads %s: must be a number from 0 to 256",
+				    arg);
+		o->prefault_threads = (int)n;
+		return 0;
 	case OPT_SECCOMP: {
 		int mode = seccomp_parse_mode(arg);
 
@@ -244,6 +255,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	memset(o, 0, sizeof(*o));
 	o->vm.ram_size = CLI_DEFAULT_MEMORY;
 	o->vm.nr_cpus = 1;
+	o->prefault_threads = -1;
 	o->vm.cmdline = "console=ttyS0";
 	err[0] = '\0';
 

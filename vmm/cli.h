@@ -27,6 +27,7 @@ struct cli_opts {
 	bool stats;
 	bool p2p;
 	enum seccomp_mode seccomp;	/* SECCOMP_ON unless --seccomp says otherwise */
+	int prefault_threads;		/* -1: one per host CPU */
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
 	/* host/: aliases and flavors, resolved by host_resolve_run() */

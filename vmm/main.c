@@ -17,6 +17,7 @@
 #include "devices/serial.h"
 #include "host/commands.h"
 #include "host/select.h"
+#include "vmm/prefault.h"
 #include "vmm/seccomp.h"
 #include "vmm/assign.h"
 #include "vmm/boot.h"
@@ -179,7 +180,9 @@ static int run(const struct cli_opts *o)
 	if (!ret)
 		ret = vm_place_pci_bars(&m->vm);
 	if (!ret)
-		ret = assign_map_dma(&m->vm, o->p2p, &m->assigned);
+		ret = assign_map_dma(&m->vm, o->p2p, o->prefault_threads < 0 ?
+				     prefault_default_threads() : (unsigned int)o->prefault_threads,
+				     &m->assigned);
 	if (!ret)
 		ret = boot_load(&m->vm, &o->vm, &entry);
 	if (!ret)

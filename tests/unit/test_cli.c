@@ -137,7 +137,8 @@ Test(cli, help_mentions_every_option)
 	static const char *opts[] = { "--p2p", "--device", "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
 				      "--hugepages", "--trace", "--stats", "--help", "--version",
 				      "--config", "--flavor", "alias:NAME:COUNT", "doctor", "devices",
-				      "bind", "unbind", "--json", "--group" };
+				      "bind", "unbind", "--json", "--group", "--seccomp",
+				      "--prefault-threads" };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -182,4 +183,22 @@ Test(cli, devices_repeatable_and_checked)
 	cr_assert(strstr(err, "--p2p needs at least one --device"), "%s", err);
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "1:00.0", NULL), 0);
 	cr_assert(o.p2p);
+}
+
+Test(cli, seccomp_and_prefault_threads)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, NULL), 0, "%s", err);
+	cr_assert_eq(o.seccomp, SECCOMP_ON, "filters are on unless asked otherwise");
+	cr_assert_eq(o.prefault_threads, -1, "one thread per CPU unless asked otherwise");
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--seccomp", "log", "--prefault-threads",
+			   "0", NULL), 0, "%s", err);
+	cr_assert_eq(o.seccomp, SECCOMP_LOG);
+	cr_assert_eq(o.prefault_threads, 0);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--seccomp", "maybe", NULL), -1);
+	cr_assert(strstr(err, "--seccomp maybe: must be on, log or off"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--prefault-threads", "257", NULL), -1);
+	cr_assert(strstr(err, "--prefault-threads 257: must be a number from 0 to 256"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--prefault-threads", "-1", NULL), -1);
 }
