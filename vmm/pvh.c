@@ -29,8 +29,9 @@ static bool find_pvh_note(const uint8_t *p, uint64_t size, uint32_t *entry)
 	while (off + sizeof(Elf64_Nhdr) <= size) {
 		const Elf64_Nhdr *n = (const Elf64_Nhdr *)(p + off);
 		uint64_t name_off = off + sizeof(*n);
-		uint64_t desc_off = name_off + ((n->n_namesz + 3) & ~3u);
-		uint64_t next = desc_off + ((n->n_descsz + 3) & ~3u);
+		/* Rounded in 64 bits: a size near 2^32 must not wrap to 0 (hostile file). */
+		uint64_t desc_off = name_off + (((uint64_t)n->n_namesz + 3) & ~3ull);
+		uint64_t next = desc_off + (((uint64_t)n->n_descsz + 3) & ~3ull);
 
 		if (next > size || next <= off)
 			return false;

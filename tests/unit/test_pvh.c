@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <elf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "vmm/layout.h"
@@ -122,4 +123,25 @@ Test(pvh, start_info_memmap_matches_layout)
 	pvh_write_start_info(ram, &l, 0, 0, 0, 0);
 	cr_assert_eq(si->nr_modules, 0);
 	cr_assert_eq(si->cmdline_paddr, 0);
+}
+
+/*
+ * A hostile kernel file: a Xen note whose descriptor size is near 2^32
+ * (0xfffffffd rounds to 0 in 32 bits) and ends where the note segment
+ * does. The size check must see the huge descriptor and refuse the note,
+ * not read the entry point from past the end of the segment.
+ */
+Test(pvh, note_size_near_4g_does_not_wrap)
+{
+	struct image img;
+	uint32_t entry = 0;
+
+	for (uint32_t sz = 0xfffffffd; sz >= 0xfffffffd; sz++) {
+		make_image(&img, 0x100000, 0x100000, 64);
+		img.note.n.n_descsz = sz;
+		/* The segment ends right after the name: the descriptor is all outside. */
+		img.ph[1].p_filesz = offsetof(struct image, note.entry) - offsetof(struct image, note);
+		cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC,
+			     "n_descsz %#x accepted (entry %#x read past the note)", sz, entry);
+	}
 }
