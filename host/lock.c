@@ -81,9 +81,19 @@ int host_lock_device(const struct host_env *env, const char *bdf, pid_t *holder)
 	ret = lock_path(env, bdf, path, sizeof(path));
 	if (ret)
 		return ret;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/*
+	 * Owner-only: flock needs no write access, so a lock file others could
+	 * open would let any local user hold a device "in use" against us.
+	 * fchmod also tightens a file an older vfio-vmm made 0644.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0600)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		ret = -errno;
 		if (ret == -EWOULDBLOCK) {

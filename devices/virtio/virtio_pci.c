@@ -308,6 +308,8 @@ static void status_written(struct virtio_pci *vp, uint8_t val)
 		device_reset(vp);
 		return;
 	}
+	/* Only a reset takes bits away (the driver MUST NOT clear them): no second DRIVER_OK. */
+	val |= old & ~VIRTIO_CONFIG_S_NEEDS_RESET;
 	/* FEATURES_OK only for what we offered, and only in virtio 1.x. */
 	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		uint64_t f = vp->drv_features;
@@ -357,8 +359,12 @@ static void common_write(struct virtio_pci *vp, uint32_t wa, const void *data, u
 		vp->drv_features = (vp->drv_features & ~(0xffffffffull << sh)) |
 				   (get(b, 0x0c, 4) << sh);
 	}
-	if (touched(wa, wl, 0x10, 2))
+	/* A vector past the table reads back as NO_VECTOR: the driver learns it failed. */
+	if (touched(wa, wl, 0x10, 2)) {
 		vp->config_vector = (uint16_t)get(b, 0x10, 2);
+		if (vp->config_vector >= vp->nr_vectors)
+			vp->config_vector = VIRTIO_MSI_NO_VECTOR;
+	}
 	if (touched(wa, wl, 0x16, 2))
 		vp->queue_sel = (uint16_t)get(b, 0x16, 2);
 	/* Queue registers belong to the driver until DRIVER_OK (spec 4.1.4.3.2). */
@@ -370,8 +376,11 @@ static void common_write(struct virtio_pci *vp, uint32_t wa, const void *data, u
 			if (s && !(s & (s - 1)) && s <= vp->vdev->queue_max)
 				q->size = s;
 		}
-		if (touched(wa, wl, 0x1a, 2))
+		if (touched(wa, wl, 0x1a, 2)) {
 			q->msix_vector = (uint16_t)get(b, 0x1a, 2);
+			if (q->msix_vector >= vp->nr_vectors)
+				q->msix_vector = VIRTIO_MSI_NO_VECTOR;
+		}
 		if (touched(wa, wl, 0x1c, 2))
 			q->enable = get(b, 0x1c, 2) == 1;
 		if (touched(wa, wl, 0x20, 8))

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -121,6 +122,15 @@ Test(host_bind, unbind_refused_while_in_use)
 	cr_assert_str_eq(fake_driver(NVME), "vfio-pci");
 	cr_assert_eq(host_lock_device(env, NVME, &holder), 0);
 	cr_assert_eq(host_unbind(env, NVME, msg, sizeof(msg)), -EBUSY);
+	{
+		/* Nobody but the holder may open the lock file (flock needs no write access). */
+		char path[512];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s.lock", env->run_dir, NVME);
+		cr_assert_eq(stat(path, &st), 0, "%s", path);
+		cr_assert_eq(st.st_mode & 0777, 0600, "lock file mode %o", st.st_mode & 0777);
+	}
 	cr_assert(strstr(msg, "in use by vfio-vmm (pid"), "%s", msg);
 }
 

@@ -465,6 +465,32 @@ Test(virtio_pci, pci_cfg_window_reaches_the_bar)
 	cr_assert_eq(vcfg_rd(c + 16, 2), 0);
 }
 
+Test(virtio_pci, vectors_past_the_table_read_no_vector)
+{
+	bar_wr(0x10, 2, 3);	/* 3 vectors: 0-2 */
+	cr_assert_eq(bar_rd(0x10, 2), VIRTIO_MSI_NO_VECTOR);
+	bar_wr(0x10, 2, 2);
+	cr_assert_eq(bar_rd(0x10, 2), 2);
+	bar_wr(0x16, 2, 1);
+	bar_wr(0x1a, 2, 0x7fff);
+	cr_assert_eq(bar_rd(0x1a, 2), VIRTIO_MSI_NO_VECTOR);
+}
+
+Test(virtio_pci, status_bits_only_go_away_by_reset)
+{
+	place_and_enable();
+	negotiate();
+	setup_queue(0, 64, 0x10000, 1);
+	driver_ok();
+	cr_assert_eq(fd_.activates, 1);
+	/* A driver clearing DRIVER_OK and setting it again does not start a second device. */
+	bar_wr(0x14, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	cr_assert(status() & VIRTIO_CONFIG_S_DRIVER_OK);
+	driver_ok();
+	cr_assert_eq(fd_.activates, 1);
+	cr_assert_eq(fd_.resets, 0);
+}
+
 Test(virtio_pci, hostile_register_traffic)
 {
 	static const uint32_t sizes[] = { 1, 2, 4, 8 };
