@@ -34,6 +34,8 @@
 
 #define SECTOR_SIZE	512
 
+_Static_assert(DISK_MAX_QUEUES == VIRTIO_MAX_QUEUES, "--disk queues= is bounded by the transport");
+
 static int fail(char *err, size_t errlen, int ret, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
