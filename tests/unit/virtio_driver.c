@@ -79,14 +79,19 @@ void vdrv_setup_queues(struct vdrv *d, unsigned int n, uint16_t size, uint64_t f
 	}
 }
 
-uint64_t vdrv_alloc(struct vdrv *d, uint32_t len)
+uint64_t vdrv_alloc_aligned(struct vdrv *d, uint32_t len, uint32_t align)
 {
-	uint64_t gpa = d->brk;
+	uint64_t gpa = (d->brk + align - 1) & ~(uint64_t)(align - 1);
 
-	d->brk = (d->brk + len + 15) & ~15ULL;
+	d->brk = (gpa + len + 15) & ~15ULL;
 	cr_assert(d->brk <= VDRV_RAM_SIZE, "test guest RAM exhausted");
 	memset(d->ram + gpa, 0, len);
 	return gpa;
+}
+
+uint64_t vdrv_alloc(struct vdrv *d, uint32_t len)
+{
+	return vdrv_alloc_aligned(d, len, 16);
 }
 
 static void put_desc(struct vdrv *d, uint64_t table, uint16_t i, const struct vdrv_buf *b,

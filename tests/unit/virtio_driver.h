@@ -59,8 +59,9 @@ void vdrv_fini(struct vdrv *d);
  */
 void vdrv_setup_queues(struct vdrv *d, unsigned int n, uint16_t size, uint64_t features);
 
-/* A zeroed buffer in guest RAM, 16-byte aligned; its host view. */
+/* A zeroed buffer in guest RAM, 16-byte (or align-byte) aligned; its host view. */
 uint64_t vdrv_alloc(struct vdrv *d, uint32_t len);
+uint64_t vdrv_alloc_aligned(struct vdrv *d, uint32_t len, uint32_t align);
 void *vdrv_host(struct vdrv *d, uint64_t gpa);
 
 /* Posts a chain (through an indirect table when indirect) and returns its head. */
