@@ -117,14 +117,16 @@ static struct io_uring_sqe *get_sqe(struct virtio_blk *b, uint64_t ud)
 	return sqe;
 }
 
-static void arm_poll(struct virtio_blk *b, int fd, uint64_t ud)
+static bool arm_poll(struct virtio_blk *b, int fd, uint64_t ud)
 {
 	struct io_uring_sqe *sqe = get_sqe(b, ud);
 
-	if (sqe)
-		io_uring_prep_poll_add(sqe, fd, POLLIN);
-	else
-		log_err_rl("%s: io_uring full; a queue stops listening to kicks", b->name);
+	if (!sqe) {
+		log_err_rl("%s: io_uring unusable; an eventfd is no longer watched", b->name);
+		return false;
+	}
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	return true;
 }
 
 static void arm_kick(struct virtio_blk *b, unsigned int i)
@@ -133,8 +135,7 @@ static void arm_kick(struct virtio_blk *b, unsigned int i)
 
 	if (bq->kick_armed || bq->dead || !bq->usable || b->vdev.queues[i].kick_fd < 0)
 		return;
-	arm_poll(b, b->vdev.queues[i].kick_fd, UD_KICK(i));
-	bq->kick_armed = true;
+	bq->kick_armed = arm_poll(b, b->vdev.queues[i].kick_fd, UD_KICK(i));
 }
 
 /* An eventfd read after its poll fired: we are its only reader, so this never blocks. */
