@@ -84,6 +84,10 @@ static int open_error(const struct disk_opts *o, int e, char *err, size_t errlen
 				    "its file system does not support direct=on (O_DIRECT); "
 				    "drop direct=on");
 		break;
+	case EBUSY:
+		return fail(err, errlen, -e, p,
+			    "in use by the host (mounted, or opened exclusively by another "
+			    "program); unmount it or stop that program first");
 	case ETXTBSY:
 		return fail(err, errlen, -e, p,
 			    "is a running program; give an image file or a block device");
@@ -94,15 +98,21 @@ static int open_error(const struct disk_opts *o, int e, char *err, size_t errlen
 /*
  * O_NONBLOCK only so that a FIFO given by mistake cannot hang the open; it
  * is cleared again (io_uring would return -EAGAIN on a block device with
- * it set).
+ * it set). A block device the guest may write is opened O_EXCL, which
+ * Linux gives a meaning without O_CREAT for block devices only: it fails
+ * while the host has the device mounted (or another program holds it so),
+ * where the OFD lock would only stop other vfio-vmms.
  */
 static int open_backing(const struct disk_opts *o, struct stat *st, char *err, size_t errlen)
 {
 	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
+	struct stat pre;
 	int fd, e;
 
 	if (o->direct)
 		flags |= O_DIRECT;
+	if (!o->readonly && !stat(o->path, &pre) && S_ISBLK(pre.st_mode))
+		flags |= O_EXCL;
 	fd = open(o->path, flags);
 	if (fd < 0)
 		return open_error(o, errno, err, errlen);

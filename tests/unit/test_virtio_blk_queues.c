@@ -7,6 +7,8 @@
  */
 #include <criterion/criterion.h>
 #include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
@@ -301,4 +303,27 @@ Test(blk, block_device)
 	read_image(128 * 512, buf, sizeof(buf));
 	cr_assert(all(buf, sizeof(buf), 0), "zeroed");
 	cr_assert(image_is_pattern(72, 56), "between them untouched");
+}
+
+/* A block device the host holds (mounted, or opened O_EXCL) is not given to a guest to write. */
+Test(blk, block_device_held_by_the_host)
+{
+	char dev[32], msg[256];
+	struct disk_opts o = { .path = dev };
+	struct virtio_dev *v;
+	int held;
+
+	if (geteuid() || !attach_loop(dev, sizeof(dev)))
+		cr_skip_test("no loop device to test a block device with (needs root)");
+	held = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	cr_assert(held >= 0);
+	cr_assert_eq(virtio_blk_create(&o, 1, &v, msg, sizeof(msg)), -EBUSY);
+	cr_assert(strstr(msg, "in use by the host") && strstr(msg, "unmount it"), "%s", msg);
+	o.readonly = true;	/* reading it is the user's call */
+	cr_assert_eq(virtio_blk_create(&o, 1, &v, msg, sizeof(msg)), 0, "%s", msg);
+	virtio_blk_destroy(v);
+	close(held);
+	o.readonly = false;
+	cr_assert_eq(virtio_blk_create(&o, 1, &v, msg, sizeof(msg)), 0, "%s", msg);
+	virtio_blk_destroy(v);
 }
