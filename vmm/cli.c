@@ -51,6 +51,13 @@ void cli_usage(FILE *f)
 		"  --device alias:NAME:COUNT\n"
 		"                     COUNT free devices of a config file alias (on vfio-pci,\n"
 		"                     not held by another vfio-vmm)\n"
+		"  --disk path=FILE[,readonly=on][,direct=on][,serial=S][,queues=N]\n"
+		"                     a virtio-blk disk on a raw image file or a block device\n"
+		"                     (repeatable, up to %d; a bare FILE is the path);\n"
+		"                     readonly=on: the guest cannot write it, and other VMs may\n"
+		"                     share it read-only; direct=on: O_DIRECT, no host page\n"
+		"                     cache; serial: GET_ID, up to %d characters (default: the\n"
+		"                     file's name); queues: 1-%d (default: one per vCPU)\n"
 		"  --flavor NAME      cpus, memory, hugepages and devices of a config flavor\n"
 		"                     (options given explicitly win)\n"
 		"  --config FILE      aliases and flavors (default /etc/vfio-vmm.conf)\n"
@@ -71,7 +78,7 @@ void cli_usage(FILE *f)
 		"Exit status: 0 guest powered off; N guest wrote N to the test port 0xf4;\n"
 		"1 setup failed; 2 bad command line; 120 guest triple fault; 121 KVM error;\n"
 		"122 a forbidden system call (seccomp).\n",
-		CLI_MAX_CPUS, log_category_names());
+		CLI_MAX_CPUS, log_category_names(), CLI_MAX_DISKS, DISK_SERIAL_MAX, DISK_MAX_QUEUES);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -139,9 +146,129 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 		    errno == ENOENT ? "no such file: check the path" : strerror(errno));
 }
 
+static int parse_on_off(const char *v, bool *out)
+{
+	if (!strcmp(v, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "off")) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+/* What GET_ID hands the guest: 1 to 20 printable characters, no spaces (nor commas). */
+static bool serial_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > DISK_SERIAL_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+#define DISK_KEYS "path, readonly, direct, serial or queues"
+
+/* One KEY=VALUE of --disk; arg is the whole option, for the message. */
+static int parse_disk_key(const char *arg, char *key, char *val, struct disk_opts *d,
+			  unsigned int *seen, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "path", "readonly", "direct", "serial", "queues" };
+	unsigned long n;
+	unsigned int k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (!strcmp(key, keys[k]))
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0]))
+		return fail(err, errlen, "--disk %s: unknown key '%s'; use %s", arg, key, DISK_KEYS);
+	if (*seen & (1u << k))
+		return fail(err, errlen, "--disk %s: %s given twice", arg, key);
+	*seen |= 1u << k;
+	switch (k) {
+	case 0:
+		if (!*val)
+			return fail(err, errlen, "--disk %s: path is empty; use path=FILE", arg);
+		d->path = val;
+		return 0;
+	case 1:
+	case 2:
+		if (parse_on_off(val, k == 1 ? &d->readonly : &d->direct))
+			return fail(err, errlen, "--disk %s: %s=%s: use %s=on or %s=off", arg, key,
+				    val, key, key);
+		return 0;
+	case 3:
+		if (!serial_ok(val))
+			return fail(err, errlen,
+				    "--disk %s: serial=%s: use 1 to %d printable characters, "
+				    "no spaces or commas", arg, val, DISK_SERIAL_MAX);
+		d->serial = val;
+		return 0;
+	default:
+		if (parse_uint(val, DISK_MAX_QUEUES, &n) || n == 0)
+			return fail(err, errlen, "--disk %s: queues=%s: use a number from 1 to %d",
+				    arg, val, DISK_MAX_QUEUES);
+		d->queues = (unsigned int)n;
+		return 0;
+	}
+}
+
+/*
+ * --disk path=FILE[,readonly=on][,direct=on][,serial=S][,queues=N], or a
+ * bare FILE first. Only the form is checked here; the file is opened at
+ * VM setup, where its errors are reported.
+ */
+static int parse_disk(const char *arg, struct cli_opts *o, char *err, size_t errlen)
+{
+	unsigned int seen = 0;
+	struct disk_opts *d;
+	char *buf, *item, *next;
+
+	if (!*arg)
+		return fail(err, errlen, "--disk needs an image, e.g. --disk path=disk.img");
+	if (o->nr_disks == CLI_MAX_DISKS)
+		return fail(err, errlen, "--disk %s: at most %d disks", arg, CLI_MAX_DISKS);
+	if (strlen(arg) >= CLI_DISK_ARG_MAX)
+		return fail(err, errlen, "--disk: longer than %d characters", CLI_DISK_ARG_MAX - 1);
+	d = &o->disks[o->nr_disks];
+	buf = strcpy(o->disk_args[o->nr_disks], arg);
+	memset(d, 0, sizeof(*d));
+	for (item = buf; item; item = next) {
+		char *eq;
+
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		eq = strchr(item, '=');
+		if (!eq && item == buf && *item) {
+			d->path = item;		/* a bare FILE */
+			seen |= 1u;
+			continue;
+		}
+		if (!eq)
+			return fail(err, errlen, "--disk %s: '%s' is not KEY=VALUE; use %s", arg, item,
+				    DISK_KEYS);
+		*eq = '\0';
+		if (parse_disk_key(arg, item, eq + 1, d, &seen, err, errlen))
+			return -1;
+	}
+	if (!d->path)
+		return fail(err, errlen, "--disk %s: no image given; use --disk path=FILE", arg);
+	for (unsigned int i = 0; i < o->nr_disks; i++)
+		if (!strcmp(o->disks[i].path, d->path))
+			return fail(err, errlen, "--disk %s: %s given twice", arg, d->path);
+	o->nr_disks++;
+	return 0;
+}
+
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
        OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P, OPT_SECCOMP,
-       OPT_PREFAULT };
+       OPT_PREFAULT, OPT_DISK };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -153,6 +280,7 @@ static const struct option long_opts[] = {
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "p2p", no_argument, NULL, OPT_P2P },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "prefault-threads", required_argument, NULL, OPT_PREFAULT },
@@ -237,6 +365,8 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 				    CLI_MAX_DEVICES);
 		o->devices[o->nr_devices++] = arg;
 		return 0;
+	case OPT_DISK:
+		return parse_disk(arg, o, err, errlen);
 	case OPT_CONFIG:
 		o->config = arg;
 		return check_file("--config", arg, err, errlen);

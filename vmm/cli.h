@@ -8,11 +8,14 @@
 #include <stdint.h>
 
 #include "vmm/seccomp.h"
+#include "devices/disk.h"
 #include "vmm/vm.h"
 
 #define CLI_DEFAULT_MEMORY	(256ULL << 20)
 #define CLI_MAX_CPUS		255
 #define CLI_MAX_DEVICES		16
+#define CLI_MAX_DISKS		8
+#define CLI_DISK_ARG_MAX	4352	/* PATH_MAX and the other keys */
 
 enum cli_action {
 	CLI_RUN,
@@ -34,6 +37,14 @@ struct cli_opts {
 	const char *config;	/* --config FILE, else /etc/vfio-vmm.conf */
 	const char *flavor;	/* --flavor NAME */
 	bool cpus_set, memory_set, hugepages_set;	/* a flavor must not override these */
+	/*
+	 * --disk, checked for form only: the files are opened at VM setup
+	 * (vmm/disks.c). path and serial point into disk_args, so a struct
+	 * cli_opts is not to be copied.
+	 */
+	struct disk_opts disks[CLI_MAX_DISKS];
+	unsigned int nr_disks;
+	char disk_args[CLI_MAX_DISKS][CLI_DISK_ARG_MAX];
 };
 
 /*

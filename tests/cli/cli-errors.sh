@@ -39,6 +39,10 @@ expect 2 "--hugepages 3M: must be 2M or 1G" -- run --kernel "$guest" --hugepages
 expect 2 "unknown option" -- run --kernel "$guest" --bogus
 expect 2 "--kernel FILE is required" -- run
 expect 2 "unknown category 'nope'" -- run --kernel "$guest" --trace nope
+expect 2 "--disk x.img,bogus=1: unknown key 'bogus'" -- run --kernel "$guest" --disk x.img,bogus=1
+expect 2 "readonly=on or readonly=off" -- run --kernel "$guest" --disk path=x.img,readonly=yes
+expect 2 "queues=0: use a number from 1 to 64" -- run --kernel "$guest" --disk x.img,queues=0
+expect 2 "--disk needs an image" -- run --kernel "$guest" --disk ""
 # Not a kernel at all: setup error (1) with the reason.
 expect 1 "neither an ELF file nor a Linux bzImage" -- run --kernel /etc/hostname
 # Hugepages asked for but none reserved (skipped where some are reserved).

@@ -136,7 +136,8 @@ Test(cli, help_mentions_every_option)
 {
 	static const char *opts[] = { "--p2p", "--device", "--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
 				      "--hugepages", "--trace", "--stats", "--help", "--version",
-				      "--config", "--flavor", "alias:NAME:COUNT", "doctor", "devices",
+				      "--config", "--flavor", "alias:NAME:COUNT", "--disk",
+				      "readonly=on", "direct=on", "serial=S", "queues=N", "doctor", "devices",
 				      "bind", "unbind", "--json", "--group", "--seccomp",
 				      "--prefault-threads" };
 	char *buf = NULL;
@@ -201,4 +202,94 @@ Test(cli, seccomp_and_prefault_threads)
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--prefault-threads", "257", NULL), -1);
 	cr_assert(strstr(err, "--prefault-threads 257: must be a number from 0 to 256"), "%s", err);
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--prefault-threads", "-1", NULL), -1);
+}
+
+Test(cli, disks)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--disk", "root.img", "--disk",
+			   "path=/dev/vdb,readonly=on,direct=on,serial=data-1,queues=4",
+			   "--disk", "/tmp/x.img,direct=off", NULL), 0, "%s", err);
+	cr_assert_eq(o.nr_disks, 3);
+	cr_assert_str_eq(o.disks[0].path, "root.img");
+	cr_assert_not(o.disks[0].readonly);
+	cr_assert_not(o.disks[0].direct);
+	cr_assert_null(o.disks[0].serial);
+	cr_assert_eq(o.disks[0].queues, 0, "default: the caller's (one per vCPU)");
+	cr_assert_str_eq(o.disks[1].path, "/dev/vdb");
+	cr_assert(o.disks[1].readonly);
+	cr_assert(o.disks[1].direct);
+	cr_assert_str_eq(o.disks[1].serial, "data-1");
+	cr_assert_eq(o.disks[1].queues, 4);
+	cr_assert_str_eq(o.disks[2].path, "/tmp/x.img");
+	cr_assert_not(o.disks[2].direct);
+	/* The file is not opened while parsing: that is VM setup's job. */
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--disk", "/nonexistent.img", NULL), 0);
+}
+
+/* Each bad --disk: one line, naming the option, the problem and the fix. */
+static void disk_fails(const char *arg, const char *want1, const char *want2)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--disk", arg, NULL), -1,
+		     "--disk %s accepted", arg);
+	cr_assert_null(strchr(err, '\n'));
+	cr_assert(strstr(err, "--disk"), "%s", err);
+	cr_assert(strstr(err, want1), "--disk %s: '%s' lacks '%s'", arg, err, want1);
+	cr_assert(strstr(err, want2), "--disk %s: '%s' lacks '%s'", arg, err, want2);
+}
+
+Test(cli, disk_errors)
+{
+	disk_fails("", "needs an image", "path=");
+	disk_fails("x.img,bogus=1", "unknown key 'bogus'", "path, readonly, direct, serial");
+	disk_fails("x.img,readonly=yes", "readonly=yes", "readonly=on or readonly=off");
+	disk_fails("x.img,direct=1", "direct=1", "direct=on or direct=off");
+	disk_fails("x.img,queues=0", "queues=0", "1 to 64");
+	disk_fails("x.img,queues=65", "queues=65", "1 to 64");
+	disk_fails("x.img,queues=two", "queues=two", "1 to 64");
+	disk_fails("x.img,serial=ABCDEFGHIJKLMNOPQRSTU", "serial=", "1 to 20");
+	disk_fails("x.img,serial=", "serial=", "1 to 20");
+	disk_fails("x.img,serial=a b", "serial=", "no spaces");
+	disk_fails("readonly=on", "no image", "path=FILE");
+	disk_fails("path=", "path is empty", "path=FILE");
+	disk_fails("x.img,readonly", "'readonly' is not KEY=VALUE", "path, readonly");
+	disk_fails("x.img,path=y.img", "path given twice", "x.img");
+	disk_fails("x.img,readonly=on,readonly=off", "readonly given twice", "x.img");
+}
+
+Test(cli, disk_limits)
+{
+	struct cli_opts o;
+	char *argv[40];
+	char names[9][16];
+	char longarg[CLI_DISK_ARG_MAX + 8];
+	int argc = 0;
+
+	argv[argc++] = "vfio-vmm";
+	argv[argc++] = "run";
+	argv[argc++] = "--kernel";
+	argv[argc++] = KERNEL;
+	for (int i = 0; i < 9; i++) {
+		snprintf(names[i], sizeof(names[i]), "d%d.img", i);
+		argv[argc++] = "--disk";
+		argv[argc++] = names[i];
+	}
+	argv[argc] = NULL;
+	cr_assert_eq(cli_parse(argc - 2, argv, &o, err, sizeof(err)), 0, "8 disks: %s", err);
+	cr_assert_eq(o.nr_disks, 8);
+	cr_assert_str_eq(o.disks[7].path, "d7.img");
+	cr_assert_eq(cli_parse(argc, argv, &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "--disk d8.img: at most 8 disks"), "%s", err);
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--disk", "a.img", "--disk",
+			   "path=a.img,readonly=on", NULL), -1);
+	cr_assert(strstr(err, "a.img given twice"), "%s", err);
+
+	memset(longarg, 'a', sizeof(longarg) - 1);
+	longarg[sizeof(longarg) - 1] = '\0';
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--disk", longarg, NULL), -1);
+	cr_assert(strstr(err, "longer than"), "%s", err);
 }
