@@ -28,6 +28,8 @@
  */
 
 /* The largest queue the device accepts, and data buffers per request. */
+/* PCI class code the transport shows: mass storage, other (0x01/0x80). */
+#define VIRTIO_BLK_PCI_CLASS	0x018000
 #define VIRTIO_BLK_QUEUE_MAX	256
 #define VIRTIO_BLK_SEG_MAX	126	/* + header and status: 128 descriptors */
 

@@ -50,6 +50,26 @@ if [ "$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages 2>/dev/n
 	expect 1 "reserve them with" -- run --kernel "$guest" --hugepages 1G --memory 1G
 fi
 
+# --disk: the user's mistakes are caught before KVM or VFIO are touched.
+expect 2 "no such file: create it first" -- run --kernel "$guest" --disk /nonexistent/disk.img
+expect 2 "is a directory; give an image file or a block device" -- run --kernel "$guest" --disk /tmp
+expect 2 "unknown key 'bogus'" -- run --kernel "$guest" --disk x.img,bogus=1
+# An image another VM holds read-write (an OFD write lock, as vfio-vmm takes it).
+img=$(mktemp)
+truncate -s 1M "$img"
+python3 - "$vmm" "$guest" "$img" <<'PY' || fails=$((fails + 1))
+import fcntl, os, struct, subprocess, sys
+vmm, guest, img = sys.argv[1:4]
+fd = os.open(img, os.O_RDWR)
+fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+r = subprocess.run([vmm, "run", "--kernel", guest, "--disk", img], capture_output=True, text=True)
+lines = r.stderr.strip().splitlines()
+ok = r.returncode == 2 and len(lines) == 1 and "in use by another process" in lines[0]
+print(("ok" if ok else "FAIL") + ": vfio-vmm run --disk (an image in use) -> %d: %s" % (r.returncode, r.stderr.strip()))
+sys.exit(0 if ok else 1)
+PY
+rm -f "$img"
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails CLI checks failed"
 	exit 1
