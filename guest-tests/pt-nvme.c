@@ -7,57 +7,13 @@
  * (device DMA through the IOMMU), sends Identify Controller and waits for
  * the completion on MSI-X vector 0, then checks the model number it read.
  */
-#include "pt-common.h"
+#include "pt-nvme-admin.h"
 
 #define VEC_ADMIN	0x62
 #define VEC_ADMIN2	0x65
 #define VEC_INTX	0x64
 
-#define NVME_CAP	0x00
-#define NVME_VS		0x08
-#define NVME_CC		0x14
-#define NVME_CC_EN	0x1
-#define NVME_CC_IOSQES	(6u << 16)	/* 64-byte submission entries */
-#define NVME_CC_IOCQES	(4u << 20)	/* 16-byte completion entries */
-#define NVME_CSTS	0x1c
-#define NVME_CSTS_RDY	0x1
-#define NVME_CSTS_CFS	0x2
-#define NVME_AQA	0x24
-#define NVME_ASQ	0x28
-#define NVME_ACQ	0x30
-#define NVME_DOORBELL	0x1000
-
-/* PCI Express capability: DevCap/DevCtl offsets and the FLR bits. */
-#define PCI_EXP_DEVCAP		4
-#define PCI_EXP_DEVCAP_FLR	(1u << 28)
-#define PCI_EXP_DEVCTL		8
-#define PCI_EXP_DEVCTL_FLR	0x8000
-
-#define QUEUE_DEPTH	8
-#define OPC_IDENTIFY	0x06
-#define CNS_CONTROLLER	1
-#define CID		0x1d
-
-struct nvme_sqe {
-	uint32_t cdw0;		/* opcode | command id << 16 */
-	uint32_t nsid;
-	uint32_t rsvd[4];
-	uint64_t prp1, prp2;
-	uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
-};
-
-struct nvme_cqe {
-	uint32_t result, rsvd;
-	uint16_t sq_head, sq_id;
-	uint16_t cid;
-	uint16_t status;	/* bit 0: phase tag */
-};
-
-static struct nvme_sqe asq[QUEUE_DEPTH] __attribute__((aligned(4096)));
-static volatile struct nvme_cqe acq[QUEUE_DEPTH] __attribute__((aligned(4096)));
-static volatile uint8_t ident[4096] __attribute__((aligned(4096)));
-
-static uint64_t bar0;
+static struct nvme_admin nv;
 /* Accesses this guest made to the table's pages: --stats must count exactly these. */
 static unsigned int table_accesses;
 
@@ -65,16 +21,6 @@ static void admin_handler(struct irq_frame *f)
 {
 	(void)f;
 	lapic_eoi();
-}
-
-static bool wait_csts(uint32_t want)
-{
-	uint64_t start = rdtsc();
-
-	while ((mmio_read32(bar0 + NVME_CSTS) & NVME_CSTS_RDY) != want)
-		if (rdtsc() - start > PT_WAIT_CYCLES)
-			return false;
-	return true;
 }
 
 static bool setup_msix(uint16_t bdf, struct msix_info *mx)
@@ -95,72 +41,12 @@ static bool setup_msix(uint16_t bdf, struct msix_info *mx)
 	pt_check("nvme.msix", (ctrl & PCI_MSIX_FLAGS_ENABLE) &&
 		 mmio_read32(mx->table + 8) == msi_data(VEC_ADMIN),
 		 "enabled (control 0x%04x), %u vectors, table at 0x%lx = BAR0+0x%lx, PBA at BAR0+0x%lx",
-		 ctrl, mx->nr_vectors, mx->table, mx->table - bar0, mx->pba - bar0);
+		 ctrl, mx->nr_vectors, mx->table, mx->table - nv.bar0, mx->pba - nv.bar0);
 	return true;
 }
 
-static bool controller_enable(void)
-{
-	uint64_t cap = mmio_read64(bar0 + NVME_CAP);
-
-	printf("  CAP 0x%lx VS 0x%x\n", cap, mmio_read32(bar0 + NVME_VS));
-	mmio_write32(bar0 + NVME_CC, 0);
-	if (!wait_csts(0))
-		return false;
-	mmio_write32(bar0 + NVME_AQA, ((QUEUE_DEPTH - 1) << 16) | (QUEUE_DEPTH - 1));
-	mmio_write32(bar0 + NVME_ASQ, (uint32_t)(uintptr_t)asq);
-	mmio_write32(bar0 + NVME_ASQ + 4, (uint32_t)((uint64_t)(uintptr_t)asq >> 32));
-	mmio_write32(bar0 + NVME_ACQ, (uint32_t)(uintptr_t)acq);
-	mmio_write32(bar0 + NVME_ACQ + 4, (uint32_t)((uint64_t)(uintptr_t)acq >> 32));
-	mmio_write32(bar0 + NVME_CC, NVME_CC_IOSQES | NVME_CC_IOCQES | NVME_CC_EN);
-	return wait_csts(NVME_CSTS_RDY);
-}
-
-/* Admin commands go in slot order; the queues never wrap (QUEUE_DEPTH covers every check). */
-static unsigned int next_slot;
+/* Slot of the Identify whose completion the INTx handler consumes. */
 static volatile unsigned int intx_slot;
-
-static uint32_t cq_doorbell(void)
-{
-	uint32_t dstrd = (uint32_t)(mmio_read64(bar0 + NVME_CAP) >> 32) & 0xf;
-
-	return NVME_DOORBELL + (4u << dstrd);
-}
-
-/* Queues Identify Controller into the next slot; returns the slot. */
-static unsigned int submit_identify(void)
-{
-	unsigned int slot = next_slot++;
-
-	memset(&asq[slot], 0, sizeof(asq[slot]));
-	asq[slot].cdw0 = OPC_IDENTIFY | ((CID + slot) << 16);
-	asq[slot].prp1 = (uint64_t)(uintptr_t)ident;
-	asq[slot].cdw10 = CNS_CONTROLLER;
-	barrier();
-	mmio_write32(bar0 + NVME_DOORBELL, slot + 1);
-	return slot;
-}
-
-static bool posted(unsigned int slot)
-{
-	return (acq[slot].status & 1) && acq[slot].cid == CID + slot;
-}
-
-static bool wait_posted(unsigned int slot)
-{
-	uint64_t start = rdtsc();
-
-	while (!posted(slot))
-		if (rdtsc() - start > PT_WAIT_CYCLES)
-			return false;
-	return true;
-}
-
-/* Consume the completion, as a driver would. */
-static void consume(unsigned int slot)
-{
-	mmio_write32(bar0 + cq_doorbell(), slot + 1);
-}
 
 /*
  * Identify Controller whose completion must interrupt on vector; the model
@@ -173,15 +59,11 @@ static bool identify_on(unsigned int vector, unsigned int *slot, char model[41],
 	uint64_t before = idt_count(vector);
 	bool got;
 
-	*slot = submit_identify();
+	*slot = nvme_submit_identify(&nv);
 	got = idt_wait_count(vector, before + 1, PT_WAIT_CYCLES);
-	/* The controller reports success even when the IOMMU dropped its DMA: check the data. */
-	memcpy(model, (const void *)(ident + 24), 40);
-	model[40] = '\0';
-	for (int i = 39; i >= 0 && model[i] == ' '; i--)
-		model[i] = '\0';
+	nvme_model(model);
 	*delivered = idt_count(vector) - before;
-	return got && posted(*slot) && (acq[*slot].status >> 1) == 0;
+	return got && nvme_posted(*slot) && (nvme_acq[*slot].status >> 1) == 0;
 }
 
 static void identify(void)
@@ -193,8 +75,8 @@ static void identify(void)
 
 	pt_check("nvme.identify", ok && strcmp(model, "QEMU NVMe Ctrl") == 0,
 		 "model \"%s\", completion cid 0x%x status 0x%x on MSI-X vector 0 -> 0x%x (%lu delivered)",
-		 model, acq[slot].cid, acq[slot].status >> 1, VEC_ADMIN, n);
-	consume(slot);
+		 model, nvme_acq[slot].cid, nvme_acq[slot].status >> 1, VEC_ADMIN, n);
+	nvme_consume(&nv, slot);
 }
 
 /*
@@ -215,8 +97,8 @@ static void masked_identify(const struct msix_info *mx, bool function_mask)
 		pci_cfg_write16(mx->bdf, mx->cap + PCI_MSIX_FLAGS, ctrl | PCI_MSIX_FLAGS_MASKALL);
 	else
 		pci_msix_mask_entry(mx, 0, true);
-	slot = submit_identify();
-	done = wait_posted(slot);
+	slot = nvme_submit_identify(&nv);
+	done = nvme_wait_posted(slot);
 	/* Give a wrongly delivered interrupt time to show up. */
 	idt_wait_count(VEC_ADMIN, before + 1, PT_WAIT_CYCLES / 100);
 	while_masked = idt_count(VEC_ADMIN) - before;
@@ -233,7 +115,7 @@ static void masked_identify(const struct msix_info *mx, bool function_mask)
 		 done ? "posted" : "NOT posted",
 		 function_mask ? "the function is masked" : "vector 0 is masked", while_masked,
 		 pending, late ? "delivered" : "NOT delivered");
-	consume(slot);
+	nvme_consume(&nv, slot);
 }
 
 /* A new message in an unmasked entry: the VMM must move the KVM route. */
@@ -245,13 +127,13 @@ static void retarget_identify(const struct msix_info *mx)
 
 	mmio_write32(mx->table + 8, msi_data(VEC_ADMIN2));
 	table_accesses += 1;
-	slot = submit_identify();
+	slot = nvme_submit_identify(&nv);
 	got = idt_wait_count(VEC_ADMIN2, before2 + 1, PT_WAIT_CYCLES);
-	pt_check("nvme.msix-retarget", got && posted(slot) && idt_count(VEC_ADMIN) == before,
+	pt_check("nvme.msix-retarget", got && nvme_posted(slot) && idt_count(VEC_ADMIN) == before,
 		 "entry 0 data 0x%x -> 0x%x while unmasked: completion on 0x%x (%lu), old vector %lu",
 		 VEC_ADMIN, VEC_ADMIN2, VEC_ADMIN2, idt_count(VEC_ADMIN2) - before2,
 		 idt_count(VEC_ADMIN) - before);
-	consume(slot);
+	nvme_consume(&nv, slot);
 }
 
 /* The function as the guest finds it right after its FLR. */
@@ -275,8 +157,8 @@ static void flr_observe(uint16_t bdf, const struct msix_info *mx, const struct p
 	s->bar_hi = bar->is64 ? pci_cfg_read32(bdf, PCI_BAR0 + 4) : 0;
 	pci_bar_set(bdf, 0, bar, bar->addr);
 	pci_cfg_write16(bdf, PCI_COMMAND, cmd);
-	s->cc = mmio_read32(bar0 + NVME_CC);
-	s->csts = mmio_read32(bar0 + NVME_CSTS);
+	s->cc = mmio_read32(nv.bar0 + NVME_CC);
+	s->csts = mmio_read32(nv.bar0 + NVME_CSTS);
 	s->entry_data = mmio_read32(mx->table + 8);
 	s->entry_ctrl = mmio_read32(mx->table + 12);
 	table_accesses += 2;
@@ -299,12 +181,8 @@ static bool flr_bring_up(const struct msix_info *mx)
 	pci_msix_set_entry(mx, 0, msi_address(lapic_id()), msi_data(VEC_ADMIN), false);
 	table_accesses += 5;
 	pci_msix_enable(mx, true);
-	/* Fresh queues: old completions must not pass for new ones, nor old data for new. */
-	next_slot = 0;
-	for (unsigned int i = 0; i < QUEUE_DEPTH; i++)
-		acq[i] = (struct nvme_cqe){ 0 };
-	memset((void *)ident, 0, sizeof(ident));
-	return controller_enable();
+	/* Fresh queues (nvme_enable): old completions must not pass for new ones. */
+	return nvme_enable(&nv);
 }
 
 /*
@@ -348,15 +226,15 @@ static void flr_identify(uint16_t bdf, const struct msix_info *mx, const struct 
 		 ctrl, s.cmd, s.msix_ctrl, s.devctl, s.bar_hi, s.bar_lo, s.cc, s.csts,
 		 s.entry_data, s.entry_ctrl, up ? "ready" : "NOT ready", model, VEC_ADMIN, n);
 	if (up)
-		consume(slot);
+		nvme_consume(&nv, slot);
 }
 
 static void intx_handler(struct irq_frame *f)
 {
 	(void)f;
 	/* The controller holds INTx while completions are unconsumed: consume, then EOI. */
-	if (posted(intx_slot))
-		consume(intx_slot);
+	if (nvme_posted(intx_slot))
+		nvme_consume(&nv, intx_slot);
 	lapic_eoi();
 }
 
@@ -372,13 +250,12 @@ static void intx_after_msix(uint16_t bdf, const struct msix_info *mx)
 
 	pci_msix_enable(mx, false);
 	ioapic_route(gsi, VEC_INTX, lapic_id(), true, true, false);
-	intx_slot = next_slot;
-	submit_identify();
+	intx_slot = nvme_submit_identify(&nv);
 	got = idt_wait_count(VEC_INTX, before + 1, PT_WAIT_CYCLES);
-	pt_check("nvme.intx-after-msix", got && posted(intx_slot) &&
+	pt_check("nvme.intx-after-msix", got && nvme_posted(intx_slot) &&
 		 idt_count(VEC_ADMIN2) == msix_before,
 		 "MSI-X off: completion cid 0x%x on IOAPIC pin %u -> 0x%x (%lu delivered), "
-		 "MSI-X vector %lu", acq[intx_slot].cid, gsi, VEC_INTX,
+		 "MSI-X vector %lu", nvme_acq[intx_slot].cid, gsi, VEC_INTX,
 		 idt_count(VEC_INTX) - before, idt_count(VEC_ADMIN2) - msix_before);
 	ioapic_mask(gsi, true);
 }
@@ -393,9 +270,9 @@ int main(void)
 	idt_set_handler(VEC_ADMIN2, admin_handler);
 	idt_set_handler(VEC_INTX, intx_handler);
 	if (pt_open(0x1b36, 0x0010, "nvme", &d)) {
-		bar0 = d.bar[0].addr;
+		nv.bar0 = d.bar[0].addr;
 		if (setup_msix((uint16_t)d.bdf, &mx)) {
-			if (controller_enable()) {
+			if (nvme_enable(&nv)) {
 				identify();
 				masked_identify(&mx, false);
 				masked_identify(&mx, true);
@@ -405,9 +282,9 @@ int main(void)
 			} else
 				pt_check("nvme.identify", false,
 					 "controller never became ready (CSTS 0x%x)",
-					 mmio_read32(bar0 + NVME_CSTS));
-			mmio_write32(bar0 + NVME_CC, 0);
-			wait_csts(0);
+					 mmio_read32(nv.bar0 + NVME_CSTS));
+			mmio_write32(nv.bar0 + NVME_CC, 0);
+			nvme_wait_ready(&nv, 0);
 		}
 		printf("PT-COUNT nvme BAR0 table-accesses %u\n", table_accesses);
 	}
