@@ -275,7 +275,7 @@ static void check_d3hot_msix(void)
 	mmio_write32(hs.nvme.home + NVME_CC, 0);
 	nvme_wait_ready(&hs_nv, 0);
 	pci_msix_enable(&hs.mx, false);
-	pt_check_known_bug("d3hot.msix-enable", up && done && irq,
+	pt_check("d3hot.msix-enable", up && done && irq,
 		 "MSI-X enabled in D3hot (PMCSR 0x%04x), then D0: control reads 0x%04x; Identify "
 		 "%s, MSI-X vector 0 -> 0x%x %s", pmcsr | 3, ctrl, done ? "completed" : "NOT completed",
 		 VEC_NVME, irq ? "delivered" : "NOT delivered");

@@ -523,6 +523,11 @@ void vfio_cfg_power_changed(struct vfio_pci_dev *d)
 	trace(LOG_PCI, "%s: power state D%u: BARs %s the guest's buses", d->vdev.name,
 	      pmcsr & PCI_PM_CTRL_STATE_MASK, d3 ? "off" : "back on");
 	vfio_bars_update(d);
+	/* An MSI or MSI-X enable the guest wrote in D3hot was deferred: do it now. */
+	if (!d3 && d->msix.cap)
+		vfio_msix_cfg_written(d);
+	if (!d3 && d->msi.cap)
+		vfio_msi_cfg_written(d);
 }
 
 /* Did this write set Initiate FLR (DevCtl bit 15) on a device we offer FLR for? */

@@ -170,6 +170,11 @@ void vfio_msi_cfg_written(struct vfio_pci_dev *d)
 	}
 	if (d->mode == VFIO_IRQ_MSI && m->nr != nr)
 		vfio_msi_disable(d);	/* the vector count changed: start over */
+	if (d->mode != VFIO_IRQ_MSI && d->cfg.d3) {
+		trace(LOG_IRQ, "%s: MSI enable deferred until the device is back in D0",
+		      d->vdev.name);
+		return;
+	}
 	if (d->mode != VFIO_IRQ_MSI && msi_enable(d, nr))
 		return;
 	addr = cfg_get(d, m->cap + PCI_MSI_ADDRESS_LO, 4);

@@ -90,6 +90,12 @@ void vfio_msix_cfg_written(struct vfio_pci_dev *d)
 		vfio_msix_disable(d);
 		return;
 	}
+	/* In D3hot VFIO cannot set vectors up: wait for D0 (vfio_cfg_power_changed). */
+	if (!x->enabled && d->cfg.d3) {
+		trace(LOG_IRQ, "%s: MSI-X enable deferred until the device is back in D0",
+		      d->vdev.name);
+		return;
+	}
 	if (!x->enabled && msix_enable(d))
 		return;
 	msix_sync_all(&d->pci, x);

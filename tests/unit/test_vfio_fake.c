@@ -229,6 +229,10 @@ static int fake_set_irqs(void *h, uint32_t index, uint32_t flags, uint32_t start
 	*c = (struct fake_set_irqs){ index, flags, start, count, { 0 } };
 	for (uint32_t i = 0; fds && i < count && i < 16; i++)
 		c->fds[i] = fds[i];
+	/* As L1's vfio-pci answered: no MSI/MSI-X vectors for a function in D3hot. */
+	if (fds && count && (index == VFIO_PCI_MSI_IRQ_INDEX || index == VFIO_PCI_MSIX_IRQ_INDEX) &&
+	    (f->cfg[0x40 + PCI_PM_CTRL] & PCI_PM_CTRL_STATE_MASK) == 3)
+		return -EINVAL;
 	return 0;
 }
 

@@ -242,3 +242,50 @@ Test(vfio_irq, exit_tears_everything_down)
 	/* Bring it back so the suite's teardown has a device to exit. */
 	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
 }
+
+/*
+ * Found by the hostile guest: MSI-X enabled while the device is in D3hot.
+ * vfio-pci refuses to set vectors up then (the fake answers as L1's did,
+ * EINVAL), so the enable waits for D0 and happens there; before the fix
+ * the guest's enable bit stayed set with nothing behind it and vector 0
+ * never reached the guest.
+ */
+#define H100_PMCSR	(0x40 + PCI_PM_CTRL)
+
+Test(vfio_irq, msix_enabled_in_d3hot_works_after_d0)
+{
+	const struct fake_set_irqs *s;
+
+	msix_entry_write(&dev, 0, 0, 0xfee00000);
+	msix_entry_write(&dev, 0, 2, 0x62);
+	msix_entry_write(&dev, 0, 3, 0);
+	cfg_wr(&dev, H100_PMCSR, 2, 3);
+	cr_assert(dev.cfg.d3);
+	msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
+	cr_assert_eq(host.attached, 1, "only INTx's irqfd while in D3hot");
+	cr_assert_eq(host.routes, 0);
+	cfg_wr(&dev, H100_PMCSR, 2, 0);
+	s = last_set_irqs(VFIO_PCI_MSIX_IRQ_INDEX);
+	cr_assert_not_null(s, "MSI-X never enabled in VFIO after D0");
+	cr_assert_eq(s->count, 9);
+	cr_assert_eq(host.routes, 1, "vector 0 has no route after D0");
+	cr_assert_eq(fake_last(&host, EV_ROUTE_ADD)->data, 0x62);
+	cr_assert_eq(fake_last(&host, EV_ATTACH)->fd, s->fds[0], "vector 0's irqfd");
+	cr_assert_eq(dev.mode, VFIO_IRQ_MSIX);
+}
+
+Test(vfio_irq, msi_enabled_in_d3hot_works_after_d0)
+{
+	uint8_t cap = dev.msi.cap;
+
+	cr_assert_neq(cap, 0, "the H100 has MSI");
+	cfg_wr(&dev, cap + PCI_MSI_ADDRESS_LO, 4, 0xfee00000);
+	cfg_wr(&dev, cap + (dev.msi.is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32), 2, 0x51);
+	cfg_wr(&dev, H100_PMCSR, 2, 3);
+	cfg_wr(&dev, cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+	cr_assert_eq(host.routes, 0);
+	cfg_wr(&dev, H100_PMCSR, 2, 0);
+	cr_assert_eq(dev.mode, VFIO_IRQ_MSI, "MSI never enabled after D0");
+	cr_assert_eq(host.routes, 1);
+	cr_assert_eq(fake_last(&host, EV_ROUTE_ADD)->data, 0x51);
+}

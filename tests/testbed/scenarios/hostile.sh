@@ -38,19 +38,15 @@ HOSTILE_STDERR_MAX=40
 
 HOSTILE_CHECKS="config.reads config.writes bars.over-ram bars.over-lapic bars.over-ioapic
 bars.over-ecam bars.over-each-other bars.top bars.beyond msi.garbage msix.sizes msix.garbage
-dma.command config.random d3hot.bar-read flr.loop flood.refused-maps memslot.reuse edu.works
-nvme.works"
+dma.command config.random d3hot.bar-read d3hot.msix-enable flr.loop flood.refused-maps
+memslot.reuse edu.works nvme.works"
 
 # Checks that find a VMM bug not fixed yet. Each test passes while the bug
 # is there, with a NOTE starting "KNOWN VMM BUG", and fails once the check
 # passes: then move it to HOSTILE_CHECKS.
-# - d3hot.msix-enable (found by this scenario): a guest that sets MSI-X
-#   enable while its function is in D3hot, then returns to D0, gets no MSI-X
-#   interrupt. The kernel refuses the vectors outside D0
-#   (VFIO_DEVICE_SET_IRQS fails with EINVAL; vfio-vmm logs "enabling 65
-#   MSI-X vectors failed"), vfio-vmm keeps the guest's enable bit, and
-#   nothing enables the vectors when the function is back in D0.
-HOSTILE_KNOWN_BUGS="d3hot.msix-enable"
+# (d3hot.msix-enable was one, found by this scenario: MSI-X enabled in
+# D3hot never delivered after D0; vfio-vmm now defers the enable to D0.)
+HOSTILE_KNOWN_BUGS=""
 
 scenario_hostile()
 {
