@@ -184,7 +184,7 @@ static bool submit(uint16_t head)
 	if (!idt_wait_count(VEC_QUEUE, before + 1, PT_WAIT_CYCLES))
 		return false;
 	barrier();
-	return (uint16_t)ring_used[0] >> 16 == ++used_seen;
+	return (uint16_t)(ring_used[0] >> 16) == ++used_seen;
 }
 
 /* header, optional data (device-writable when in), status. */
@@ -323,14 +323,17 @@ int main(void)
 {
 	const char *cmdline = boot_info.cmdline, *mode = cmdline_get(cmdline, "mode");
 	struct pt_dev d;
-	uint64_t offered;
+	uint64_t offered = 0;
+	bool ok;
 
 	lapic_init();
 	idt_set_handler(VEC_QUEUE, vec_handler);
 	idt_set_handler(VEC_CONFIG, vec_handler);
 	if (!pt_open(0x1af4, VIRTIO_ID_BLOCK_PCI, "blk", &d))
 		pt_finish("virtio-blk");
-	pt_check("blk.caps", find_caps((uint16_t)d.bdf, &d),
+	/* Called first: an argument's evaluation order is unspecified. */
+	ok = find_caps((uint16_t)d.bdf, &d);
+	pt_check("blk.caps", ok,
 		 "common 0x%lx notify 0x%lx (x%u) isr 0x%lx device 0x%lx", common, notify,
 		 notify_mult, isr, devcfg);
 	if (!common || pci_msix_probe((uint16_t)d.bdf, &mx))
@@ -339,7 +342,8 @@ int main(void)
 	pci_msix_set_entry(&mx, 1, msi_address(lapic_id()), msi_data(VEC_CONFIG), false);
 	pci_cfg_write16((uint16_t)d.bdf, mx.cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE);
 	irq_enable();
-	pt_check("blk.features", negotiate(&offered), "offered 0x%lx", offered);
+	ok = negotiate(&offered);
+	pt_check("blk.features", ok, "offered 0x%lx", offered);
 	queue_start();
 	pt_check("blk.driver-ok", mmio_read8(common + C_STATUS) & S_DRIVER_OK,
 		 "status 0x%x, %u queues", mmio_read8(common + C_STATUS),

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Scenario virtio: vfio-vmm's own virtio-pci transport and virtio-blk on
+# Scenario virtio (in DEFAULT_ORDER): vfio-vmm's own virtio-pci transport and virtio-blk on
 # L1's real KVM, driven by the tiny guest guest-tests/virtio-blk.c:
 # write, flush, read back and GET_ID through a disk image in L1, the data
 # found in the image file by L1 and by a second VM, a read-only disk that
@@ -77,9 +77,9 @@ vio_check_line()
 vio_in_image()
 {
 	local at before
-	at=$(dd if="$VIO_IMG" bs=512 skip=8 count=8 2>/dev/null | od -An -tx1 | tr -d ' \n' |
+	at=$(dd if="$VIO_IMG" bs=512 skip=8 count=8 2>/dev/null | od -An -v -tx1 | tr -d ' \n' |
 		tr -d 0 | wc -c)
-	before=$(dd if="$VIO_IMG" bs=512 count=8 2>/dev/null | od -An -tx1 | tr -d ' \n' |
+	before=$(dd if="$VIO_IMG" bs=512 count=8 2>/dev/null | od -An -v -tx1 | tr -d ' \n' |
 		tr -d 0 | wc -c)
 	echo "non-zero hex digits: sectors 8-15: $at, sectors 0-7: $before"
 	[ "$at" -gt 1000 ] || die "the write did not reach the image file"
