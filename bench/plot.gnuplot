@@ -39,6 +39,7 @@ if (system("test -s ".f." && echo y") eq "y") {
 	set logscale y
 	set yrange [1e-4:*]
 	set style histogram errorbars gap 1 lw 1
+	set rmargin 8
 	set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2
 	np = (words(system("head -1 ".f)) - 1) / 3
 	plot for [i=0:np-1] f using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \

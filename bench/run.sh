@@ -9,7 +9,7 @@
 #   bench/run.sh [--quick] [--kvmtool PATH | --no-kvmtool] [--no-qemu] [--out DIR]
 #   bench/run.sh --from-log SERIAL_LOG [--out DIR]
 #
-# --quick runs fewer rounds of shorter loops (about 1.5 minutes of L1);
+# --quick runs 3 rounds of shorter loops (3.3 minutes of L1 on a loaded host);
 # --kvmtool defaults to ../shared/peers/kvmtool/lkvm-static when it is there;
 # --from-log only processes the log of a testbed run that included the bench
 # scenario (CI does this after its testbed step, so the pipeline cannot rot).
