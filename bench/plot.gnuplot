@@ -28,15 +28,20 @@ set ylabel "ms"
 ncol = words(system("head -1 ".f)) - 1
 plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
 
-# Peer / vfio-vmm, only when a peer (QEMU, kvmtool) was measured.
+# Peer / vfio-vmm, only when a peer (QEMU, kvmtool) was measured: per peer
+# three columns (median of the per-round ratios, min, max) drawn as a bar
+# with an error bar; "(?)" after a metric marks a spread that reaches 1.
 f = dir."/plot-ratio.dat"
 if (system("test -s ".f." && echo y") eq "y") {
 	set output dir."/plot-ratio.png"
-	set title "What the other VMMs pay for the same work, in multiples of vfio-vmm's cost (one run; log scale; above 1: vfio-vmm is cheaper)"
+	set title "What the other VMMs pay for the same work, in multiples of vfio-vmm's cost (log scale; above 1: vfio-vmm is cheaper)\nbar: median of the per-round ratios; error bar: their min-max; (?): inconclusive, the error bar reaches 1"
 	set ylabel "peer / vfio-vmm"
 	set logscale y
 	set yrange [1e-4:*]
+	set style histogram errorbars gap 1 lw 1
+	set rmargin 8
 	set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2
-	ncol = words(system("head -1 ".f)) - 1
-	plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
+	np = (words(system("head -1 ".f)) - 1) / 3
+	plot for [i=0:np-1] f using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \
+		title columnheader(2+3*i)
 }

@@ -6,8 +6,12 @@ terminal table and the data for bench/plot.gnuplot.
     bench/report.py SERIAL_LOG OUT_DIR [--mode quick|full] [--require M,...]
 
 Each line (printed by tests/testbed/scenarios/bench.sh) reads
-    ... BENCH vmm=V metric=M unit=U samples=a,b,c [key=value ...]
+    ... BENCH vmm=V metric=M unit=U samples=a,b,c [rounds=N] [key=value ...]
 Cycle counts from the L2 guest become ns with L1's TSC rate (metric tsc).
+With rounds=N, sample i was taken in round i, in which every VMM ran once:
+a peer's ratio to vfio-vmm is then taken round by round, and reported as
+the median of those per-round ratios with their spread (min-max); a ratio
+whose spread reaches 1.0 is flagged inconclusive.
 Exits with status 1 when the log holds no results or a --require'd
 vfio-vmm metric is missing, so CI notices a bench that stopped producing.
 """
@@ -40,7 +44,8 @@ METRICS = {
     "dma-2m": ("DMA map guest RAM, 2 MiB hugepages", "s/GiB", True),
     "rss-none": ("resident memory beyond guest RAM", "MiB", True),
     "rss-edu": ("same, edu assigned", "MiB", True),
-    "binary": ("binary size (with its libraries)", "MiB", True),
+    "binary": ("binary size as built (with its libraries)", "MiB", True),
+    "binary-stripped": ("binary size stripped (with its libraries)", "MiB", True),
     "linux-boot": ("VMM start to L2 Linux init", "s", True),
 }
 VMMS = ["vfio-vmm", "qemu", "qemu-microvm", "kvmtool"]
@@ -112,12 +117,56 @@ def summarize(recs):
         for k in ("exits", "n", "memory", "calls", "kernel"):
             if k in r:
                 res[k] = float(r[k]) if k == "exits" else r[k]
+        if "rounds" in r:
+            res["rounds"] = int(r["rounds"])
         results.append(res)
     return tsc, results
 
 
 def find(results, vmm, metric):
     return next((r for r in results if r["vmm"] == vmm and r["metric"] == metric), None)
+
+
+def paired(peer, ours):
+    """True when both results come from the same interleaved rounds."""
+    return ("rounds" in peer and "rounds" in ours
+            and peer["rounds"] == ours["rounds"] == len(peer["samples"]) == len(ours["samples"]))
+
+
+def peer_ratio(peer, ours):
+    """peer / vfio-vmm for one metric, with its spread.
+
+    Interleaved results give one ratio per round (the same round's samples,
+    taken seconds apart); the ratio is their median and the spread
+    their min-max. Results from blocks run one after the other (older logs)
+    cannot be paired: the ratio is that of the medians, and the spread runs
+    over every peer sample against every vfio-vmm sample. Either way, a spread
+    that reaches 1.0 means the runs do not agree on which VMM is cheaper.
+    """
+    if paired(peer, ours):
+        per = [p / o for p, o in zip(peer["samples"], ours["samples"]) if o]
+        value = statistics.median(per) if per else None
+        basis = "rounds"
+    elif len(peer["samples"]) == len(ours["samples"]) == 1:
+        # One measurement each (a file size): nothing to pair or spread.
+        per = [peer["samples"][0] / ours["samples"][0]] if ours["samples"][0] else []
+        value = per[0] if per else None
+        basis = "single"
+    else:
+        per = [p / o for p in peer["samples"] for o in ours["samples"] if o]
+        value = peer["median"] / ours["median"] if ours["median"] else None
+        basis = "unpaired"
+    if value is None or not per:
+        return None
+    lo, hi = min(per), max(per)
+    q1, _, q3 = (statistics.quantiles(per, n=4, method="inclusive") if len(per) > 1
+                 else (per[0],) * 3)
+    out = {"peer_over_vfio_vmm": value, "basis": basis, "min": lo, "max": hi,
+           "q1": q1, "q3": q3, "inconclusive": lo <= 1.0 <= hi}
+    if basis == "rounds":
+        out["rounds"] = len(per)
+        out["round_ratios"] = per
+    return out
 
 
 def ratios(results):
@@ -127,9 +176,11 @@ def ratios(results):
         if r["vmm"] == "vfio-vmm" or r["vmm"] == "l1":
             continue
         ours = find(results, "vfio-vmm", r["metric"])
-        if ours and ours["median"]:
-            out.append({"metric": r["metric"], "peer": r["vmm"],
-                        "peer_over_vfio_vmm": r["median"] / ours["median"]})
+        if not ours:
+            continue
+        pr = peer_ratio(r, ours)
+        if pr:
+            out.append({"metric": r["metric"], "peer": r["vmm"], **pr})
     for vmm in VMMS:
         floor = find(results, vmm, "exit")
         if not floor:
@@ -153,7 +204,7 @@ def fmt(v):
 def table(results, tsc, mode):
     cols = [v for v in VMMS if any(r["vmm"] == v for r in results)]
     print(f"vfio-vmm passthrough benchmarks ({mode} run; L1 TSC {tsc or '?'} MHz; "
-          "median [min-max] over runs; absolute times are nested under TCG)")
+          "median [min-max] over rounds; absolute times are nested under TCG)")
     head = f"{'measurement':44} {'unit':6}" + "".join(f" {c:>24}" for c in cols)
     if any("exits" in r for r in results):
         head += f" {'exits':>6}"
@@ -171,6 +222,44 @@ def table(results, tsc, mode):
         if ours and "exits" in ours:
             line += f" {ours['exits']:6.2f}"
         print(line)
+
+
+PEERS = ["qemu", "qemu-microvm", "kvmtool"]
+FLAG = "?"
+
+
+def ratio_cell(r):
+    if not r:
+        return "-"
+    cell = f"{fmt(r['peer_over_vfio_vmm'])} [{fmt(r['min'])}-{fmt(r['max'])}]"
+    return cell + (f" {FLAG}" if r["inconclusive"] else "")
+
+
+def ratio_table(ratio_list):
+    """Peer / vfio-vmm per metric, a column per peer, inconclusive ones flagged."""
+    by = {(r["peer"], r["metric"]): r for r in ratio_list if "peer_over_vfio_vmm" in r}
+    peers = [p for p in PEERS if any(k[0] == p for k in by)]
+    if not peers:
+        return False
+    print(f"peer / vfio-vmm (above 1: vfio-vmm is cheaper; for interrupts per second, the peer "
+          f"is faster):\nmedian of the per-round ratios [min-max]; {FLAG} = inconclusive: "
+          "the spread reaches 1.0")
+    head = f"{'measurement':44}" + "".join(f" {p:>26}" for p in peers) + f" {'rounds':>8}"
+    print(head)
+    print("-" * len(head))
+    for metric in METRICS:
+        row = [by.get((p, metric)) for p in peers]
+        if not any(row):
+            continue
+        line = f"{METRICS[metric][0]:44}" + "".join(f" {ratio_cell(r):>26}" for r in row)
+        bases = {str(r["rounds"]) if r["basis"] == "rounds" else
+                 "1" if r["basis"] == "single" else r["basis"] for r in row if r}
+        line += f" {'/'.join(sorted(bases)):>8}"
+        print(line)
+    flagged = [f"{r['metric']} ({r['peer']})" for r in ratio_list
+               if r.get("inconclusive")]
+    print(f"inconclusive: {', '.join(flagged) if flagged else 'none'}")
+    return True
 
 
 def write_plot_data(results, out_dir):
@@ -194,28 +283,34 @@ def write_plot_data(results, out_dir):
 
 
 # Costs where a ratio reads "how many times vfio-vmm's cost the peer pays"
-# (rates such as irq/s would read the other way round, so they are left out).
+# (rates such as irq/s would read the other way round, so they are left out;
+# so is the unstripped binary size, the stripped one compares like with like).
 RATIO_METRICS = ["start", "start-edu", "linux-boot", "exit", "cf8", "ecam", "bar-trap",
                  "msix-table", "msix-pba", "bar-direct", "bar-ram", "irq-latency",
-                 "rss-none", "binary"]
+                 "rss-none", "binary-stripped"]
 
 
 def write_ratio_data(ratio_list, out_dir):
-    """Peer / vfio-vmm per metric, for the ratio chart; nothing without a peer."""
+    """Peer / vfio-vmm per metric for the ratio chart: for each peer, the
+    ratio and its min and max (error bars); a metric whose ratio is
+    inconclusive for some peer gets "(?)" after its name. No file without a peer."""
     path = os.path.join(out_dir, "plot-ratio.dat")
-    by_peer = {(r["peer"], r["metric"]): r["peer_over_vfio_vmm"]
-               for r in ratio_list if "peer_over_vfio_vmm" in r}
-    peers = [p for p in ("qemu", "qemu-microvm", "kvmtool") if any(k[0] == p for k in by_peer)]
+    by = {(r["peer"], r["metric"]): r for r in ratio_list if "peer_over_vfio_vmm" in r}
+    peers = [p for p in PEERS if any(k[0] == p for k in by)]
     if os.path.exists(path):
         os.remove(path)
     if not peers:
         return
     with open(path, "w") as f:
-        f.write("metric " + " ".join(peers) + "\n")
+        f.write("metric " + " ".join(f"{p} {p}-min {p}-max" for p in peers) + "\n")
         for m in RATIO_METRICS:
-            vals = [f"{by_peer[(p, m)]:.4g}" if (p, m) in by_peer else "NaN" for p in peers]
-            if any(v != "NaN" for v in vals):
-                f.write(m + " " + " ".join(vals) + "\n")
+            row = [by.get((p, m)) for p in peers]
+            if not any(row):
+                continue
+            label = m + (f" ({FLAG})" if any(r and r["inconclusive"] for r in row) else "")
+            vals = [f"{r['peer_over_vfio_vmm']:.4g} {r['min']:.4g} {r['max']:.4g}" if r
+                    else "NaN NaN NaN" for r in row]
+            f.write(f'"{label}" ' + " ".join(vals) + "\n")
 
 
 def git_rev():
@@ -246,10 +341,10 @@ def main():
         json.dump(doc, f, indent=1)
     table(results, tsc, a.mode)
     print()
+    if ratio_table(doc["ratios"]):
+        print()
     for r in doc["ratios"]:
-        if "peer_over_vfio_vmm" in r:
-            print(f"ratio {r['metric']:12} {r['peer']:14} / vfio-vmm = {r['peer_over_vfio_vmm']:.3g}")
-        else:
+        if "over_floor" in r:
             print(f"ratio {r['metric']:12} {r['vmm']:14} / its exit floor = {r['over_floor']:.3g}")
     write_plot_data(results, a.out_dir)
     write_ratio_data(doc["ratios"], a.out_dir)

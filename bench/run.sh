@@ -2,31 +2,34 @@
 # SPDX-License-Identifier: MIT
 #
 # Passthrough overhead benchmarks (docs/benchmarks.md): boots the nested
-# testbed with only the bench scenario, QEMU (and lkvm, if given) copied into
-# L1 next to vfio-vmm, then writes bench/out/results.json, a terminal table
-# and PNG plots.
+# testbed with only the bench scenario, QEMU and kvmtool's lkvm copied
+# (stripped) into L1 next to vfio-vmm, then writes bench/out/results.json, a
+# terminal table and PNG plots.
 #
-#   bench/run.sh [--quick] [--kvmtool PATH] [--no-qemu] [--out DIR]
+#   bench/run.sh [--quick] [--kvmtool PATH | --no-kvmtool] [--no-qemu] [--out DIR]
 #   bench/run.sh --from-log SERIAL_LOG [--out DIR]
 #
-# --quick runs fewer and shorter loops (about 1 minute of L1); --from-log only
-# processes the log of a testbed run that included the bench scenario (CI
-# does this after its testbed step, so the pipeline cannot rot).
+# --quick runs 3 rounds of shorter loops (3.3 minutes of L1 on a loaded host);
+# --kvmtool defaults to ../shared/peers/kvmtool/lkvm-static when it is there;
+# --from-log only processes the log of a testbed run that included the bench
+# scenario (CI does this after its testbed step, so the pipeline cannot rot).
 set -euo pipefail
 
 BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$BENCH_SRC/.." && pwd)
 out=$BENCH_SRC/out
 mode=full
-kvmtool=""
+kvmtool=auto
+# A static lkvm built from kvmtool's source, beside the repository.
+SHARED_LKVM=$SRC/../shared/peers/kvmtool/lkvm-static
 qemu=1
 from_log=""
 # Every vfio-vmm result a run must produce (device ones only in full runs).
-REQUIRE_BASE="start,start-edu,exit,cf8,ecam,dma-4k,dma-2m,rss-none,binary"
+REQUIRE_BASE="start,start-edu,exit,cf8,ecam,dma-4k,dma-2m,rss-none,binary,binary-stripped"
 
 usage()
 {
-	sed -n '9,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '9,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "${1:-2}"
 }
 
@@ -47,6 +50,7 @@ parse_args()
 		case "$1" in
 		--quick) mode=quick ;;
 		--kvmtool) kvmtool=${2:?--kvmtool needs the path of an lkvm binary}; shift ;;
+		--no-kvmtool) kvmtool="" ;;
 		--no-qemu) qemu=0 ;;
 		--out) out=${2:?--out needs a directory}; shift ;;
 		--from-log) from_log=${2:?--from-log needs a serial log}; shift; mode=quick ;;
@@ -55,6 +59,10 @@ parse_args()
 		esac
 		shift
 	done
+	if [ "$kvmtool" = auto ]; then
+		kvmtool=""
+		[ -n "$from_log" ] || [ ! -x "$SHARED_LKVM" ] || kvmtool=$SHARED_LKVM
+	fi
 	if [ -n "$kvmtool" ]; then
 		[ -x "$kvmtool" ] || die "--kvmtool $kvmtool is not an executable"
 		! readelf -l "$kvmtool" 2>/dev/null | grep -q INTERP ||
@@ -79,6 +87,18 @@ ensure_tools()
 		{ tail -20 "$out/apt.log"; die "apt-get install ${missing[*]} failed"; }
 }
 
+# cp_stripped SRC DST: a copy of SRC, stripped if it has a symbol table, so
+# that the peers' sizes are stripped sizes (Debian's QEMU and the shared
+# lkvm are stripped already; vfio-vmm's stripped size is measured apart).
+cp_stripped()
+{
+	if readelf -S "$1" 2>/dev/null | grep -q '\.symtab'; then
+		strip -o "$2" "$1" || die "cannot strip a copy of $1"
+	else
+		cp -L "$1" "$2"
+	fi
+}
+
 # QEMU with its shared libraries, loader and the firmware a PVH boot needs,
 # under testbed/bench/qemu of an extra root that run.sh copies into L1.
 stage_qemu()
@@ -86,9 +106,9 @@ stage_qemu()
 	local root=$1 q=$1/testbed/bench/qemu bin lib f d
 	bin=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 is not installed"
 	mkdir -p "$q/bin" "$q/lib" "$q/share"
-	cp "$bin" "$q/bin/"
+	cp_stripped "$bin" "$q/bin/qemu-system-x86_64"
 	for lib in $(ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'); do
-		cp -L "$lib" "$q/lib/"
+		cp_stripped "$lib" "$q/lib/$(basename "$lib")"
 	done
 	for f in bios-256k.bin bios-microvm.bin qboot.rom kvmvapic.bin linuxboot_dma.bin \
 		pvh.bin multiboot_dma.bin efi-virtio.rom efi-e1000e.rom vgabios-stdvga.bin; do
@@ -115,7 +135,7 @@ run_testbed()
 	rm -rf "$extra"
 	mkdir -p "$extra/testbed/bench"
 	[ "$qemu" = 0 ] || stage_qemu "$extra"
-	[ -z "$kvmtool" ] || cp "$kvmtool" "$extra/testbed/bench/lkvm"
+	[ -z "$kvmtool" ] || cp_stripped "$kvmtool" "$extra/testbed/bench/lkvm"
 	local append="${TESTBED_APPEND:-}"
 	[ "$mode" = quick ] || append="$append tb.bench=full"
 	log "testbed ($mode): tests/testbed/run.sh bench; log $tb_log"

@@ -94,7 +94,17 @@ IVSHMEM_SIZE=$ivshmem_size
 KICK=${TESTBED_KICK:-1}
 KVER=$KVER
 L2_APPEND='${TESTBED_L2_APPEND:-}'
+VMM_STRIPPED_BYTES=$(vmm_stripped_bytes)
 EOC
+}
+
+# The size of a stripped copy of vfio-vmm (L1 has no strip), for the bench
+# scenario's binary size next to the stripped peers; empty without a VMM.
+vmm_stripped_bytes()
+{
+	[ -n "${VMM_BIN:-}" ] || return 0
+	strip -o "$OUT_DIR/vfio-vmm.stripped" "$VMM_BIN" &&
+		stat -c %s "$OUT_DIR/vfio-vmm.stripped"
 }
 
 build_l2_initramfs()

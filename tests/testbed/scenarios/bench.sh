@@ -5,9 +5,16 @@
 # which bench/report.py turns into JSON, a table and plots. Cycle counts
 # come from the L2 guest's TSC; L1's TSC frequency (metric tsc) converts them.
 #
+# The VMMs are interleaved: each metric runs in rounds, and every round runs
+# each VMM once (vfio-vmm, QEMU, ...; the order rotated by one place per
+# round). Sample i of a line with rounds=N comes from round i, so report.py
+# can take the ratio peer / vfio-vmm round by round: a change of load on the
+# host between rounds moves both sides of a ratio, not one.
+#
 # Quick by default (the testbed's CI run, well under a minute); the full run
 # (bench/run.sh) boots L1 with tb.bench=full. When bench/run.sh copied QEMU
-# (and with --kvmtool, lkvm) into /testbed/bench, they are measured too.
+# (and lkvm) into /testbed/bench, they are measured too; it copies them
+# stripped, so their sizes are stripped sizes.
 
 BENCH_DIR=$TB/bench
 BENCH_TMP=$TB_OUT/bench
@@ -16,27 +23,17 @@ BENCH_DEVICE_KINDS="bar-direct bar-trap msix-table msix-pba bar-ram irq"
 
 scenario_bench()
 {
-	local k v
+	local k
 	mkdir -p "$BENCH_TMP"
 	run_test bench.setup 20 bench_setup
-	run_test bench.start 300 bench_start vfio-vmm
+	run_test bench.start 600 bench_start
 	for k in $BENCH_UNCLAIMED_KINDS $BENCH_DEVICE_KINDS; do
-		run_test "bench.$k" 120 bench_kind vfio-vmm "$k"
+		run_test "bench.$k" 300 bench_kind "$k"
 	done
 	run_test bench.dma 300 bench_dma
-	run_test bench.rss 120 bench_rss vfio-vmm
-	if [ -x "$BENCH_DIR/qemu/qemu" ]; then
-		run_test bench.qemu.start 400 bench_start qemu
-		for k in $BENCH_UNCLAIMED_KINDS $BENCH_DEVICE_KINDS; do
-			run_test "bench.qemu.$k" 120 bench_kind qemu "$k"
-		done
-		run_test bench.qemu.rss 180 bench_rss qemu
-	fi
+	run_test bench.rss 300 bench_rss
 	if bench_full; then
-		for v in vfio-vmm qemu kvmtool; do
-			bench_vmm_present "$v" || continue
-			run_test "bench.linux.$v" 400 bench_linux "$v"
-		done
+		run_test bench.linux 1500 bench_linux
 	fi
 }
 
@@ -45,9 +42,13 @@ bench_full()
 	grep -q 'tb\.bench=full' /proc/cmdline
 }
 
-# Repetitions and loop lengths: the quick run only has to prove the path.
-bench_reps() { if bench_full; then echo 7; else echo 3; fi; }
+# Rounds per metric, and process starts per start metric (also in rounds).
+bench_rounds() { if bench_full; then echo 7; else echo 3; fi; }
 bench_starts() { if bench_full; then echo 9; else echo 3; fi; }
+# Timed repetitions inside one bench-io boot: a round's value is their median.
+bench_reps() { echo 3; }
+# Runs of the DMA mapping (vfio-vmm only, nothing to interleave).
+bench_dma_runs() { if bench_full; then echo 7; else echo 3; fi; }
 bench_mem() { if bench_full; then echo 1024; else echo 256; fi; }
 
 bench_n()
@@ -63,9 +64,18 @@ bench_vmm_present()
 {
 	case "$1" in
 	vfio-vmm) command -v vfio-vmm >/dev/null ;;
-	qemu) [ -x "$BENCH_DIR/qemu/qemu" ] ;;
+	qemu|qemu-microvm) [ -x "$BENCH_DIR/qemu/qemu" ] ;;
 	kvmtool) [ -x "$BENCH_DIR/lkvm" ] ;;
 	esac
+}
+
+# bench_vmms VMM...: those of them that are in L1, in that order.
+bench_vmms()
+{
+	local v
+	for v in "$@"; do
+		! bench_vmm_present "$v" || echo "$v"
+	done
 }
 
 # One result line; the rest of the arguments are key=value extras.
@@ -75,6 +85,96 @@ bench_record()
 	shift 4
 	[ -n "$samples" ] || die "no samples for $vmm $metric"
 	echo "NOTE: BENCH vmm=$vmm metric=$metric unit=$unit samples=$samples${*:+ $*}"
+}
+
+# bench_order ROUND VMM...: the VMMs rotated left by ROUND-1 places, so that
+# over the rounds each one runs first, second, ... as often as the others.
+bench_order()
+{
+	local i=$(($1 - 1)) v
+	shift
+	[ $# -gt 0 ] || return 0
+	i=$((i % $#))
+	while [ "$i" -gt 0 ]; do
+		v=$1
+		shift
+		set -- "$@" "$v"
+		i=$((i - 1))
+	done
+	echo "$@"
+}
+
+# bench_interleave FUNC VMM...: $BENCH_NROUNDS rounds; in each, FUNC VMM ROUND
+# once for every VMM, in bench_order. FUNC keeps its values with
+# bench_sample; when it fails (bench_fail), that VMM sits out the later
+# rounds and bench_emit leaves it out.
+bench_interleave()
+{
+	local fn=$1 r v vmms
+	shift
+	vmms=" $* "
+	for r in $(seq "$BENCH_NROUNDS"); do
+		for v in $(bench_order "$r" $vmms); do
+			echo "=== round $r/$BENCH_NROUNDS: $v"
+			"$fn" "$v" "$r" || vmms=$(echo "$vmms" | sed "s/ $v / /")
+		done
+	done
+}
+
+# bench_fail VMM REASON: a VMM's run went wrong (returns 1 for the caller).
+bench_fail()
+{
+	echo "bench: $1: $2"
+	echo "$1: $2" >>"$BENCH_TMP/failed"
+	return 1
+}
+
+bench_failed()
+{
+	grep -q "^$1: " "$BENCH_TMP/failed" 2>/dev/null
+}
+
+# bench_clear METRIC...: forget the samples of an earlier run.
+bench_clear()
+{
+	local m
+	for m in "$@"; do
+		rm -f "$BENCH_TMP/$m".*.samples
+	done
+	rm -f "$BENCH_TMP/failed"
+}
+
+# bench_sample VMM METRIC VALUE: the value of the current round.
+bench_sample()
+{
+	echo "$3" >>"$BENCH_TMP/$2.$1.samples"
+}
+
+# bench_emit VMM METRIC UNIT [key=value...]: the VMM's result line for
+# METRIC, its samples in round order; nothing for a VMM that failed.
+bench_emit()
+{
+	local vmm=$1 metric=$2 unit=$3 f=$BENCH_TMP/$2.$1.samples
+	shift 3
+	! bench_failed "$vmm" || return 0
+	[ -s "$f" ] || die "no samples for $vmm $metric"
+	bench_record "$vmm" "$metric" "$unit" "$(tr '\n' , <"$f" | sed 's/,$//')" \
+		"rounds=$(wc -l <"$f" | tr -d ' ')" "$@"
+}
+
+# Fails the test when a VMM's run failed, once the others' lines are out.
+bench_finish()
+{
+	[ -s "$BENCH_TMP/failed" ] || return 0
+	die "$(tr '\n' ';' <"$BENCH_TMP/failed" | sed 's/;$//; s/;/; /g')"
+}
+
+# The median of a comma-separated list of numbers.
+bench_median()
+{
+	echo "$1" | tr , '\n' | sort -n | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]
+		      else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # Nanoseconds of CLOCK_MONOTONIC: busybox date has no %N, the timer list has.
@@ -91,7 +191,7 @@ bench_dev()
 # L1's TSC rate, as its kernel calibrated it (the last, refined value wins).
 bench_setup()
 {
-	local mhz t0 t1 i s="" f
+	local mhz t0 t1 i s="" f v libs
 	mhz=$(dmesg | sed -n -e 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' \
 		-e 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -1)
 	[ -n "$mhz" ] || die "L1's kernel logged no TSC frequency"
@@ -104,10 +204,19 @@ bench_setup()
 	done
 	echo "$s" | tr , '\n' | sort -n | sed -n 3p >"$BENCH_TMP/stamp_ns"
 	bench_record l1 stamp ns "$s"
+	# Sizes: vfio-vmm as built (with symbols) and stripped (the testbed
+	# stripped a copy on the host: VMM_STRIPPED_BYTES in config); the peers
+	# are stripped as bench/run.sh copied them, so both of theirs are that.
 	for f in "$TB/bin/vfio-vmm" "$BENCH_DIR/qemu/bin/qemu-system-x86_64" "$BENCH_DIR/lkvm"; do
 		[ -f "$f" ] || continue
-		bench_record "$(bench_vmm_of "$f")" binary bytes "$(stat -c %s "$f")" \
-			"libs=$(bench_libs_size "$f")"
+		v=$(bench_vmm_of "$f")
+		libs=$(bench_libs_size "$f")
+		bench_record "$v" binary bytes "$(stat -c %s "$f")" "libs=$libs"
+		if [ "$v" != vfio-vmm ]; then
+			bench_record "$v" binary-stripped bytes "$(stat -c %s "$f")" "libs=$libs"
+		elif [ -n "${VMM_STRIPPED_BYTES:-}" ]; then
+			bench_record "$v" binary-stripped bytes "$VMM_STRIPPED_BYTES" "libs=$libs"
+		fi
 	done
 }
 
@@ -151,6 +260,9 @@ bench_run()
 			-device isa-debug-exit,iobase=0xf4,iosize=4 \
 			-kernel "$TB/guests/$guest" -append "$cmdline q35_ecam=1" "$@" </dev/null
 		;;
+	qemu-microvm)
+		BENCH_QEMU_MACHINE=microvm bench_run qemu "$guest" "$mem" "$cmdline" "$@"
+		;;
 	esac
 }
 
@@ -158,53 +270,55 @@ bench_run()
 bench_ok_status()
 {
 	case "$1" in
-	qemu) echo 1 ;;
+	qemu*) echo 1 ;;
 	*) echo 0 ;;
 	esac
 }
 
-# Wall time of whole VMM processes running bench-nop, bare and with edu.
+# Wall time of whole VMM processes running bench-nop: bare (vfio-vmm, QEMU
+# q35 and microvm) and with edu assigned (vfio-vmm, QEMU q35), interleaved.
 bench_start()
 {
-	local vmm=$1 stamp i t0 t1 rc s m want
-	bench_vmm_present "$vmm" || die "$vmm is not in L1"
-	stamp=$(cat "$BENCH_TMP/stamp_ns" 2>/dev/null || echo 0)
-	want=$(bench_ok_status "$vmm")
-	for m in bare edu; do
-		s=""
-		for i in $(seq "$(bench_starts)"); do
-			t0=$(ns_now)
-			if [ "$m" = bare ]; then
-				bench_run "$vmm" bench-nop 64 "" >"$BENCH_TMP/start.out" 2>&1
-			else
-				bench_run "$vmm" bench-nop 256 "" edu >"$BENCH_TMP/start.out" 2>&1
-			fi
-			rc=$?
-			t1=$(ns_now)
-			cat "$BENCH_TMP/start.out"
-			[ "$rc" = "$want" ] || die "$vmm with bench-nop ($m) exited $rc, want $want"
-			grep -q '^PASS bench-nop' "$BENCH_TMP/start.out" || die "no PASS line ($m)"
-			s="$s${s:+,}$((t1 - t0 - stamp))"
-		done
-		if [ "$m" = bare ]; then
-			bench_record "$vmm" start ns "$s" "memory=64M"
-		else
-			bench_record "$vmm" start-edu ns "$s" "memory=256M"
-		fi
+	local v vmms
+	need_vmm
+	BENCH_STAMP=$(cat "$BENCH_TMP/stamp_ns" 2>/dev/null || echo 0)
+	BENCH_NROUNDS=$(bench_starts)
+	bench_clear start start-edu
+	vmms=$(bench_vmms vfio-vmm qemu qemu-microvm)
+	BENCH_START_DEV=none
+	bench_interleave bench_start_once $vmms
+	vmms=$(bench_vmms vfio-vmm qemu)
+	BENCH_START_DEV=edu
+	bench_interleave bench_start_once $(for v in $vmms; do bench_failed "$v" || echo "$v"; done)
+	for v in $(bench_vmms vfio-vmm qemu qemu-microvm); do
+		bench_emit "$v" start ns memory=64M
+		[ "$v" = qemu-microvm ] || bench_emit "$v" start-edu ns memory=256M
 	done
-	if [ "$vmm" = qemu ]; then
-		s=""
-		for i in $(seq "$(bench_starts)"); do
-			t0=$(ns_now)
-			BENCH_QEMU_MACHINE=microvm bench_run qemu bench-nop 64 "" \
-				>"$BENCH_TMP/start.out" 2>&1
-			rc=$?
-			t1=$(ns_now)
-			[ "$rc" = 1 ] || { cat "$BENCH_TMP/start.out"; die "qemu microvm exited $rc"; }
-			s="$s${s:+,}$((t1 - t0 - stamp))"
-		done
-		bench_record qemu-microvm start ns "$s" "memory=64M"
+	bench_finish
+}
+
+# bench_start_once VMM ROUND: one process start, with edu when
+# BENCH_START_DEV=edu.
+bench_start_once()
+{
+	local vmm=$1 out=$BENCH_TMP/start-$1.out t0 t1 rc want metric=start mem=64 dev=""
+	if [ "$BENCH_START_DEV" = edu ]; then
+		metric=start-edu
+		mem=256
+		dev=edu
 	fi
+	want=$(bench_ok_status "$vmm")
+	t0=$(ns_now)
+	bench_run "$vmm" bench-nop "$mem" "" $dev >"$out" 2>&1
+	rc=$?
+	t1=$(ns_now)
+	cat "$out"
+	[ "$rc" = "$want" ] || { bench_fail "$vmm" "bench-nop ($metric) exited $rc, want $want"; return; }
+	# QEMU's microvm has no serial port here: its exit status says it all.
+	[ "$vmm" = qemu-microvm ] || grep -q '^PASS bench-nop' "$out" ||
+		{ bench_fail "$vmm" "no PASS line from bench-nop ($metric)"; return; }
+	echo "$vmm $metric: $((t1 - t0 - BENCH_STAMP)) ns"
+	bench_sample "$vmm" "$metric" $((t1 - t0 - BENCH_STAMP))
 }
 
 # The devices a kind needs assigned.
@@ -226,38 +340,64 @@ bench_exits()
 	     END { print t - s }' "$1"
 }
 
-# bench_kind VMM KIND: bench-io's loop for KIND, and for vfio-vmm the exits
-# per access (the same run with n=0 is the baseline).
+# bench_kind KIND: bench-io's loop for KIND on every VMM, interleaved, and
+# for vfio-vmm the exits per access (round 1's run against one more run
+# with n=0, the baseline).
 bench_kind()
 {
-	local vmm=$1 kind=$2 n reps out=$BENCH_TMP/$1-$2.out rc want line e0 e1 epa=""
-	bench_vmm_present "$vmm" || die "$vmm is not in L1"
+	local kind=$1 n reps vmms v line e0 e1 epa out=$BENCH_TMP/vfio-vmm-$1.out
+	need_vmm
 	n=$(bench_n "$kind")
 	reps=$(bench_reps)
+	BENCH_KIND=$kind
+	BENCH_VMM_EXTRA=--stats
+	BENCH_NROUNDS=$(bench_rounds)
+	bench_clear "$kind" irq-latency
+	vmms=$(bench_vmms vfio-vmm qemu)
+	bench_interleave bench_kind_once $vmms
+	for v in $vmms; do
+		epa=""
+		if [ "$v" = vfio-vmm ] && ! bench_failed vfio-vmm; then
+			if bench_run vfio-vmm bench-io 64 "bench=$kind n=0 reps=$reps" \
+				$(bench_kind_devices "$kind") >"$out.0" 2>&1; then
+				line=$(cat "$out.line")
+				e1=$(bench_exits "$out.1")
+				e0=$(bench_exits "$out.0")
+				# The guest's untimed warm-up accesses took exits too.
+				epa="exits=$(awk -v a="$e1" -v b="$e0" \
+					-v n="$((n * reps + $(bench_field warmup "$line")))" \
+					'BEGIN { printf "%.3f", (a - b) / n }')"
+			else
+				cat "$out.0"
+				echo "vfio-vmm: the n=0 baseline run failed" >>"$BENCH_TMP/failed"
+			fi
+		fi
+		bench_emit "$v" "$kind" cycles "n=$n" $epa
+		[ "$kind" != irq ] || bench_emit "$v" irq-latency cycles n=1
+	done
+	bench_finish
+}
+
+# bench_kind_once VMM ROUND: one bench-io boot; the round's value is the
+# median of its timed repetitions.
+bench_kind_once()
+{
+	local vmm=$1 round=$2 kind=$BENCH_KIND out=$BENCH_TMP/$1-$BENCH_KIND.out rc want line
 	want=$(bench_ok_status "$vmm")
-	[ "$vmm" != vfio-vmm ] || BENCH_VMM_EXTRA=--stats
-	bench_run "$vmm" bench-io 64 "bench=$kind n=$n reps=$reps" \
+	bench_run "$vmm" bench-io 64 "bench=$kind n=$(bench_n "$kind") reps=$(bench_reps)" \
 		$(bench_kind_devices "$kind") >"$out" 2>&1
 	rc=$?
 	tr -d '\r' <"$out"
-	[ "$rc" = "$want" ] || die "$vmm: bench-io $kind exited $rc, want $want"
+	[ "$rc" = "$want" ] || { bench_fail "$vmm" "bench-io $kind exited $rc, want $want"; return; }
 	line=$(tr -d '\r' <"$out" | grep "^BENCH kind=$kind ")
-	[ -n "$line" ] || die "no BENCH line for $kind"
-	if [ "$vmm" = vfio-vmm ]; then
-		bench_run "$vmm" bench-io 64 "bench=$kind n=0 reps=$reps" \
-			$(bench_kind_devices "$kind") >"$out.0" 2>&1 ||
-			die "the n=0 baseline run failed"
-		e1=$(bench_exits "$out")
-		e0=$(bench_exits "$out.0")
-		# The guest's untimed warm-up accesses took exits too.
-		epa="exits=$(awk -v a="$e1" -v b="$e0" \
-			-v n="$((n * reps + $(bench_field warmup "$line")))" \
-			'BEGIN { printf "%.3f", (a - b) / n }')"
+	[ -n "$line" ] || { bench_fail "$vmm" "no BENCH line for $kind"; return; }
+	if [ "$round" = 1 ]; then
+		cp "$out" "$out.1"
+		echo "$line" >"$out.line"
 	fi
-	bench_record "$vmm" "$kind" cycles "$(bench_field cycles "$line")" "n=$n" $epa
-	if [ "$kind" = irq ]; then
-		bench_record "$vmm" irq-latency cycles "$(bench_field latency "$line")" n=1
-	fi
+	bench_sample "$vmm" "$kind" "$(bench_median "$(bench_field cycles "$line")")"
+	[ "$kind" != irq ] ||
+		bench_sample "$vmm" irq-latency "$(bench_median "$(bench_field latency "$line")")"
 }
 
 bench_field()
@@ -278,7 +418,7 @@ bench_dma()
 			[ "$(cat /proc/sys/vm/nr_hugepages)" -ge $((mem / 2)) ] ||
 				die "L1 could reserve only $(cat /proc/sys/vm/nr_hugepages) hugepages"
 		fi
-		for i in $(seq "$(bench_reps)"); do
+		for i in $(seq "$(bench_dma_runs)"); do
 			set -- run --kernel "$TB/guests/bench-nop" --memory "${mem}M" \
 				--device "$(bench_dev edu)" --trace iommu
 			[ "$pages" = 4k ] || set -- "$@" --hugepages 2M
@@ -297,31 +437,50 @@ bench_dma()
 }
 
 # Resident memory of a VMM beyond guest RAM: all of its Rss except the
-# largest anonymous mapping (guest RAM), with a guest that halts for good.
+# largest anonymous mapping (guest RAM), with a guest that halts for good;
+# without devices and with edu, the VMMs interleaved.
 bench_rss()
 {
-	local vmm=$1 out=$BENCH_TMP/rss-$1.out pid i s="" m mem=256 dev
-	bench_vmm_present "$vmm" || die "$vmm is not in L1"
-	for dev in none edu; do
-		s=""
-		for i in $(seq "$(bench_reps)"); do
-			if [ "$dev" = none ]; then
-				bench_run "$vmm" bench-io $mem "hang=1 n=1 reps=1" >"$out" 2>&1 &
-			else
-				bench_run "$vmm" bench-io $mem "hang=1 n=1 reps=1" edu >"$out" 2>&1 &
-			fi
-			pid=$!
-			bench_wait_ready "$out" || { kill -KILL $pid; cat "$out"; die "no BENCH-READY"; }
-			# The shell's child may be a wrapper (QEMU's loader): find the VMM.
-			pid=$(bench_leaf_pid $pid)
-			m=$(bench_smaps "$pid")
-			kill -KILL "$pid" 2>/dev/null
-			wait
-			echo "run $i ($dev): total_kib guest_kib guest_rss_kib = $m"
-			s="$s${s:+,}$(echo "$m" | awk '{ print $1 - $3 }')"
-		done
-		bench_record "$vmm" "rss-$dev" KiB "$s" "memory=${mem}M"
+	local v vmms
+	need_vmm
+	BENCH_NROUNDS=$(bench_rounds)
+	bench_clear rss-none rss-edu
+	vmms=$(bench_vmms vfio-vmm qemu)
+	BENCH_RSS_DEV=none
+	bench_interleave bench_rss_once $vmms
+	BENCH_RSS_DEV=edu
+	bench_interleave bench_rss_once $(for v in $vmms; do bench_failed "$v" || echo "$v"; done)
+	for v in $vmms; do
+		bench_emit "$v" rss-none KiB memory=256M
+		bench_emit "$v" rss-edu KiB memory=256M
 	done
+	bench_finish
+}
+
+# bench_rss_once VMM ROUND: one VMM's RSS, with edu when BENCH_RSS_DEV=edu.
+bench_rss_once()
+{
+	local vmm=$1 dev=$BENCH_RSS_DEV out=$BENCH_TMP/rss-$1.out pid m
+	if [ "$dev" = none ]; then
+		bench_run "$vmm" bench-io 256 "hang=1 n=1 reps=1" >"$out" 2>&1 &
+	else
+		bench_run "$vmm" bench-io 256 "hang=1 n=1 reps=1" edu >"$out" 2>&1 &
+	fi
+	pid=$!
+	if ! bench_wait_ready "$out"; then
+		kill -KILL "$(bench_leaf_pid $pid)" $pid 2>/dev/null
+		wait
+		cat "$out"
+		bench_fail "$vmm" "no BENCH-READY (rss-$dev)"
+		return
+	fi
+	# The shell's child may be a wrapper (QEMU's loader): find the VMM.
+	pid=$(bench_leaf_pid $pid)
+	m=$(bench_smaps "$pid")
+	kill -KILL "$pid" 2>/dev/null
+	wait
+	echo "$vmm rss-$dev: total_kib guest_kib guest_rss_kib = $m"
+	bench_sample "$vmm" "rss-$dev" "$(echo "$m" | awk '{ print $1 - $3 }')"
 }
 
 bench_wait_ready()
@@ -355,17 +514,31 @@ bench_smaps()
 }
 
 # VMM start to the L2 Linux init marker, the PVH vmlinux on every VMM that
-# can boot it (kvmtool: the bzImage), 256 MiB, no devices.
+# can boot it (kvmtool: the bzImage), 256 MiB, no devices; 3 rounds.
 bench_linux()
 {
-	local vmm=$1 i s="" t kernel=$TB/l2/vmlinux
-	for i in $(seq 3); do
-		t=$(bench_linux_once "$vmm") || die "$vmm: no L2 init marker within 120 s"
-		echo "run $i: ${t}s"
-		s="$s${s:+,}$t"
+	local v vmms
+	need_vmm
+	BENCH_NROUNDS=3
+	bench_clear linux-boot
+	vmms=$(bench_vmms vfio-vmm qemu kvmtool)
+	bench_interleave bench_linux_round $vmms
+	for v in $vmms; do
+		if [ "$v" = kvmtool ]; then
+			bench_emit "$v" linux-boot s kernel=bzImage
+		else
+			bench_emit "$v" linux-boot s kernel=vmlinux
+		fi
 	done
-	[ "$vmm" != kvmtool ] || kernel=$TB/l2/bzImage
-	bench_record "$vmm" linux-boot s "$s" "kernel=$(basename "$kernel")"
+	bench_finish
+}
+
+bench_linux_round()
+{
+	local t
+	t=$(bench_linux_once "$1") || { bench_fail "$1" "no L2 init marker within 120 s"; return; }
+	echo "$1 linux-boot: ${t}s"
+	bench_sample "$1" linux-boot "$t"
 }
 
 bench_linux_once()
