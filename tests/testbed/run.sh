@@ -35,6 +35,7 @@ scenarios=()
 . "$TB_DIR/host/kernel.sh"
 . "$TB_DIR/host/build.sh"
 . "$TB_DIR/host/initramfs.sh"
+. "$TB_DIR/host/disk.sh"
 . "$TB_DIR/host/qemu.sh"
 
 usage()
