@@ -5,7 +5,8 @@
 set -euo pipefail
 
 PKGS="gcc meson ninja-build pkg-config linux-libc-dev libcriterion-dev libseccomp-dev libinih-dev
-      liburing-dev acpica-tools qemu-system-x86 busybox-static cpio kmod xz-utils"
+      liburing-dev acpica-tools qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
+      e2fsck-static"
 
 missing=()
 for p in $PKGS; do

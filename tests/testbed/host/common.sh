@@ -2,7 +2,7 @@
 # Small helpers shared by the host side of the testbed (sourced by run.sh).
 
 PACKAGES="qemu-system-x86 busybox-static cpio kmod xz-utils meson ninja-build gcc
-libc6-dev libseccomp-dev pkg-config"
+libc6-dev libseccomp-dev pkg-config e2fsprogs e2fsck-static"
 
 log()
 {

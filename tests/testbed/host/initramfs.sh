@@ -5,7 +5,7 @@
 
 L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801"
 # Drivers the L2 Linux loads for assigned devices (linux-passthrough).
-L2_MODULES="nvme virtio_net virtio_pci"
+L2_MODULES="nvme virtio_net virtio_pci virtio_blk ext4"	# the last two: linux-disk's root disk
 
 # Sets L1_INITRD.
 build_initramfs()
@@ -36,6 +36,7 @@ build_initramfs()
 	mkdir -p "$big/testbed/l2"
 	cp "$BZIMAGE" "$big/testbed/l2/bzImage"
 	cp "$VMLINUX" "$big/testbed/l2/vmlinux"
+	install_l2_disk "$big"		# root.img and e2fsck (host/disk.sh)
 	# Extra files for L1 (bench/run.sh: QEMU with its libraries, lkvm).
 	[ -z "${TESTBED_EXTRA_ROOT:-}" ] || cp -a "$TESTBED_EXTRA_ROOT/." "$big/"
 
