@@ -27,7 +27,7 @@ verbose=0
 iommu=intel
 intremap=on
 ivshmem_size=1G
-timeout_s=420
+timeout_s=720
 build_ref=""
 scenarios=()
 
