@@ -7,12 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/net.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 #define CLI_DEFAULT_MEMORY	(256ULL << 20)
 #define CLI_MAX_CPUS		255
 #define CLI_MAX_DEVICES		16
+#define CLI_MAX_NETS		4
+#define CLI_NET_ARG_MAX		128
 
 enum cli_action {
 	CLI_RUN,
@@ -30,6 +33,9 @@ struct cli_opts {
 	int prefault_threads;		/* -1: one per host CPU */
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
+	struct net_opts nets[CLI_MAX_NETS];	/* --net: strings point into net_args */
+	char net_args[CLI_MAX_NETS][CLI_NET_ARG_MAX];
+	unsigned int nr_nets;
 	/* host/: aliases and flavors, resolved by host_resolve_run() */
 	const char *config;	/* --config FILE, else /etc/vfio-vmm.conf */
 	const char *flavor;	/* --flavor NAME */
