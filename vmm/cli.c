@@ -57,6 +57,8 @@ void cli_usage(FILE *f)
 		"                     created when it does not exist and then removed when\n"
 		"                     the VM ends; mac: default 02:... from a hash of NAME;\n"
 		"                     queues: 1-%d queue pairs (default 1)\n"
+		"  --vsock cid=N      a virtio-vsock device with context id N (3-4294967294)\n"
+		"                     over the kernel's vhost-vsock\n"
 		"  --flavor NAME      cpus, memory, hugepages and devices of a config flavor\n"
 		"                     (options given explicitly win)\n"
 		"  --config FILE      aliases and flavors (default /etc/vfio-vmm.conf)\n"
@@ -147,7 +149,7 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
        OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P, OPT_SECCOMP,
-       OPT_PREFAULT, OPT_NET };
+       OPT_PREFAULT, OPT_NET, OPT_VSOCK };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -160,6 +162,7 @@ static const struct option long_opts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "p2p", no_argument, NULL, OPT_P2P },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "prefault-threads", required_argument, NULL, OPT_PREFAULT },
@@ -265,6 +268,24 @@ static int parse_net(const char *arg, struct cli_opts *o, char *err, size_t errl
 	return 0;
 }
 
+/* --vsock cid=N (or a bare N): the guest's context id. */
+static int parse_vsock(const char *arg, struct cli_opts *o, char *err, size_t errlen)
+{
+	const char *v = strncmp(arg, "cid=", 4) ? arg : arg + 4;
+	unsigned long cid;
+
+	if (o->vsock_cid)
+		return fail(err, errlen, "--vsock %s: given twice; a VM has one vsock device", arg);
+	if (v == arg && strchr(arg, '='))
+		return fail(err, errlen, "--vsock %s: unknown key; use --vsock cid=N", arg);
+	if (parse_uint(v, 0xfffffffeUL, &cid) || cid < 3)
+		return fail(err, errlen,
+			    "--vsock %s: cid must be a number from 3 to 4294967294 (0-2 are reserved)",
+			    arg);
+	o->vsock_cid = (uint32_t)cid;
+	return 0;
+}
+
 static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
 	unsigned long n;
@@ -341,6 +362,8 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		return 0;
 	case OPT_NET:
 		return parse_net(arg, o, err, errlen);
+	case OPT_VSOCK:
+		return parse_vsock(arg, o, err, errlen);
 	case OPT_CONFIG:
 		o->config = arg;
 		return check_file("--config", arg, err, errlen);

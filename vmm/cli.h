@@ -36,6 +36,7 @@ struct cli_opts {
 	struct net_opts nets[CLI_MAX_NETS];	/* --net: strings point into net_args */
 	char net_args[CLI_MAX_NETS][CLI_NET_ARG_MAX];
 	unsigned int nr_nets;
+	uint32_t vsock_cid;	/* --vsock cid=N; 0: no vsock device */
 	/* host/: aliases and flavors, resolved by host_resolve_run() */
 	const char *config;	/* --config FILE, else /etc/vfio-vmm.conf */
 	const char *flavor;	/* --flavor NAME */

@@ -138,7 +138,7 @@ Test(cli, help_mentions_every_option)
 				      "--hugepages", "--trace", "--stats", "--help", "--version",
 				      "--config", "--flavor", "alias:NAME:COUNT", "doctor", "devices",
 				      "bind", "unbind", "--json", "--group", "--seccomp",
-				      "--prefault-threads", "--net" };
+				      "--prefault-threads", "--net", "--vsock" };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -260,4 +260,27 @@ Test(cli, net_bad_input_one_line_each)
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--net", "a", "--net", "b", "--net", "c",
 			   "--net", "d", "--net", "e", NULL), -1);
 	cr_assert(strstr(err, "at most 4 network devices"), "%s", err);
+}
+
+Test(cli, vsock_option)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, NULL), 0, "%s", err);
+	cr_assert_eq(o.vsock_cid, 0, "no vsock unless asked");
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=3", NULL), 0, "%s", err);
+	cr_assert_eq(o.vsock_cid, 3);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "4294967294", NULL), 0, "%s",
+		     err);
+	cr_assert_eq(o.vsock_cid, 4294967294u);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=2", NULL), -1);
+	cr_assert(strstr(err, "from 3 to 4294967294"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=4294967295", NULL), -1);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=x", NULL), -1);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "port=3", NULL), -1);
+	cr_assert(strstr(err, "use --vsock cid=N"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=3", "--vsock", "cid=4",
+			   NULL), -1);
+	cr_assert(strstr(err, "given twice"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
 }
