@@ -24,6 +24,7 @@
 #include "vmm/cli.h"
 #include "vmm/exit_codes.h"
 #include "vmm/pci_host_vm.h"
+#include "vmm/virtio_devices.h"
 #include "util/log.h"
 #include "vmm/vm.h"
 
@@ -32,6 +33,7 @@ struct machine {
 	struct serial com1;
 	struct power power;
 	struct assignment assigned;
+	struct virtio_devices virtio;
 	int sig_fd;
 	bool tty_raw;
 	struct termios saved_tty;
@@ -135,6 +137,7 @@ static void print_stats(struct machine *m)
 	bus_for_each(&vm->pio, print_range_stats, "pio");
 	bus_for_each(&vm->mmio, print_range_stats, "mmio");
 	assign_print_stats(&m->assigned, stderr);
+	virtio_devices_print_stats(&m->virtio, stderr);
 }
 
 static int setup_devices(struct machine *m)
@@ -162,6 +165,7 @@ static int run(const struct cli_opts *o)
 	struct boot_entry entry;
 	pthread_t console;
 	sigset_t sigs;
+	char err[512];
 	int ret;
 
 	/* The user's own mistakes first, then the host's (KVM, VFIO). */
@@ -170,13 +174,22 @@ static int run(const struct cli_opts *o)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return VMM_EXIT_SETUP;
+	/* --net and --vsock backends: what they name is the user's to fix (exit 2). */
+	if (virtio_devices_open(o, &m->virtio, err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm: %s\n", err);
+		free(m);
+		return VMM_EXIT_USAGE;
+	}
 	if (vm_create(&m->vm, &o->vm)) {
+		virtio_devices_release(&m->virtio);
 		free(m);
 		return VMM_EXIT_SETUP;
 	}
 	ret = setup_devices(m);
 	if (!ret)
 		ret = assign_devices(&m->vm, o->devices, o->nr_devices, &m->assigned);
+	if (!ret)
+		ret = virtio_devices_attach(&m->vm, &m->virtio);
 	if (!ret)
 		ret = vm_place_pci_bars(&m->vm);
 	if (!ret)
@@ -189,6 +202,7 @@ static int run(const struct cli_opts *o)
 		ret = vcpu_setup_boot(&m->vm.vcpus[0], &entry);
 	if (ret) {
 		assign_release(&m->assigned);
+		virtio_devices_release(&m->virtio);
 		vm_destroy(&m->vm);
 		free(m);
 		return VMM_EXIT_SETUP;
@@ -223,6 +237,7 @@ static int run(const struct cli_opts *o)
 	if (o->stats)
 		print_stats(m);
 	assign_release(&m->assigned);
+	virtio_devices_release(&m->virtio);
 	vm_destroy(&m->vm);
 	close(m->sig_fd);
 	free(m);

@@ -39,6 +39,22 @@ expect 2 "--hugepages 3M: must be 2M or 1G" -- run --kernel "$guest" --hugepages
 expect 2 "unknown option" -- run --kernel "$guest" --bogus
 expect 2 "--kernel FILE is required" -- run
 expect 2 "unknown category 'nope'" -- run --kernel "$guest" --trace nope
+expect 2 "unknown key 'bogus'; use tap, mac or queues" -- run --kernel "$guest" --net tap=x,bogus=1
+expect 2 "is 20 characters; Linux allows at most 15" -- run --kernel "$guest" --net tap=exactly-twenty-chars
+expect 2 "cid must be a number from 3" -- run --kernel "$guest" --vsock cid=2
+# A host without the vhost modules: one line naming modprobe (and no tap is made).
+if [ ! -e /dev/vhost-net ]; then
+	expect 2 "^vfio-vmm: no /dev/vhost-net: load it with 'modprobe vhost_net'$" -- \
+		run --kernel "$guest" --net tap=vmmclitest0
+	if ip link show vmmclitest0 >/dev/null 2>&1; then
+		echo "FAIL: a tap was created although vhost-net is missing"
+		fails=$((fails + 1))
+	fi
+fi
+if [ ! -e /dev/vhost-vsock ]; then
+	expect 2 "^vfio-vmm: no /dev/vhost-vsock: load it with 'modprobe vhost_vsock'$" -- \
+		run --kernel "$guest" --vsock cid=3
+fi
 # Not a kernel at all: setup error (1) with the reason.
 expect 1 "neither an ELF file nor a Linux bzImage" -- run --kernel /etc/hostname
 # Hugepages asked for but none reserved (skipped where some are reserved).
