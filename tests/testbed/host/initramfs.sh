@@ -21,7 +21,7 @@ build_initramfs()
 	cp "$TB_DIR/l1/init" "$root/init"
 	cp "$TB_DIR/l1/lib.sh" "$TB_DIR/l1/runtest.sh" "$root/testbed/"
 	cp -r "$TB_DIR/scenarios" "$root/testbed/"
-	cp "$PROBE_BIN" "$VSOCK_BIN" "$root/testbed/bin/"
+	cp "$PROBE_BIN" "$XFER_BIN" "$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
 	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
 	local name path
@@ -107,7 +107,7 @@ build_l2_initramfs()
 	install_busybox "$root"
 	install_modules "$root" "$L2_MODULES"
 	cp "$TB_DIR/l2/init" "$root/init"
-	cp "$VSOCK_BIN" "$root/bin/"
+	cp "$XFER_BIN" "$root/bin/"
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }
