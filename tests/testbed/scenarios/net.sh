@@ -16,6 +16,9 @@
 #                  queue pairs (VQ_PAIRS_SET through our control queue, under
 #                  the seccomp filters) and L1's tap has two queues attached;
 #                  after the VM tbmq0 is gone and the older tap is still there
+#   net.sigterm,   the VMM ended by SIGTERM (an orderly stop: exit 143) and
+#   net.sigkill    by SIGKILL (the kernel closes our fds) while the guest's
+#                  driver runs: either way the tap is gone and the CID free
 #   net.cid-in-use a second VM asking for a CID the first holds: one line
 #                  naming the CID, exit 2; free again after the first ends
 
@@ -36,6 +39,8 @@ scenario_net()
 		echo "TESTBED-L1: modprobe tun vhost_net vhost_vsock failed"
 	run_test net.linux 360 net_linux
 	run_test net.mq 240 net_mq
+	run_test net.sigterm 150 net_signal TERM 143
+	run_test net.sigkill 150 net_signal KILL 137
 	run_test net.cid-in-use 60 net_cid_in_use
 }
 
@@ -218,4 +223,32 @@ net_cid_in_use()
 	# And free again once the first VM is gone.
 	vfio-vmm run --kernel "$TB/guests/hello" --vsock cid=7 >"$out.2" 2>&1
 	grep -q '^PASS hello' "$out.2" || die "cid 7 not free after the first VM ended: $(cat "$out.2")"
+}
+
+# net_signal SIG STATUS: a VM with --net and --vsock killed with SIG once its
+# guest has the NIC up; it must end with STATUS, and leave no tap or CID.
+net_signal()
+{
+	local out=$TB_OUT/net-sig$1.out pid i=0 rc
+	need_vmm
+	vfio-vmm run --kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
+		--cmdline "$NET_CMDLINE tb.checks=net-hold" --memory 256M \
+		--net tap=tbsig0 --vsock cid=9 >"$out" 2>&1 &
+	pid=$!
+	while ! grep -q "L2-NET-UP" "$out"; do
+		kill -0 "$pid" 2>/dev/null || { cat "$out"; die "the VMM ended early"; }
+		[ $i -lt 1200 ] || { kill -KILL "$pid"; die "L2 never brought its NIC up"; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip link show tbsig0 >/dev/null 2>&1 || die "no tbsig0 while the VM runs"
+	kill -"$1" "$pid"
+	wait "$pid"
+	rc=$?
+	tr -d '\r' <"$out" | grep -v '^\[' | tail -5
+	[ "$rc" = "$2" ] || die "exit status $rc after SIG$1, expected $2"
+	! ip link show tbsig0 >/dev/null 2>&1 || die "tbsig0 still exists after SIG$1"
+	vfio-vmm run --kernel "$TB/guests/hello" --vsock cid=9 >"$out.2" 2>&1
+	grep -q '^PASS hello' "$out.2" || die "cid 9 not free after SIG$1: $(cat "$out.2")"
+	echo "NOTE: SIG$1 while L2 ran: exit $rc, tbsig0 gone, cid 9 free"
 }
