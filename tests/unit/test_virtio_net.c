@@ -441,6 +441,26 @@ Test(virtio_net, activate_hands_the_rings_to_vhost)
 	cr_assert_eq(open_fds(), 0);
 }
 
+Test(virtio_net, the_memory_table_has_every_ram_region)
+{
+	static uint8_t high[2 * 4096] __attribute__((aligned(4096)));
+	struct virtio_dev *v = create("t5", 1);
+	struct call *c;
+
+	/* RAM above 4 GiB is a second region with its own host mapping. */
+	cr_assert_eq(guest_mem_add(&mem, 1ull << 32, sizeof(high), high), 0);
+	v->driver_features = BIT(VIRTIO_F_VERSION_1);
+	enable_queue(v, 0, 40, 50);
+	enable_queue(v, 1, 41, 51);
+	cr_assert_eq(v->ops->activate(v), 0);
+	c = find(VHOST_SET_MEM_TABLE, 0, 0);
+	cr_assert_eq(c->a.mem.nregions, 2);
+	cr_assert_eq(c->a.mem.r[1].guest_phys_addr, 1ull << 32);
+	cr_assert_eq(c->a.mem.r[1].memory_size, sizeof(high));
+	cr_assert_eq(c->a.mem.r[1].userspace_addr, (uint64_t)(uintptr_t)high);
+	virtio_net_destroy(v);
+}
+
 Test(virtio_net, no_guest_csum_no_tap_offloads)
 {
 	struct virtio_dev *v = create("t2", 1);
