@@ -19,19 +19,15 @@
 #define CLASS_NET_ETHERNET	0x020000
 #define CLASS_COMM_OTHER	0x078000	/* what vsock devices report elsewhere too */
 
-static void destroy_dev(struct virtio_dev *vdev)
-{
-	if (vdev && vdev->ops->destroy)
-		vdev->ops->destroy(vdev);
-}
-
-int virtio_devices_add(struct virtio_devices *vd, struct virtio_dev *vdev, uint32_t class_code)
+int virtio_devices_add(struct virtio_devices *vd, struct virtio_dev *vdev, uint32_t class_code,
+		       void (*destroy)(struct virtio_dev *vdev))
 {
 	if (vd->nr == VIRTIO_DEVICES_MAX) {
-		destroy_dev(vdev);
+		destroy(vdev);
 		return -ENOSPC;
 	}
 	vd->vdev[vd->nr] = vdev;
+	vd->destroy[vd->nr] = destroy;
 	vd->class_code[vd->nr] = class_code;
 	vd->vp[vd->nr] = NULL;
 	vd->nr++;
@@ -47,14 +43,14 @@ int virtio_devices_open(const struct cli_opts *o, struct virtio_devices *vd, cha
 	for (unsigned int i = 0; i < o->nr_nets; i++) {
 		ret = virtio_net_create(&o->nets[i], NULL, &vdev, err, errlen);
 		if (!ret)
-			ret = virtio_devices_add(vd, vdev, CLASS_NET_ETHERNET);
+			ret = virtio_devices_add(vd, vdev, CLASS_NET_ETHERNET, virtio_net_destroy);
 		if (ret)
 			goto err;
 	}
 	if (o->vsock_cid) {
 		ret = virtio_vsock_create(o->vsock_cid, NULL, &vdev, err, errlen);
 		if (!ret)
-			ret = virtio_devices_add(vd, vdev, CLASS_COMM_OTHER);
+			ret = virtio_devices_add(vd, vdev, CLASS_COMM_OTHER, virtio_vsock_destroy);
 		if (ret)
 			goto err;
 	}
@@ -110,7 +106,7 @@ void virtio_devices_release(struct virtio_devices *vd)
 			free(vd->vp[i]);
 			vd->vp[i] = NULL;
 		}
-		destroy_dev(vd->vdev[i]);
+		vd->destroy[i](vd->vdev[i]);
 		vd->vdev[i] = NULL;
 	}
 }

@@ -35,6 +35,7 @@ struct virtio_pci;
 struct virtio_devices {
 	unsigned int nr;
 	struct virtio_dev *vdev[VIRTIO_DEVICES_MAX];
+	void (*destroy[VIRTIO_DEVICES_MAX])(struct virtio_dev *vdev);	/* its model's */
 	uint32_t class_code[VIRTIO_DEVICES_MAX];
 	struct virtio_pci *vp[VIRTIO_DEVICES_MAX];	/* set by attach */
 };
@@ -48,8 +49,12 @@ struct virtio_devices {
 int virtio_devices_open(const struct cli_opts *o, struct virtio_devices *vd, char *err,
 			size_t errlen);
 
-/* A device model opened elsewhere (virtio-blk, say): vd owns it from here, even on -ENOSPC. */
-int virtio_devices_add(struct virtio_devices *vd, struct virtio_dev *vdev, uint32_t class_code);
+/*
+ * A device model opened elsewhere (virtio-blk, say), with the function that
+ * frees it (virtio_blk_destroy): vd owns it from here, even on -ENOSPC.
+ */
+int virtio_devices_add(struct virtio_devices *vd, struct virtio_dev *vdev, uint32_t class_code,
+		       void (*destroy)(struct virtio_dev *vdev));
 
 /* Each device on its transport, on vm's root bus; errors logged. */
 int virtio_devices_attach(struct vm *vm, struct virtio_devices *vd);

@@ -509,17 +509,11 @@ static void net_reset(struct virtio_dev *vdev)
 	n->mq = false;
 }
 
-static void net_destroy_op(struct virtio_dev *vdev)
-{
-	virtio_net_destroy(vdev);
-}
-
 static const struct virtio_dev_ops net_ops = {
 	.activate = net_activate,
 	.reset = net_reset,
 	.config_read = config_read,
 	.config_write = config_write,
-	.destroy = net_destroy_op,
 };
 
 int virtio_net_create(const struct net_opts *o, const struct vhost_sys *sys,

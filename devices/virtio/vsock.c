@@ -121,17 +121,11 @@ static int vsock_activate(struct virtio_dev *vdev)
 	return 0;
 }
 
-static void vsock_destroy_op(struct virtio_dev *vdev)
-{
-	virtio_vsock_destroy(vdev);
-}
-
 static const struct virtio_dev_ops vsock_ops = {
 	.activate = vsock_activate,
 	.reset = vsock_reset,
 	.config_read = config_read,
 	.config_write = config_write,
-	.destroy = vsock_destroy_op,
 };
 
 int virtio_vsock_create(uint32_t cid, const struct vhost_sys *sys, struct virtio_dev **out,
