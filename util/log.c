@@ -16,12 +16,12 @@ static const struct {
 } cats[] = {
 	{ "vfio", LOG_VFIO }, { "pci", LOG_PCI },   { "irq", LOG_IRQ },
 	{ "exit", LOG_EXIT }, { "boot", LOG_BOOT }, { "iommu", LOG_IOMMU },
-	{ "kvm", LOG_KVM },
+	{ "kvm", LOG_KVM },   { "vhost", LOG_VHOST },
 };
 
 const char *log_category_names(void)
 {
-	return "vfio,pci,irq,exit,boot,iommu,kvm,all";
+	return "vfio,pci,irq,exit,boot,iommu,kvm,vhost,all";
 }
 
 int log_parse_categories(const char *list, unsigned int *mask, const char **bad)

@@ -18,6 +18,7 @@ enum log_cat {
 	LOG_BOOT = 1u << 4,	/* kernel loading, memory layout, ACPI */
 	LOG_IOMMU = 1u << 5,	/* DMA map/unmap */
 	LOG_KVM = 1u << 6,	/* KVM VM/vCPU setup */
+	LOG_VHOST = 1u << 7,	/* vhost and tap ioctls (virtio-net, vsock) */
 };
 
 extern unsigned int log_enabled;

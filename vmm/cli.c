@@ -58,6 +58,14 @@ void cli_usage(FILE *f)
 		"                     share it read-only; direct=on: O_DIRECT, no host page\n"
 		"                     cache; serial: GET_ID, up to %d characters (default: the\n"
 		"                     file's name); queues: 1-%d (default: one per vCPU)\n"
+		"  --net tap=NAME[,mac=MAC][,queues=N]\n"
+		"                     a virtio-net device on tap NAME, its data moved by the\n"
+		"                     kernel's vhost-net (repeatable, up to %d); the tap is\n"
+		"                     created when it does not exist and then removed when\n"
+		"                     the VM ends; mac: default 02:... from a hash of NAME;\n"
+		"                     queues: 1-%d queue pairs (default 1)\n"
+		"  --vsock cid=N      a virtio-vsock device with context id N (3-4294967294)\n"
+		"                     over the kernel's vhost-vsock\n"
 		"  --flavor NAME      cpus, memory, hugepages and devices of a config flavor\n"
 		"                     (options given explicitly win)\n"
 		"  --config FILE      aliases and flavors (default /etc/vfio-vmm.conf)\n"
@@ -78,7 +86,8 @@ void cli_usage(FILE *f)
 		"Exit status: 0 guest powered off; N guest wrote N to the test port 0xf4;\n"
 		"1 setup failed; 2 bad command line; 120 guest triple fault; 121 KVM error;\n"
 		"122 a forbidden system call (seccomp).\n",
-		CLI_MAX_CPUS, log_category_names(), CLI_MAX_DISKS, DISK_SERIAL_MAX, DISK_MAX_QUEUES);
+		CLI_MAX_CPUS, log_category_names(), CLI_MAX_DISKS, DISK_SERIAL_MAX, DISK_MAX_QUEUES,
+		CLI_MAX_NETS, NET_MAX_QUEUE_PAIRS);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -268,7 +277,7 @@ static int parse_disk(const char *arg, struct cli_opts *o, char *err, size_t err
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_HUGEPAGES,
        OPT_TRACE, OPT_STATS, OPT_DEVICE, OPT_CONFIG, OPT_FLAVOR, OPT_P2P, OPT_SECCOMP,
-       OPT_PREFAULT, OPT_DISK };
+       OPT_PREFAULT, OPT_DISK, OPT_NET, OPT_VSOCK };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -281,6 +290,8 @@ static const struct option long_opts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "p2p", no_argument, NULL, OPT_P2P },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "prefault-threads", required_argument, NULL, OPT_PREFAULT },
@@ -290,6 +301,119 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+#define NET_KEYS "tap, mac or queues"
+
+/* One KEY=VALUE of --net; arg is the whole option, for the message. */
+static int parse_net_key(const char *arg, const char *key, char *val, struct net_opts *n,
+			 unsigned int *seen, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "tap", "mac", "queues" };
+	const char *why;
+	unsigned long v;
+	unsigned int k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (!strcmp(key, keys[k]))
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0]))
+		return fail(err, errlen, "--net %s: unknown key '%s'; use %s", arg, key, NET_KEYS);
+	if (*seen & (1u << k))
+		return fail(err, errlen, "--net %s: %s given twice", arg, key);
+	*seen |= 1u << k;
+	switch (k) {
+	case 0:
+		if (strlen(val) > NET_IFNAME_MAX)
+			return fail(err, errlen,
+				    "--net %s: tap name '%s' is %zu characters; Linux allows at most %d",
+				    arg, val, strlen(val), NET_IFNAME_MAX);
+		if (!net_ifname_ok(val))
+			return fail(err, errlen,
+				    "--net %s: '%s' is not an interface name; use 1 to %d characters, "
+				    "no '/', ':' or spaces", arg, val, NET_IFNAME_MAX);
+		n->tap = val;
+		return 0;
+	case 1:
+		if (net_mac_parse(val, n->mac, &why))
+			return fail(err, errlen, "--net %s: mac=%s: %s", arg, val, why);
+		n->mac_set = true;
+		return 0;
+	default:
+		if (parse_uint(val, NET_MAX_QUEUE_PAIRS, &v) || v == 0)
+			return fail(err, errlen, "--net %s: queues=%s: use a number from 1 to %d", arg,
+				    val, NET_MAX_QUEUE_PAIRS);
+		n->queues = (unsigned int)v;
+		return 0;
+	}
+}
+
+/*
+ * --net tap=NAME[,mac=MAC][,queues=N], or a bare NAME first. Only the form
+ * is checked here; the tap and vhost-net are opened at VM setup.
+ */
+static int parse_net(const char *arg, struct cli_opts *o, char *err, size_t errlen)
+{
+	unsigned int seen = 0;
+	struct net_opts *n;
+	char *buf, *item, *next;
+
+	if (!*arg)
+		return fail(err, errlen, "--net needs a tap, e.g. --net tap=tap0");
+	if (o->nr_nets == CLI_MAX_NETS)
+		return fail(err, errlen, "--net %s: at most %d network devices", arg, CLI_MAX_NETS);
+	if (strlen(arg) >= CLI_NET_ARG_MAX)
+		return fail(err, errlen, "--net: longer than %d characters", CLI_NET_ARG_MAX - 1);
+	n = &o->nets[o->nr_nets];
+	buf = strcpy(o->net_args[o->nr_nets], arg);
+	memset(n, 0, sizeof(*n));
+	for (item = buf; item; item = next) {
+		char *eq;
+
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		eq = strchr(item, '=');
+		if (!eq && item == buf && *item) {
+			if (parse_net_key(arg, "tap", item, n, &seen, err, errlen))
+				return -1;
+			continue;
+		}
+		if (!eq)
+			return fail(err, errlen, "--net %s: '%s' is not KEY=VALUE; use %s", arg, item,
+				    NET_KEYS);
+		*eq = '\0';
+		if (parse_net_key(arg, item, eq + 1, n, &seen, err, errlen))
+			return -1;
+	}
+	if (!n->tap)
+		return fail(err, errlen, "--net %s: no tap given; use --net tap=NAME", arg);
+	for (unsigned int i = 0; i < o->nr_nets; i++) {
+		if (!strcmp(o->nets[i].tap, n->tap))
+			return fail(err, errlen, "--net %s: tap %s given twice", arg, n->tap);
+		if (n->mac_set && o->nets[i].mac_set && !memcmp(o->nets[i].mac, n->mac, 6))
+			return fail(err, errlen, "--net %s: this mac is given twice", arg);
+	}
+	o->nr_nets++;
+	return 0;
+}
+
+/* --vsock cid=N (or a bare N): the guest's context id. */
+static int parse_vsock(const char *arg, struct cli_opts *o, char *err, size_t errlen)
+{
+	const char *v = strncmp(arg, "cid=", 4) ? arg : arg + 4;
+	unsigned long cid;
+
+	if (o->vsock_cid)
+		return fail(err, errlen, "--vsock %s: given twice; a VM has one vsock device", arg);
+	if (v == arg && strchr(arg, '='))
+		return fail(err, errlen, "--vsock %s: unknown key; use --vsock cid=N", arg);
+	if (parse_uint(v, 0xfffffffeUL, &cid) || cid < 3)
+		return fail(err, errlen,
+			    "--vsock %s: cid must be a number from 3 to 4294967294 (0-2 are reserved)",
+			    arg);
+	o->vsock_cid = (uint32_t)cid;
+	return 0;
+}
 
 static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
@@ -367,6 +491,10 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		return 0;
 	case OPT_DISK:
 		return parse_disk(arg, o, err, errlen);
+	case OPT_NET:
+		return parse_net(arg, o, err, errlen);
+	case OPT_VSOCK:
+		return parse_vsock(arg, o, err, errlen);
 	case OPT_CONFIG:
 		o->config = arg;
 		return check_file("--config", arg, err, errlen);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/net.h"
 #include "vmm/seccomp.h"
 #include "devices/disk.h"
 #include "vmm/vm.h"
@@ -16,6 +17,8 @@
 #define CLI_MAX_DEVICES		16
 #define CLI_MAX_DISKS		8
 #define CLI_DISK_ARG_MAX	4352	/* PATH_MAX and the other keys */
+#define CLI_MAX_NETS		4
+#define CLI_NET_ARG_MAX		128
 
 enum cli_action {
 	CLI_RUN,
@@ -33,6 +36,10 @@ struct cli_opts {
 	int prefault_threads;		/* -1: one per host CPU */
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
+	struct net_opts nets[CLI_MAX_NETS];	/* --net: strings point into net_args */
+	char net_args[CLI_MAX_NETS][CLI_NET_ARG_MAX];
+	unsigned int nr_nets;
+	uint32_t vsock_cid;	/* --vsock cid=N; 0: no vsock device */
 	/* host/: aliases and flavors, resolved by host_resolve_run() */
 	const char *config;	/* --config FILE, else /etc/vfio-vmm.conf */
 	const char *flavor;	/* --flavor NAME */

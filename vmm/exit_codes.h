@@ -7,7 +7,9 @@
  *   0        the guest powered off or reset
  *   N        the guest wrote N to the test exit port (0xf4): N & 0xff
  *   1        setup failed (KVM, devices, loading the kernel)
- *   2        bad command line (one line says what and how to fix it)
+ *   2        bad command line (one line says what and how to fix it), also
+ *            when a --net or --vsock backend cannot be had as asked (no
+ *            vhost module, a CID in use, a tap in use or not a tap)
  *   120      the guest crashed: triple fault
  *   121      KVM error: internal error, failed entry, unexpected exit
  *   122      a thread made a system call its seccomp filter forbids

@@ -15,7 +15,6 @@
 
 #include "devices/power.h"
 #include "devices/serial.h"
-#include "devices/virtio/blk.h"
 #include "devices/virtio/virtio_pci.h"
 #include "host/commands.h"
 #include "host/select.h"
@@ -24,9 +23,9 @@
 #include "vmm/assign.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
-#include "vmm/disks.h"
 #include "vmm/exit_codes.h"
 #include "vmm/pci_host_vm.h"
+#include "vmm/virtio_devices.h"
 #include "util/log.h"
 #include "vmm/vm.h"
 
@@ -35,9 +34,7 @@ struct machine {
 	struct serial com1;
 	struct power power;
 	struct assignment assigned;
-	struct disks disks;
-	struct virtio_pci disk_pci[CLI_MAX_DISKS];
-	unsigned int nr_disk_pci;	/* transports set up (and to tear down) */
+	struct virtio_devices virtio;
 	int sig_fd;
 	bool tty_raw;
 	struct termios saved_tty;
@@ -141,8 +138,7 @@ static void print_stats(struct machine *m)
 	bus_for_each(&vm->pio, print_range_stats, "pio");
 	bus_for_each(&vm->mmio, print_range_stats, "mmio");
 	assign_print_stats(&m->assigned, stderr);
-	for (unsigned int i = 0; i < m->nr_disk_pci; i++)
-		virtio_pci_print_stats(&m->disk_pci[i], stderr);
+	virtio_devices_print_stats(&m->virtio, stderr);
 }
 
 static int setup_devices(struct machine *m)
@@ -164,42 +160,13 @@ static void seccomp_stop(void *arg)
 	vm_request_stop(arg, VMM_EXIT_SECCOMP);
 }
 
-/* Each --disk as a virtio-pci function on the root bus, placed with the rest. */
-static int add_disks(struct machine *m)
-{
-	for (unsigned int i = 0; i < m->disks.nr; i++) {
-		int ret = virtio_pci_init(&m->disk_pci[i], m->disks.devs[i], VIRTIO_BLK_PCI_CLASS,
-					  &m->vm.pci_host);
-
-		if (ret) {
-			log_err("%s: virtio-pci: %s", m->disks.devs[i]->name, strerror(-ret));
-			return ret;
-		}
-		m->nr_disk_pci = i + 1;
-		ret = pci_root_add(&m->vm.pci, &m->disk_pci[i].pci);
-		if (ret) {
-			log_err("%s: no free slot on the PCI root bus", m->disks.devs[i]->name);
-			return ret;
-		}
-	}
-	return 0;
-}
-
-/* Disks stop (their I/O threads joined) before guest RAM goes away with the VM. */
-static void remove_disks(struct machine *m)
-{
-	while (m->nr_disk_pci)
-		virtio_pci_exit(&m->disk_pci[--m->nr_disk_pci]);
-	disks_close(&m->disks);
-}
-
 static int run(const struct cli_opts *o)
 {
 	struct machine *m;
 	struct boot_entry entry;
-	char err[512];
 	pthread_t console;
 	sigset_t sigs;
+	char err[512];
 	int ret;
 
 	/* The user's own mistakes first, then the host's (KVM, VFIO). */
@@ -208,14 +175,14 @@ static int run(const struct cli_opts *o)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return VMM_EXIT_SETUP;
-	/* A missing image, a directory, an image in use: the user's to fix, exit 2. */
-	if (disks_open(o->disks, o->nr_disks, o->vm.nr_cpus, &m->disks, err, sizeof(err))) {
+	/* --disk, --net and --vsock backends: what they name is the user's to fix (exit 2). */
+	if (virtio_devices_open(o, &m->virtio, err, sizeof(err))) {
 		fprintf(stderr, "vfio-vmm: %s\n", err);
 		free(m);
 		return VMM_EXIT_USAGE;
 	}
 	if (vm_create(&m->vm, &o->vm)) {
-		disks_close(&m->disks);
+		virtio_devices_release(&m->virtio);
 		free(m);
 		return VMM_EXIT_SETUP;
 	}
@@ -223,7 +190,7 @@ static int run(const struct cli_opts *o)
 	if (!ret)
 		ret = assign_devices(&m->vm, o->devices, o->nr_devices, &m->assigned);
 	if (!ret)
-		ret = add_disks(m);
+		ret = virtio_devices_attach(&m->vm, &m->virtio);
 	if (!ret)
 		ret = vm_place_pci_bars(&m->vm);
 	if (!ret)
@@ -235,8 +202,8 @@ static int run(const struct cli_opts *o)
 	if (!ret)
 		ret = vcpu_setup_boot(&m->vm.vcpus[0], &entry);
 	if (ret) {
-		remove_disks(m);
-		assign_release(&m->assigned);
+			assign_release(&m->assigned);
+		virtio_devices_release(&m->virtio);
 		vm_destroy(&m->vm);
 		free(m);
 		return VMM_EXIT_SETUP;
@@ -270,8 +237,8 @@ static int run(const struct cli_opts *o)
 	tty_restore(m);
 	if (o->stats)
 		print_stats(m);
-	remove_disks(m);
 	assign_release(&m->assigned);
+	virtio_devices_release(&m->virtio);
 	vm_destroy(&m->vm);
 	close(m->sig_fd);
 	free(m);

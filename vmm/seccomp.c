@@ -20,6 +20,8 @@
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
+#include <linux/vhost.h>
+#include <linux/if_tun.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
@@ -87,6 +89,15 @@ static const unsigned long run_ioctls[] = {
 	VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_RESET, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA,
 	VFIO_GROUP_UNSET_CONTAINER,
 	TCGETS, TCSETS, TCSETSW, TCSETSF, FIONREAD,
+	/*
+	 * vhost-net and vhost-vsock at DRIVER_OK and reset (a vCPU, or main at
+	 * teardown), the tap's offloads, and its queues from virtio-net's
+	 * control thread (started by a vCPU, so under its filter). Opening,
+	 * SET_OWNER and the CID are setup, before the filters.
+	 */
+	VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE, VHOST_SET_VRING_NUM, VHOST_SET_VRING_ADDR,
+	VHOST_SET_VRING_BASE, VHOST_GET_VRING_BASE, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL,
+	VHOST_NET_SET_BACKEND, VHOST_VSOCK_SET_RUNNING, TUNSETOFFLOAD, TUNSETQUEUE,
 };
 
 /* A data plane's block-device requests. */

@@ -43,6 +43,22 @@ expect 2 "--disk x.img,bogus=1: unknown key 'bogus'" -- run --kernel "$guest" --
 expect 2 "readonly=on or readonly=off" -- run --kernel "$guest" --disk path=x.img,readonly=yes
 expect 2 "queues=0: use a number from 1 to 64" -- run --kernel "$guest" --disk x.img,queues=0
 expect 2 "--disk needs an image" -- run --kernel "$guest" --disk ""
+expect 2 "unknown key 'bogus'; use tap, mac or queues" -- run --kernel "$guest" --net tap=x,bogus=1
+expect 2 "is 20 characters; Linux allows at most 15" -- run --kernel "$guest" --net tap=exactly-twenty-chars
+expect 2 "cid must be a number from 3" -- run --kernel "$guest" --vsock cid=2
+# A host without the vhost modules: one line naming modprobe (and no tap is made).
+if [ ! -e /dev/vhost-net ]; then
+	expect 2 "^vfio-vmm: no /dev/vhost-net: load it with 'modprobe vhost_net'$" -- \
+		run --kernel "$guest" --net tap=vmmclitest0
+	if ip link show vmmclitest0 >/dev/null 2>&1; then
+		echo "FAIL: a tap was created although vhost-net is missing"
+		fails=$((fails + 1))
+	fi
+fi
+if [ ! -e /dev/vhost-vsock ]; then
+	expect 2 "^vfio-vmm: no /dev/vhost-vsock: load it with 'modprobe vhost_vsock'$" -- \
+		run --kernel "$guest" --vsock cid=3
+fi
 # Not a kernel at all: setup error (1) with the reason.
 expect 1 "neither an ELF file nor a Linux bzImage" -- run --kernel /etc/hostname
 # Hugepages asked for but none reserved (skipped where some are reserved).

@@ -139,7 +139,7 @@ Test(cli, help_mentions_every_option)
 				      "--config", "--flavor", "alias:NAME:COUNT", "--disk",
 				      "readonly=on", "direct=on", "serial=S", "queues=N", "doctor", "devices",
 				      "bind", "unbind", "--json", "--group", "--seccomp",
-				      "--prefault-threads" };
+				      "--prefault-threads", "--net", "--vsock" };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -292,4 +292,86 @@ Test(cli, disk_limits)
 	longarg[sizeof(longarg) - 1] = '\0';
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--disk", longarg, NULL), -1);
 	cr_assert(strstr(err, "longer than"), "%s", err);
+}
+
+Test(cli, net_options)
+{
+	struct cli_opts o;
+	uint8_t def[6];
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--net", "tap=tap0", "--net",
+			   "tap=tap1,mac=52:54:00:12:34:56,queues=4", "--net", "tap2", NULL), 0,
+		     "%s", err);
+	cr_assert_eq(o.nr_nets, 3);
+	cr_assert_str_eq(o.nets[0].tap, "tap0");
+	cr_assert_not(o.nets[0].mac_set);
+	cr_assert_eq(o.nets[0].queues, 0, "the device's default (1)");
+	cr_assert_str_eq(o.nets[1].tap, "tap1");
+	cr_assert(o.nets[1].mac_set);
+	cr_assert_eq(memcmp(o.nets[1].mac, (uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x56 }, 6), 0);
+	cr_assert_eq(o.nets[1].queues, 4);
+	cr_assert_str_eq(o.nets[2].tap, "tap2", "a bare NAME is the tap");
+	/* The strings outlive argv parsing: they are copies. */
+	net_mac_default(o.nets[0].tap, def);
+	cr_assert_eq(def[0], 2);
+}
+
+Test(cli, net_bad_input_one_line_each)
+{
+	static const struct {
+		const char *arg, *want;
+	} bad[] = {
+		{ "tap=x,bogus=1", "unknown key 'bogus'; use tap, mac or queues" },
+		{ "tap=exactly-twenty-chars", "is 20 characters; Linux allows at most 15" },
+		{ "tap=a/b", "not an interface name" },
+		{ "tap=x,mac=01:00:5e:00:00:01", "multicast" },
+		{ "tap=x,mac=zz", "six hex pairs" },
+		{ "tap=x,queues=0", "queues=0: use a number from 1 to 16" },
+		{ "tap=x,queues=17", "from 1 to 16" },
+		{ "tap=x,tap=y", "tap given twice" },
+		{ "mac=02:00:00:00:00:01", "no tap given" },
+		{ "", "--net needs a tap" },
+		{ "tap=x,queues", "'queues' is not KEY=VALUE" },
+	};
+	struct cli_opts o;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--net", bad[i].arg, NULL), -1,
+			     "--net %s accepted", bad[i].arg);
+		cr_assert(strstr(err, bad[i].want), "--net %s: '%s' lacks '%s'", bad[i].arg, err,
+			  bad[i].want);
+		cr_assert_null(strchr(err, '\n'));
+	}
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--net", "tap=a", "--net", "tap=a", NULL),
+		     -1);
+	cr_assert(strstr(err, "tap a given twice"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--net", "tap=a,mac=02:00:00:00:00:01",
+			   "--net", "tap=b,mac=02:00:00:00:00:01", NULL), -1);
+	cr_assert(strstr(err, "mac is given twice"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--net", "a", "--net", "b", "--net", "c",
+			   "--net", "d", "--net", "e", NULL), -1);
+	cr_assert(strstr(err, "at most 4 network devices"), "%s", err);
+}
+
+Test(cli, vsock_option)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, NULL), 0, "%s", err);
+	cr_assert_eq(o.vsock_cid, 0, "no vsock unless asked");
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=3", NULL), 0, "%s", err);
+	cr_assert_eq(o.vsock_cid, 3);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "4294967294", NULL), 0, "%s",
+		     err);
+	cr_assert_eq(o.vsock_cid, 4294967294u);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=2", NULL), -1);
+	cr_assert(strstr(err, "from 3 to 4294967294"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=4294967295", NULL), -1);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=x", NULL), -1);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "port=3", NULL), -1);
+	cr_assert(strstr(err, "use --vsock cid=N"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--vsock", "cid=3", "--vsock", "cid=4",
+			   NULL), -1);
+	cr_assert(strstr(err, "given twice"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
 }

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,35 @@ static void vcpu_work(void)
 	fprintf(stderr, "vcpu work done\n");
 }
 
+/*
+ * What a virtio-net or vsock device does at DRIVER_OK and reset (from a
+ * vCPU), and its control thread (a vCPU's child): vhost and tap requests.
+ * On an eventfd each answers ENOTTY (or EINVAL), not SIGSYS.
+ */
+static void vhost_work(void)
+{
+	static const unsigned long req[] = {
+		VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE, VHOST_SET_VRING_NUM,
+		VHOST_SET_VRING_ADDR, VHOST_SET_VRING_BASE, VHOST_GET_VRING_BASE,
+		VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_NET_SET_BACKEND,
+		VHOST_VSOCK_SET_RUNNING, TUNSETOFFLOAD, TUNSETQUEUE,
+	};
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		if (ioctl(fd, req[i], NULL) != -1)
+			_exit(12);
+	close(fd);
+	fprintf(stderr, "vhost work done\n");
+}
+
+static void vhost_setup_after_filters(void)
+{
+	/* Taking a device's ownership, or a CID, is setup: not once the guest runs. */
+	ioctl(0, VHOST_SET_OWNER, 0);
+	_exit(60);
+}
+
 static void make_socket(void)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -114,6 +145,17 @@ Test(seccomp, vcpu_work_passes)
 
 	cr_assert_eq(in_child(SECCOMP_ON, SECCOMP_VCPU, vcpu_work, err, sizeof(err)), 0, "%s", err);
 	cr_assert(strstr(err, "vcpu work done"), "%s", err);
+}
+
+Test(seccomp, vhost_at_driver_ok_and_reset_passes)
+{
+	char err[512];
+
+	cr_assert_eq(in_child(SECCOMP_ON, SECCOMP_VCPU, vhost_work, err, sizeof(err)), 0, "%s", err);
+	cr_assert(strstr(err, "vhost work done"), "%s", err);
+	cr_assert_eq(in_child(SECCOMP_ON, SECCOMP_MAIN, vhost_work, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(in_child(SECCOMP_ON, SECCOMP_VCPU, vhost_setup_after_filters, err,
+			      sizeof(err)), VMM_EXIT_SECCOMP, "%s", err);
 }
 
 Test(seccomp, socket_in_a_vcpu_stops_the_vm_and_is_named)

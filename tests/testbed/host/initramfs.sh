@@ -3,9 +3,11 @@
 # modules for KVM and VFIO, our binaries, the tiny guests, and the L2 kernel
 # with its own busybox initramfs.
 
-L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801"
-# Drivers the L2 Linux loads for assigned devices (linux-passthrough).
-L2_MODULES="nvme virtio_net virtio_pci virtio_blk ext4"	# the last two: linux-disk's root disk
+L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801 tun vhost_net vhost_vsock"
+# Drivers the L2 Linux loads for assigned devices (linux-passthrough) and
+# for vfio-vmm's own virtio devices (net: virtio_net, vsock; linux-disk's
+# root disk: virtio_blk, ext4).
+L2_MODULES="nvme virtio_net virtio_pci vmw_vsock_virtio_transport virtio_blk ext4"
 
 # Sets L1_INITRD.
 build_initramfs()
@@ -20,7 +22,7 @@ build_initramfs()
 	cp "$TB_DIR/l1/init" "$root/init"
 	cp "$TB_DIR/l1/lib.sh" "$TB_DIR/l1/runtest.sh" "$root/testbed/"
 	cp -r "$TB_DIR/scenarios" "$root/testbed/"
-	cp "$PROBE_BIN" "$root/testbed/bin/"
+	cp "$PROBE_BIN" "$XFER_BIN" "$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
 	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
 	local name path
@@ -117,6 +119,7 @@ build_l2_initramfs()
 	install_busybox "$root"
 	install_modules "$root" "$L2_MODULES"
 	cp "$TB_DIR/l2/init" "$root/init"
+	cp "$XFER_BIN" "$root/bin/"
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }
