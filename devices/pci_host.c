@@ -78,7 +78,7 @@ static const char *cfg_reg_name(uint32_t off)
 static bool cfg_access_ok(uint32_t off, uint32_t len)
 {
 	return (len == 1 || len == 2 || len == 4) && (off & (len - 1)) == 0 &&
-	       off + len <= PCI_CFG_SPACE_EXP_SIZE;
+	       (uint64_t)off + len <= PCI_CFG_SPACE_EXP_SIZE;	/* off may be ~0 */
 }
 
 void pci_cfg_read(struct pci_root *pci, uint8_t devfn, uint32_t off, void *data, uint32_t len)

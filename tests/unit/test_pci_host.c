@@ -169,3 +169,15 @@ Test(pci_host, qword_at_ecam_end_stays_inside_the_window)
 	bus_read(&mmio, layout_ecam_addr(0, fk.dev.devfn) + 0x10, &v, 8);
 	cr_assert_eq(v, *(uint64_t *)&fk.cfg[0x10]);
 }
+
+/* Found by tests/fuzz: off + len wrapped in 32 bits, so ~0 passed the bounds check. */
+Test(pci_host, config_offset_near_4g_is_refused)
+{
+	uint8_t b = 0;
+
+	pci_cfg_read(&root, fk.dev.devfn, 0xffffffffu, &b, 1);
+	cr_assert_eq(b, 0xff);
+	fk.last_len = 0;
+	pci_cfg_write(&root, fk.dev.devfn, 0xfffffffcu, &b, 4);
+	cr_assert_eq(fk.last_len, 0);
+}
