@@ -44,6 +44,18 @@ static bool find_pvh_note(const uint8_t *p, uint64_t size, uint32_t *entry)
 	return false;
 }
 
+/* The entry must be code the file brings, or the vCPU starts in garbage. */
+static bool entry_is_loaded(const void *img, unsigned int phnum, uint32_t entry)
+{
+	for (unsigned int i = 0; i < phnum; i++) {
+		const Elf64_Phdr *ph = phdr(img, i);
+
+		if (ph->p_type == PT_LOAD && entry >= ph->p_paddr && entry - ph->p_paddr < ph->p_filesz)
+			return true;
+	}
+	return false;
+}
+
 int pvh_parse(const void *img, size_t len, uint64_t low_ram_end, uint32_t *entry)
 {
 	const Elf64_Ehdr *eh = img;
@@ -81,6 +93,10 @@ int pvh_parse(const void *img, size_t len, uint64_t low_ram_end, uint32_t *entry
 	}
 	if (!found) {
 		log_err("kernel ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): use a kernel built with CONFIG_PVH=y, or its bzImage");
+		return -ENOEXEC;
+	}
+	if (!entry_is_loaded(img, eh->e_phnum, *entry)) {
+		log_err("kernel ELF's PVH entry 0x%x is not inside a PT_LOAD segment", *entry);
 		return -ENOEXEC;
 	}
 	return 0;

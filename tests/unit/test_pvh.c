@@ -48,11 +48,11 @@ Test(pvh, finds_entry_and_loads_segments_with_bss)
 	struct image img;
 	uint32_t entry = 0;
 
-	make_image(&img, 0x100040, 0x100000, 0x1000);
+	make_image(&img, 0x100020, 0x100000, 0x1000);	/* inside code[] */
 	memset(ram, 0xee, sizeof(ram));
 	cr_assert(pvh_probe(&img, sizeof(img)));
 	cr_assert_eq(pvh_parse(&img, sizeof(img), sizeof(ram), &entry), 0);
-	cr_assert_eq(entry, 0x100040);
+	cr_assert_eq(entry, 0x100020);
 	pvh_load_segments(&img, ram);
 	cr_assert_eq(memcmp(ram + 0x100000, img.code, sizeof(img.code)), 0);
 	cr_assert_eq(ram[0x100000 + sizeof(img.code)], 0, "bss is zeroed");
@@ -88,6 +88,12 @@ Test(pvh, rejects_bad_images)
 	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "hostile note");
 
 	cr_assert_not(pvh_probe("MZ\0\0", 4));
+
+	/* Found by tests/fuzz: an entry no segment brings used to be accepted. */
+	make_image(&img, 0x40100000, 0x100000, 64);
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "entry outside");
+	make_image(&img, 0x100000 + 64, 0x100000, 0x1000);
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "entry in bss");
 }
 
 Test(pvh, start_info_memmap_matches_layout)
