@@ -35,8 +35,9 @@ static bool find_pvh_note(const uint8_t *p, uint64_t size, uint32_t *entry)
 
 		memcpy(&n, p + off, sizeof(n));
 		name_off = off + sizeof(n);
-		desc_off = name_off + ((n.n_namesz + 3) & ~3u);
-		next = desc_off + ((n.n_descsz + 3) & ~3u);
+		/* Rounded up in 64 bits: a size near 4 GiB must not wrap to 0. */
+		desc_off = name_off + (((uint64_t)n.n_namesz + 3) & ~3ull);
+		next = desc_off + (((uint64_t)n.n_descsz + 3) & ~3ull);
 		if (next > size || next <= off)
 			return false;
 		if (n.n_namesz == 4 && !memcmp(p + name_off, "Xen", 4) &&

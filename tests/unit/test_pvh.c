@@ -96,6 +96,33 @@ Test(pvh, rejects_bad_images)
 	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "entry in bss");
 }
 
+/*
+ * Found while writing tests/fuzz: a descsz near 4 GiB rounded up to 0 in 32
+ * bits, and the entry was read from past the note (here past the file: the
+ * ASan build of the unit tests reports that read on the old code).
+ */
+Test(pvh, note_descsz_near_4g_is_not_a_zero_sized_desc)
+{
+	size_t len = offsetof(struct image, note.entry);
+	struct image *img = malloc(sizeof(*img));
+	uint8_t *cut;
+	uint32_t entry;
+
+	cr_assert_not_null(img);
+	make_image(img, 0x100000, 0x100000, 64);
+	/* The note last in a file that ends after its name. */
+	img->ph[0].p_offset = 0;
+	img->ph[0].p_filesz = 64;
+	img->ph[1].p_filesz = sizeof(img->note.n) + sizeof(img->note.name);
+	img->note.n.n_descsz = 0xffffffff;
+	cut = malloc(len);
+	cr_assert_not_null(cut);
+	memcpy(cut, img, len);
+	cr_assert_eq(pvh_parse(cut, len, 16 << 20, &entry), -ENOEXEC);
+	free(cut);
+	free(img);
+}
+
 Test(pvh, start_info_memmap_matches_layout)
 {
 	static uint8_t ram[1 << 20];
