@@ -7,11 +7,13 @@
  * mechanism #1 and the ECAM layout, independently of pci_host.c) and aborts
  * unless they see exactly those. Whatever the guest does, a device callback
  * only gets len 1, 2 or 4, naturally aligned, inside its 4 KiB config space,
- * and below 256 bytes when it came through CF8/CFC.
+ * and below 256 bytes when it came through CF8/CFC. The first input byte
+ * also turns --trace pci on or off, so the trace lines' decoding is run too.
  */
 #include "devices/pci.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "vmm/layout.h"
+#include "vmm/log.h"
 
 #define CF8_ENABLE	0x80000000u
 
@@ -276,13 +278,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
+	uint8_t op0;
 	int ret;
 
 	bus_init(&pio, "pio");
 	bus_init(&mmio, "mmio");
 	ret = pci_root_init(&root, &pio, &mmio, LAYOUT_ECAM_BASE, LAYOUT_ECAM_SIZE);
 	FUZZ_CHECK(ret == 0, "pci_root_init: %d", ret);
-	nr_tdevs = 1 + (fuzz_u8(&in) & 1);
+	/* First byte: one or two test devices; --trace pci on or off. */
+	op0 = fuzz_u8(&in);
+	nr_tdevs = 1 + (op0 & 1);
+	log_enabled = op0 & 2 ? LOG_PCI : 0;
 	for (unsigned int i = 0; i < nr_tdevs; i++) {
 		struct test_dev *t = &tdevs[i];
 
