@@ -8,6 +8,9 @@
 #   tests/fuzz/run.sh --long            every target an hour
 #   tests/fuzz/run.sh --time 600        every target 600 s
 #   tests/fuzz/run.sh --target pvh      one target (repeatable)
+#   tests/fuzz/run.sh --coverage        no fuzzing: replay the corpora in a
+#                                       coverage build (build-fuzz-cov), print
+#                                       llvm-cov's line/branch report per file
 #
 # A target fails on a crash, a sanitizer report, a broken invariant (abort),
 # a leak or a timeout; its input is kept under build-fuzz/artifacts/NAME/ and
@@ -21,15 +24,17 @@ BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
 time_per=20
 targets=()
+coverage=0
 
 usage() {
-	sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--long) time_per=3600 ;;
+	--coverage) coverage=1 ;;
 	--time)
 		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --time needs seconds" >&2; exit 2; }
 		time_per=$2
@@ -47,6 +52,34 @@ done
 
 cd "$SRC"
 bash scripts/deps.sh || exit 1
+
+# Coverage: the same targets with clang's source-based coverage, each input
+# of the seeds and of the working corpus run once (-runs=0).
+if [ "$coverage" = 1 ]; then
+	COV=$BUILD-cov
+	echo "== coverage build $COV"
+	if [ ! -f "$COV/build.ninja" ]; then
+		CC=clang meson setup "$COV" -Dfuzz=true -Dtests=false \
+			-Dc_args="-fprofile-instr-generate -fcoverage-mapping" \
+			-Dc_link_args=-fprofile-instr-generate >/dev/null || exit 1
+	fi
+	ninja -C "$COV" -j1 fuzz >/dev/null || exit 1
+	rm -rf "$COV/prof"
+	mkdir -p "$COV/prof" "$BUILD/corpus"
+	objs=()
+	for t in "${targets[@]}"; do
+		mkdir -p "$BUILD/corpus/$t"
+		LLVM_PROFILE_FILE="$COV/prof/$t.profraw" "$COV/tests/fuzz/fuzz_$t" -runs=0 \
+			"$BUILD/corpus/$t" "$SRC/tests/fuzz/corpus/$t" >"$COV/prof/$t.log" 2>&1 ||
+			echo "fuzz_$t failed on its corpus: $COV/prof/$t.log"
+		objs+=(-object "$COV/tests/fuzz/fuzz_$t")
+	done
+	llvm-profdata-14 merge -o "$COV/fuzz.profdata" "$COV"/prof/*.profraw || exit 1
+	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
+		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
+		vmm/cli.c host/config.c
+	exit 0
+fi
 
 echo "== build $BUILD (clang, libFuzzer, ASan+UBSan)"
 if [ ! -f "$BUILD/build.ninja" ]; then
