@@ -3,9 +3,9 @@
  * vmm/pvh.c with a hostile ELF file: pvh_probe, pvh_parse, and when that
  * accepts it, pvh_load_segments into guest RAM that is a heap block of
  * exactly the RAM size (ASan reports any write past it) and
- * pvh_write_start_info. The input is the file; e_ident[EI_PAD] (byte 9),
- * which pvh_parse ignores, picks the RAM size. Beyond memory safety, an
- * accepted file must have
+ * pvh_write_start_info. The input is the file; the padding in e_ident,
+ * which pvh_parse ignores, picks the RAM size (byte 9) and an initrd size for
+ * the start info (byte 10). Beyond memory safety, an accepted file must have
  *  - its entry point inside the file bytes of a PT_LOAD segment,
  *  - every PT_LOAD segment inside [1 MiB, end of RAM),
  *  - after loading, each segment's bytes in RAM followed by zeroed bss
@@ -121,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int which = size > EI_PAD ? data[EI_PAD] % 3 : 0;
 	uint8_t *ram = rams[which];
 	const struct hvm_start_info *si;
+	uint64_t initrd_size;
 	uint32_t entry = 0;
 	bool probe = pvh_probe(data, size);
 	int ret;
@@ -134,10 +135,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pvh_load_segments(data, ram);
 	if (!any_overlap(data))
 		check_loaded(data, ram);
-	pvh_write_start_info(ram, &layout, LAYOUT_CMDLINE_GPA, 0, 0, LAYOUT_ACPI_GPA);
+	/* e_ident[10] (also padding): an initrd module or none. */
+	initrd_size = data[EI_PAD + 1] * 4096ull;
+	pvh_write_start_info(ram, &layout, LAYOUT_CMDLINE_GPA, initrd_size ? 0x180000 : 0,
+			     initrd_size, LAYOUT_ACPI_GPA);
 	si = (const void *)(ram + LAYOUT_PVH_INFO_GPA);
 	FUZZ_CHECK(si->magic == PVH_START_MAGIC && si->memmap_entries <= 16 &&
-			   si->memmap_paddr < LAYOUT_PVH_INFO_GPA + 4096,
+			   si->memmap_paddr + 16 * sizeof(struct hvm_memmap_entry) <=
+				   LAYOUT_PVH_INFO_GPA + 4096 &&
+			   si->nr_modules == !!initrd_size &&
+			   (!initrd_size || si->modlist_paddr < LAYOUT_PVH_INFO_GPA + 4096),
 		   "start info");
 	return 0;
 }

@@ -237,14 +237,14 @@ def bzimage_seeds():
 EHDR, PHDR = 64, 56
 
 
-def elf(segments, notes_last=False, phoff=EHDR, ram=0, entry_note=None):
+def elf(segments, phoff=EHDR, ram=0, initrd=0):
     """segments: (type, paddr, data, memsz); PT_NOTE data is the note bytes."""
     body, phdrs = b'', []
     off = phoff + PHDR * len(segments)
     for typ, paddr, data, memsz in segments:
         phdrs.append((typ, off + len(body), paddr, len(data), memsz))
         body += data
-    ident = b'\x7fELF' + bytes([2, 1, 1, 0, 0, ram]) + bytes(6)
+    ident = b'\x7fELF' + bytes([2, 1, 1, 0, 0, ram, initrd]) + bytes(5)
     eh = ident + struct.pack('<HHIQQQIHHHHHH', 2, 62, 1, 0x100000, phoff, 0, 0, EHDR, PHDR,
                              len(segments), 64, 0, 0)
     ph = b''.join(struct.pack('<IIQQQQQQ', t, 5, o, p, p, fs, ms, 4)
@@ -263,7 +263,7 @@ def pvh_seeds():
     write('pvh', 'note-last-two-loads-bss',
           elf([(1, 0x100000, code, 0x2000), (1, 0x200000, code, 0x800),
                (4, 0, struct.pack('<III', 4, 0, 1) + b'GNU\0' + xen_note(0x200010), 0)],
-              ram=1))
+              ram=1, initrd=3))
     write('pvh', 'odd-phoff',
           elf([(1, 0x100000, code, 0x40), (4, 0, xen_note(0x100004), 0)], phoff=EHDR + 3,
               ram=2))
@@ -295,6 +295,8 @@ def config_seeds():
           '[flavor gpu.8x]\ncpus = 255\nmemory = 1T\nhugepages = none\n'
           'devices = h100:8\n\n  [alias h100]\nvendor = 10de\ndevice = 0x2330\n')
     write('config', 'errors', '[alias a]\nvendr = 0x10de\n')
+    write('config', 'full', ''.join('[alias a%d]\nclass=%02x\n' % (i, i) for i in range(32)) +
+          ''.join('[flavor f%d]\ncpus=%d\n' % (i, i + 1) for i in range(32)))
     write('config', 'at-limits',
           '[alias a]\nvendor = 0xffff\ndevice = 0xffff\nclass = 0xffffff\n'
           '[flavor max]\ncpus = 255\ndevices = a:16\n')
