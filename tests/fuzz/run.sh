@@ -59,7 +59,8 @@ if [ "$coverage" = 1 ]; then
 	COV=$BUILD-cov
 	echo "== coverage build $COV"
 	if [ ! -f "$COV/build.ninja" ]; then
-		CC=clang meson setup "$COV" -Dfuzz=true -Dtests=false \
+		# meson's compiler checks run instrumented programs: no default.profraw here.
+		CC=clang LLVM_PROFILE_FILE=/dev/null meson setup "$COV" -Dfuzz=true -Dtests=false \
 			-Dc_args="-fprofile-instr-generate -fcoverage-mapping" \
 			-Dc_link_args=-fprofile-instr-generate >/dev/null || exit 1
 	fi
