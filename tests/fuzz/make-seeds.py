@@ -267,7 +267,7 @@ def pvh_seeds():
     write('pvh', 'odd-phoff',
           elf([(1, 0x100000, code, 0x40), (4, 0, xen_note(0x100004), 0)], phoff=EHDR + 3,
               ram=2))
-    # Found while writing fuzz_pvh (the fuzzer did not get there in 8 min):
+    # Found while writing fuzz_pvh (the fuzzer did not get there in 10 min):
     # a descsz near 4 GiB rounded up in 32 bits to 0, so the 4-byte entry was
     # read past the note, here past the end of the file.
     write('pvh', 'regress-note-descsz-wrap',
