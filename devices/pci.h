@@ -23,6 +23,7 @@ struct pci_root {
 	pthread_mutex_t lock;	/* serializes config accesses */
 	uint32_t cf8;		/* CONFIG_ADDRESS latch */
 	uint64_t ecam_base;
+	uint64_t ecam_size;
 	struct pci_dev *devs[256];	/* by devfn */
 };
 

@@ -78,7 +78,7 @@ static const char *cfg_reg_name(uint32_t off)
 static bool cfg_access_ok(uint32_t off, uint32_t len)
 {
 	return (len == 1 || len == 2 || len == 4) && (off & (len - 1)) == 0 &&
-	       off + len <= PCI_CFG_SPACE_EXP_SIZE;
+	       (uint64_t)off + len <= PCI_CFG_SPACE_EXP_SIZE;	/* off may be ~0 */
 }
 
 void pci_cfg_read(struct pci_root *pci, uint8_t devfn, uint32_t off, void *data, uint32_t len)
@@ -194,13 +194,18 @@ static void ecam_decode(uint64_t off, uint8_t *bus, uint8_t *devfn, uint32_t *re
 
 static void ecam_read(void *opaque, uint64_t off, void *data, uint32_t len)
 {
+	const struct pci_root *pci = opaque;
 	uint8_t bus, devfn;
 	uint32_t reg;
 
 	ecam_decode(off, &bus, &devfn, &reg);
 	if (len == 8) {	/* a 64-bit access is two dwords */
 		ecam_read(opaque, off, data, 4);
-		ecam_read(opaque, off + 4, (uint8_t *)data + 4, 4);
+		/* Past the window's end the bus number would wrap to bus 0. */
+		if (off + 4 < pci->ecam_size)
+			ecam_read(opaque, off + 4, (uint8_t *)data + 4, 4);
+		else
+			memset((uint8_t *)data + 4, 0xff, 4);
 		return;
 	}
 	if (bus != 0)
@@ -211,13 +216,15 @@ static void ecam_read(void *opaque, uint64_t off, void *data, uint32_t len)
 
 static void ecam_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
+	const struct pci_root *pci = opaque;
 	uint8_t bus, devfn;
 	uint32_t reg;
 
 	ecam_decode(off, &bus, &devfn, &reg);
 	if (len == 8) {
 		ecam_write(opaque, off, data, 4);
-		ecam_write(opaque, off + 4, (const uint8_t *)data + 4, 4);
+		if (off + 4 < pci->ecam_size)
+			ecam_write(opaque, off + 4, (const uint8_t *)data + 4, 4);
 		return;
 	}
 	if (bus == 0)
@@ -234,6 +241,7 @@ int pci_root_init(struct pci_root *pci, struct bus *pio, struct bus *mmio, uint6
 	memset(pci, 0, sizeof(*pci));
 	pthread_mutex_init(&pci->lock, NULL);
 	pci->ecam_base = ecam_base;
+	pci->ecam_size = ecam_size;
 	ret = bus_register(pio, 0xcf8, 1, &cf8_ops, pci, "pci-cf8");
 	if (!ret)
 		ret = bus_register(pio, 0xcfc, 4, &cfc_ops, pci, "pci-cfc");

@@ -178,8 +178,11 @@ static int flavor_key(struct parse_ctx *p, struct host_flavor *f, const char *ke
 /* "alias h100" -> kind "alias", name "h100". */
 static int split_section(struct parse_ctx *p, const char *section, char *kind, char *name)
 {
-	if (sscanf(section, "%15s %31s", kind, name) != 2 || !valid_name(name) ||
-	    (strcmp(kind, "alias") && strcmp(kind, "flavor")))
+	int end = -1;
+
+	/* Nothing may follow NAME: %31s alone would cut a long one, or drop a third word. */
+	if (sscanf(section, "%15s %31s %n", kind, name, &end) != 2 || end < 0 || section[end] ||
+	    !valid_name(name) || (strcmp(kind, "alias") && strcmp(kind, "flavor")))
 		return bad(p, "section [%s]: expected [alias NAME] or [flavor NAME] (NAME: "
 			   "letters, digits, . _ -)", section);
 	return 1;

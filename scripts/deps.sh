@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages vfio-vmm needs to build and test (as root),
-# skipping apt entirely when they are all present already.
+# skipping apt entirely when they are all present already. clang, libFuzzer,
+# the sanitizer runtimes and llvm-14 (llvm-symbolizer for readable reports,
+# llvm-cov) are for tests/fuzz.
 set -euo pipefail
 
 PKGS="gcc meson ninja-build pkg-config linux-libc-dev libcriterion-dev libseccomp-dev libinih-dev
       liburing-dev acpica-tools qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
-      e2fsck-static"
+      e2fsck-static clang libfuzzer-14-dev libclang-rt-14-dev llvm-14"
 
 missing=()
 for p in $PKGS; do

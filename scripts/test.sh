@@ -4,7 +4,7 @@
 # Runs every test on a fresh Debian 12 machine (as root): installs the
 # packages, builds, then runs
 #   1. unit tests (criterion) and guest tests (tiny guests on /dev/kvm),
-#   2. the same under ASan/UBSan,
+#   2. the same under ASan/UBSan, then the fuzz targets for 20 s each,
 #   3. the nested VFIO testbed (QEMU TCG L1 + real VFIO; see docs/testbed.md),
 #      then one more L1 boot without interrupt remapping (VFIO and doctor),
 #      and one with amd-iommu instead of intel-iommu (passthrough).
@@ -48,15 +48,16 @@ run_meson() {
 	count_meson "$dir"
 }
 
-# run_testbed CMD...: a testbed run, its PASS/FAIL lines counted.
-run_testbed() {
-	local tb_log rc p f
-	tb_log=$(mktemp)
-	"$@" 2>&1 | tee "$tb_log"
+# run_counted NAME CMD...: a run that ends with "NAME: N passed, M failed"
+# (the testbed: L1's own verdict; tests/fuzz/run.sh), its counts added.
+run_counted() {
+	local name=$1 log rc p f
+	shift
+	log=$(mktemp)
+	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	# run.sh ends with "testbed: N passed, M failed" (L1's own verdict).
-	p=$(sed -n 's/^testbed: \([0-9]*\) passed, [0-9]* failed.*/\1/p' "$tb_log" | tail -1)
-	f=$(sed -n 's/^testbed: [0-9]* passed, \([0-9]*\) failed.*/\1/p' "$tb_log" | tail -1)
+	p=$(sed -n "s/^$name: \([0-9]*\) passed, [0-9]* failed.*/\1/p" "$log" | tail -1)
+	f=$(sed -n "s/^$name: [0-9]* passed, \([0-9]*\) failed.*/\1/p" "$log" | tail -1)
 	p=${p:-0}
 	f=${f:-0}
 	passed=$((passed + p))
@@ -65,23 +66,27 @@ run_testbed() {
 		status=1
 		[ "$f" -eq 0 ] && failed=$((failed + 1))
 	fi
-	rm -f "$tb_log"
+	rm -f "$log"
 }
 
 run_meson build-test
 run_meson build-asan -Db_sanitize=address,undefined -Db_lundef=false
 
+# Coverage-guided fuzzing (clang, libFuzzer, ASan+UBSan): every target 20 s.
+echo "== fuzz targets (tests/fuzz, docs/fuzzing.md)"
+run_counted fuzz bash tests/fuzz/run.sh
+
 if [ "${SKIP_TESTBED:-0}" != 1 ]; then
 	echo "== nested VFIO testbed"
-	run_testbed bash tests/testbed/run.sh
+	run_counted testbed bash tests/testbed/run.sh
 	# One more L1 boot, without interrupt remapping: doctor must say so, and
 	# VFIO_SET_IOMMU must refuse the container (iommu-noremap).
 	echo "== nested VFIO testbed, L1 without interrupt remapping (iommu-noremap, host-tools)"
-	TESTBED_OUT=tests/testbed/out-noremap run_testbed bash tests/testbed/run.sh --noremap iommu-noremap host-tools
+	TESTBED_OUT=tests/testbed/out-noremap run_counted testbed bash tests/testbed/run.sh --noremap iommu-noremap host-tools
 	# And once more on AMD's IOMMU (QEMU's amd-iommu, its own interrupt
 	# remapping): the passthrough scenarios, tiny guests and Linux.
 	echo "== nested VFIO testbed, L1 with amd-iommu (l1, passthrough, linux-passthrough)"
-	TESTBED_OUT=tests/testbed/out-amd run_testbed bash tests/testbed/run.sh --iommu amd \
+	TESTBED_OUT=tests/testbed/out-amd run_counted testbed bash tests/testbed/run.sh --iommu amd \
 		l1 passthrough linux-passthrough
 	# The testbed ran the quick bench scenario: its results must still make
 	# the JSON, the table and the plots (docs/benchmarks.md).

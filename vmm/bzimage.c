@@ -187,6 +187,12 @@ int bzimage_parse(const void *kernel, size_t kernel_len, struct bzimage_info *in
 			kernel_len, info->setup_size, (unsigned long long)h.syssize * 16);
 		return -ENOEXEC;
 	}
+	/* Else the vCPU would start past the copied kernel, in whatever RAM holds. */
+	if (kernel_len - info->setup_size <= BZIMAGE_ENTRY64_OFFSET) {
+		log_err("bzImage: the %zu-byte protected-mode part ends before its 64-bit entry "
+			"at +%#x", kernel_len - info->setup_size, BZIMAGE_ENTRY64_OFFSET);
+		return -ENOEXEC;
+	}
 	info->version = h.version;
 	info->loadflags = h.loadflags;
 	info->xloadflags = h.xloadflags;

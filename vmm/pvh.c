@@ -14,11 +14,14 @@ bool pvh_probe(const void *img, size_t len)
 	return len >= sizeof(*eh) && !memcmp(eh->e_ident, ELFMAG, SELFMAG);
 }
 
-static const Elf64_Phdr *phdr(const void *img, unsigned int i)
+/* Copied out: e_phoff and note offsets come from the file, aligned or not. */
+static Elf64_Phdr phdr(const void *img, unsigned int i)
 {
 	const Elf64_Ehdr *eh = img;
+	Elf64_Phdr ph;
 
-	return (const Elf64_Phdr *)((const uint8_t *)img + eh->e_phoff + (size_t)i * eh->e_phentsize);
+	memcpy(&ph, (const uint8_t *)img + eh->e_phoff + (size_t)i * eh->e_phentsize, sizeof(ph));
+	return ph;
 }
 
 /* Walks one PT_NOTE segment for the Xen PHYS32_ENTRY note. */
@@ -27,20 +30,34 @@ static bool find_pvh_note(const uint8_t *p, uint64_t size, uint32_t *entry)
 	uint64_t off = 0;
 
 	while (off + sizeof(Elf64_Nhdr) <= size) {
-		const Elf64_Nhdr *n = (const Elf64_Nhdr *)(p + off);
-		uint64_t name_off = off + sizeof(*n);
-		/* Rounded in 64 bits: a size near 2^32 must not wrap to 0 (hostile file). */
-		uint64_t desc_off = name_off + (((uint64_t)n->n_namesz + 3) & ~3ull);
-		uint64_t next = desc_off + (((uint64_t)n->n_descsz + 3) & ~3ull);
+		Elf64_Nhdr n;
+		uint64_t name_off, desc_off, next;
 
+		memcpy(&n, p + off, sizeof(n));
+		name_off = off + sizeof(n);
+		/* Rounded up in 64 bits: a size near 4 GiB must not wrap to 0. */
+		desc_off = name_off + (((uint64_t)n.n_namesz + 3) & ~3ull);
+		next = desc_off + (((uint64_t)n.n_descsz + 3) & ~3ull);
 		if (next > size || next <= off)
 			return false;
-		if (n->n_namesz == 4 && !memcmp(p + name_off, "Xen", 4) &&
-		    n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_descsz >= 4) {
+		if (n.n_namesz == 4 && !memcmp(p + name_off, "Xen", 4) &&
+		    n.n_type == XEN_ELFNOTE_PHYS32_ENTRY && n.n_descsz >= 4) {
 			memcpy(entry, p + desc_off, 4);
 			return true;
 		}
 		off = next;
+	}
+	return false;
+}
+
+/* The entry must be code the file brings, or the vCPU starts in garbage. */
+static bool entry_is_loaded(const void *img, unsigned int phnum, uint32_t entry)
+{
+	for (unsigned int i = 0; i < phnum; i++) {
+		Elf64_Phdr ph = phdr(img, i);
+
+		if (ph.p_type == PT_LOAD && entry >= ph.p_paddr && entry - ph.p_paddr < ph.p_filesz)
+			return true;
 	}
 	return false;
 }
@@ -61,27 +78,31 @@ int pvh_parse(const void *img, size_t len, uint64_t low_ram_end, uint32_t *entry
 		return -ENOEXEC;
 	}
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = phdr(img, i);
+		Elf64_Phdr ph = phdr(img, i);
 
-		if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset ||
-		    (ph->p_type == PT_LOAD && ph->p_filesz > ph->p_memsz)) {
+		if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset ||
+		    (ph.p_type == PT_LOAD && ph.p_filesz > ph.p_memsz)) {
 			log_err("kernel ELF segment %u lies outside the file", i);
 			return -ENOEXEC;
 		}
-		if (ph->p_type == PT_NOTE && !found)
-			found = find_pvh_note((const uint8_t *)img + ph->p_offset, ph->p_filesz, entry);
-		if (ph->p_type == PT_LOAD &&
-		    (ph->p_paddr < 0x100000 || ph->p_paddr + ph->p_memsz > low_ram_end ||
-		     ph->p_paddr + ph->p_memsz < ph->p_paddr)) {
+		if (ph.p_type == PT_NOTE && !found)
+			found = find_pvh_note((const uint8_t *)img + ph.p_offset, ph.p_filesz, entry);
+		if (ph.p_type == PT_LOAD &&
+		    (ph.p_paddr < 0x100000 || ph.p_paddr + ph.p_memsz > low_ram_end ||
+		     ph.p_paddr + ph.p_memsz < ph.p_paddr)) {
 			log_err("kernel ELF segment %u (0x%llx-0x%llx) does not fit in guest RAM below 0x%llx: give more --memory",
-				i, (unsigned long long)ph->p_paddr,
-				(unsigned long long)(ph->p_paddr + ph->p_memsz),
+				i, (unsigned long long)ph.p_paddr,
+				(unsigned long long)(ph.p_paddr + ph.p_memsz),
 				(unsigned long long)low_ram_end);
 			return -E2BIG;
 		}
 	}
 	if (!found) {
 		log_err("kernel ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): use a kernel built with CONFIG_PVH=y, or its bzImage");
+		return -ENOEXEC;
+	}
+	if (!entry_is_loaded(img, eh->e_phnum, *entry)) {
+		log_err("kernel ELF's PVH entry 0x%x is not inside a PT_LOAD segment", *entry);
 		return -ENOEXEC;
 	}
 	return 0;
@@ -92,15 +113,15 @@ void pvh_load_segments(const void *img, uint8_t *ram)
 	const Elf64_Ehdr *eh = img;
 
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = phdr(img, i);
+		Elf64_Phdr ph = phdr(img, i);
 
-		if (ph->p_type != PT_LOAD)
+		if (ph.p_type != PT_LOAD)
 			continue;
-		memcpy(ram + ph->p_paddr, (const uint8_t *)img + ph->p_offset, ph->p_filesz);
-		memset(ram + ph->p_paddr + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+		memcpy(ram + ph.p_paddr, (const uint8_t *)img + ph.p_offset, ph.p_filesz);
+		memset(ram + ph.p_paddr + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		trace(LOG_BOOT, "ELF segment %u -> 0x%llx-0x%llx", i,
-		      (unsigned long long)ph->p_paddr,
-		      (unsigned long long)(ph->p_paddr + ph->p_memsz));
+		      (unsigned long long)ph.p_paddr,
+		      (unsigned long long)(ph.p_paddr + ph.p_memsz));
 	}
 }
 

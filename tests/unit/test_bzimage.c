@@ -210,6 +210,11 @@ Test(bzimage, rejects_unusable_images, .init = cr_redirect_stderr)
 	/* Truncated: the header promises more protected-mode code than the file has. */
 	cr_assert_eq(bzimage_parse(im.buf, im.len - 64, &bi), -ENOEXEC);
 	cr_assert_eq(bzimage_parse(im.buf, 0x400, &bi), -ENOEXEC);
+	/* Found by tests/fuzz: no byte at the 64-bit entry (+0x200) after the setup. */
+	put32(im.buf + 0x1f4, 0x200 / 16);
+	cr_assert_eq(bzimage_parse(im.buf, (SETUP_SECTS + 1) * 512 + 0x200, &bi), -ENOEXEC);
+	cr_assert_eq(bzimage_parse(im.buf, (SETUP_SECTS + 1) * 512 + 0x201, &bi), 0);
+	put32(im.buf + 0x1f4, (PAYLOAD + 15) / 16);
 	memcpy(im.buf + 0x202, "HdrZ", 4);
 	cr_assert_eq(bzimage_parse(im.buf, im.len, &bi), -ENOEXEC);
 
@@ -220,6 +225,7 @@ Test(bzimage, rejects_unusable_images, .init = cr_redirect_stderr)
 	cr_assert(strstr(err, "XLF_KERNEL_64"), "stderr: %s", err);
 	cr_assert(strstr(err, "zImage"), "stderr: %s", err);
 	cr_assert(strstr(err, "truncated"), "stderr: %s", err);
+	cr_assert(strstr(err, "ends before its 64-bit entry"), "stderr: %s", err);
 	cr_assert(strstr(err, "not a bzImage"), "stderr: %s", err);
 	free(im.buf);
 }

@@ -105,6 +105,12 @@ Test(host_config, errors_name_file_line_and_fix)
 		     "t.conf:4: flavor f: 'a:0': the count must be 1 to 16");
 	expect_error("[alias a]\nnot a key value line\n",
 		     "t.conf:2: not a 'key = value' line (longer than 200 bytes?)");
+	/* Found by tests/fuzz: a third word, or a name cut at 31 characters. */
+	expect_error("[alias nvme extra]\nclass = 0x0108\n", "t.conf:2: section [alias nvme extra]: "
+		     "expected [alias NAME] or [flavor NAME] (NAME: letters, digits, . _ -)");
+	expect_error("[alias abcdefghijklmnopqrstuvwxyz0123456789]\nclass = 0x0108\n",
+		     "t.conf:2: section [alias abcdefghijklmnopqrstuvwxyz0123456789]: "
+		     "expected [alias NAME] or [flavor NAME] (NAME: letters, digits, . _ -)");
 }
 
 Test(host_config, files)

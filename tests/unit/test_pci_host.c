@@ -156,3 +156,28 @@ Test(pci_host, slots_fill_up)
 	}
 	cr_assert_eq(ok, 30, "31 slots after the host bridge, one taken already");
 }
+
+/* Found by tests/fuzz: the second dword of a qword at ECAM's last dword wrapped to 00.0. */
+Test(pci_host, qword_at_ecam_end_stays_inside_the_window)
+{
+	uint64_t v = 0;
+
+	bus_read(&mmio, LAYOUT_ECAM_BASE + LAYOUT_ECAM_SIZE - 4, &v, 8);
+	cr_assert_eq(v, ~0ULL, "bus 255 is empty and nothing lies past the window: %#llx",
+		     (unsigned long long)v);
+	/* Inside the window a qword still reads two dwords of one function. */
+	bus_read(&mmio, layout_ecam_addr(0, fk.dev.devfn) + 0x10, &v, 8);
+	cr_assert_eq(v, *(uint64_t *)&fk.cfg[0x10]);
+}
+
+/* Found by tests/fuzz: off + len wrapped in 32 bits, so ~0 passed the bounds check. */
+Test(pci_host, config_offset_near_4g_is_refused)
+{
+	uint8_t b = 0;
+
+	pci_cfg_read(&root, fk.dev.devfn, 0xffffffffu, &b, 1);
+	cr_assert_eq(b, 0xff);
+	fk.last_len = 0;
+	pci_cfg_write(&root, fk.dev.devfn, 0xfffffffcu, &b, 4);
+	cr_assert_eq(fk.last_len, 0);
+}

@@ -49,11 +49,11 @@ Test(pvh, finds_entry_and_loads_segments_with_bss)
 	struct image img;
 	uint32_t entry = 0;
 
-	make_image(&img, 0x100040, 0x100000, 0x1000);
+	make_image(&img, 0x100020, 0x100000, 0x1000);	/* inside code[] */
 	memset(ram, 0xee, sizeof(ram));
 	cr_assert(pvh_probe(&img, sizeof(img)));
 	cr_assert_eq(pvh_parse(&img, sizeof(img), sizeof(ram), &entry), 0);
-	cr_assert_eq(entry, 0x100040);
+	cr_assert_eq(entry, 0x100020);
 	pvh_load_segments(&img, ram);
 	cr_assert_eq(memcmp(ram + 0x100000, img.code, sizeof(img.code)), 0);
 	cr_assert_eq(ram[0x100000 + sizeof(img.code)], 0, "bss is zeroed");
@@ -89,6 +89,39 @@ Test(pvh, rejects_bad_images)
 	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "hostile note");
 
 	cr_assert_not(pvh_probe("MZ\0\0", 4));
+
+	/* Found by tests/fuzz: an entry no segment brings used to be accepted. */
+	make_image(&img, 0x40100000, 0x100000, 64);
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "entry outside");
+	make_image(&img, 0x100000 + 64, 0x100000, 0x1000);
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 16 << 20, &entry), -ENOEXEC, "entry in bss");
+}
+
+/*
+ * Found while writing tests/fuzz: a descsz near 4 GiB rounded up to 0 in 32
+ * bits, and the entry was read from past the note (here past the file: the
+ * ASan build of the unit tests reports that read on the old code).
+ */
+Test(pvh, note_descsz_near_4g_is_not_a_zero_sized_desc)
+{
+	size_t len = offsetof(struct image, note.entry);
+	struct image *img = malloc(sizeof(*img));
+	uint8_t *cut;
+	uint32_t entry;
+
+	cr_assert_not_null(img);
+	make_image(img, 0x100000, 0x100000, 64);
+	/* The note last in a file that ends after its name. */
+	img->ph[0].p_offset = 0;
+	img->ph[0].p_filesz = 64;
+	img->ph[1].p_filesz = sizeof(img->note.n) + sizeof(img->note.name);
+	img->note.n.n_descsz = 0xffffffff;
+	cut = malloc(len);
+	cr_assert_not_null(cut);
+	memcpy(cut, img, len);
+	cr_assert_eq(pvh_parse(cut, len, 16 << 20, &entry), -ENOEXEC);
+	free(cut);
+	free(img);
 }
 
 Test(pvh, start_info_memmap_matches_layout)

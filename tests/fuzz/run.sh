@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Builds the libFuzzer targets (clang, ASan+UBSan, build dir build-fuzz) and
+# runs each for a while, one at a time. See docs/fuzzing.md.
+#
+#   tests/fuzz/run.sh                   every target 20 s (what scripts/test.sh runs)
+#   tests/fuzz/run.sh --long            every target an hour
+#   tests/fuzz/run.sh --time 600        every target 600 s
+#   tests/fuzz/run.sh --target pvh      one target (repeatable)
+#   tests/fuzz/run.sh --coverage        no fuzzing: replay the corpora in a
+#                                       coverage build (build-fuzz-cov), print
+#                                       llvm-cov's line/branch report per file
+#
+# A target fails on a crash, a sanitizer report, a broken invariant (abort),
+# a leak or a timeout; its input is kept under build-fuzz/artifacts/NAME/ and
+# the line says how to replay it. New corpus entries go to build-fuzz/corpus/
+# (the seeds in tests/fuzz/corpus/ are only read). Ends with the line
+# "fuzz: N passed, M failed" and a non-zero status on any failure.
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
+ALL="bus pci_host serial bzimage pvh config cli"
+time_per=20
+targets=()
+coverage=0
+
+usage() {
+	sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit "$1"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--long) time_per=3600 ;;
+	--coverage) coverage=1 ;;
+	--time)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --time needs seconds" >&2; exit 2; }
+		time_per=$2
+		shift ;;
+	--target)
+		[[ " $ALL " == *" ${2:-} "* ]] || { echo "run.sh: --target is one of: $ALL" >&2; exit 2; }
+		targets+=("$2")
+		shift ;;
+	-h|--help) usage 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; usage 2 ;;
+	esac
+	shift
+done
+[ ${#targets[@]} -gt 0 ] || read -ra targets <<< "$ALL"
+
+cd "$SRC"
+bash scripts/deps.sh || exit 1
+
+# Coverage: the same targets with clang's source-based coverage, each input
+# of the seeds and of the working corpus run once (-runs=0).
+if [ "$coverage" = 1 ]; then
+	COV=$BUILD-cov
+	echo "== coverage build $COV"
+	if [ ! -f "$COV/build.ninja" ]; then
+		# meson's compiler checks run instrumented programs: no default.profraw here.
+		CC=clang LLVM_PROFILE_FILE=/dev/null meson setup "$COV" -Dfuzz=true -Dtests=false \
+			-Dc_args="-fprofile-instr-generate -fcoverage-mapping" \
+			-Dc_link_args=-fprofile-instr-generate >/dev/null || exit 1
+	fi
+	ninja -C "$COV" -j1 fuzz >/dev/null || exit 1
+	rm -rf "$COV/prof"
+	mkdir -p "$COV/prof" "$BUILD/corpus"
+	objs=()
+	for t in "${targets[@]}"; do
+		mkdir -p "$BUILD/corpus/$t"
+		LLVM_PROFILE_FILE="$COV/prof/$t.profraw" "$COV/tests/fuzz/fuzz_$t" -runs=0 \
+			"$BUILD/corpus/$t" "$SRC/tests/fuzz/corpus/$t" >"$COV/prof/$t.log" 2>&1 ||
+			echo "fuzz_$t failed on its corpus: $COV/prof/$t.log"
+		objs+=(-object "$COV/tests/fuzz/fuzz_$t")
+	done
+	llvm-profdata-14 merge -o "$COV/fuzz.profdata" "$COV"/prof/*.profraw || exit 1
+	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
+		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
+		vmm/cli.c host/config.c
+	exit 0
+fi
+
+echo "== build $BUILD (clang, libFuzzer, ASan+UBSan)"
+if [ ! -f "$BUILD/build.ninja" ]; then
+	CC=clang meson setup "$BUILD" -Dfuzz=true -Dtests=false >/dev/null ||
+		{ echo "FAIL: meson setup $BUILD"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$BUILD" -j1 fuzz >/dev/null; then
+	ninja -C "$BUILD" -j1 fuzz	# again, for the errors
+	echo "FAIL: build in $BUILD"
+	echo "fuzz: 0 passed, 1 failed"
+	exit 1
+fi
+
+passed=0
+failed=0
+for t in "${targets[@]}"; do
+	exe=$BUILD/tests/fuzz/fuzz_$t
+	corpus=$BUILD/corpus/$t
+	art=$BUILD/artifacts/$t
+	log=$BUILD/logs/fuzz_$t.log
+	mkdir -p "$corpus" "$art" "$(dirname "$log")"
+	dict=()
+	[ -f "$SRC/tests/fuzz/$t.dict" ] && dict=(-dict="$SRC/tests/fuzz/$t.dict")
+	stamp=$(mktemp)
+	# libFuzzer stops by itself after -max_total_time; timeout only guards
+	# against a hang it could not interrupt.
+	timeout --signal=KILL $((time_per + 300)) "$exe" -max_total_time="$time_per" \
+		"${dict[@]}" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$art/" "$corpus" "$SRC/tests/fuzz/corpus/$t" >"$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	found=$(find "$art" -type f -newer "$stamp" ! -name 'slow-unit-*' | head -1)
+	rm -f "$stamp"
+	if [ "$rc" -eq 0 ] && [ -z "$found" ]; then
+		echo "PASS: fuzz_$t: ${execs:-?} executions in ${time_per} s (${rate:-?}/s)," \
+		     "corpus $(find "$corpus" -type f | wc -l) inputs"
+		passed=$((passed + 1))
+		continue
+	fi
+	echo "FAIL: fuzz_$t (exit $rc) after ${execs:-?} executions; log $log"
+	grep -E '^(fuzz invariant broken|SUMMARY|==[0-9]+==ERROR)|runtime error' "$log" | head -5 |
+		sed 's/^/    /'
+	if [ -n "$found" ]; then
+		echo "    input saved: $found"
+		echo "    replay: FUZZ_VERBOSE=1 $exe $found"
+	fi
+	failed=$((failed + 1))
+done
+
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
