@@ -13,7 +13,7 @@
  */
 #include "tests/fuzz/fuzz_input.h"
 #include "vmm/cli.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define MAX_ARGS 64
 

@@ -13,7 +13,7 @@
 #include "devices/pci.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define CF8_ENABLE	0x80000000u
 
