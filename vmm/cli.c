@@ -181,24 +181,65 @@ static bool serial_ok(const char *s)
 	return true;
 }
 
-#define DISK_KEYS "path, readonly, direct, serial or queues"
+/*
+ * An option of the form KEY=VALUE[,KEY=VALUE]... (--disk, --net), or a bare
+ * first VALUE for keys[0]. Each key at most once; apply() checks and stores
+ * the value of key number k. buf is a copy of arg the values may point into.
+ */
+struct kv_option {
+	const char *opt;		/* "--disk" */
+	const char *const *keys;
+	unsigned int nr_keys;
+	const char *key_list;		/* "path, readonly, ..." for the messages */
+	int (*apply)(void *ctx, const char *arg, unsigned int k, char *val, char *err,
+		     size_t errlen);
+};
 
-/* One KEY=VALUE of --disk; arg is the whole option, for the message. */
-static int parse_disk_key(const char *arg, char *key, char *val, struct disk_opts *d,
-			  unsigned int *seen, char *err, size_t errlen)
+static int parse_kv(const struct kv_option *kv, const char *arg, char *buf, void *ctx, char *err,
+		    size_t errlen)
 {
-	static const char *const keys[] = { "path", "readonly", "direct", "serial", "queues" };
-	unsigned long n;
-	unsigned int k;
+	unsigned int seen = 0, k;
+	char *item, *next, *eq;
 
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-		if (!strcmp(key, keys[k]))
-			break;
-	if (k == sizeof(keys) / sizeof(keys[0]))
-		return fail(err, errlen, "--disk %s: unknown key '%s'; use %s", arg, key, DISK_KEYS);
-	if (*seen & (1u << k))
-		return fail(err, errlen, "--disk %s: %s given twice", arg, key);
-	*seen |= 1u << k;
+	for (item = buf; item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		eq = strchr(item, '=');
+		if (!eq && item == buf && *item) {
+			k = 0;		/* a bare first value */
+			eq = item - 1;
+		} else if (!eq) {
+			return fail(err, errlen, "%s %s: '%s' is not KEY=VALUE; use %s", kv->opt,
+				    arg, item, kv->key_list);
+		} else {
+			*eq = '\0';
+			for (k = 0; k < kv->nr_keys; k++)
+				if (!strcmp(item, kv->keys[k]))
+					break;
+			if (k == kv->nr_keys)
+				return fail(err, errlen, "%s %s: unknown key '%s'; use %s", kv->opt,
+					    arg, item, kv->key_list);
+		}
+		if (seen & (1u << k))
+			return fail(err, errlen, "%s %s: %s given twice", kv->opt, arg, kv->keys[k]);
+		seen |= 1u << k;
+		if (kv->apply(ctx, arg, k, eq + 1, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const disk_keys[] = { "path", "readonly", "direct", "serial", "queues" };
+
+/* Value of --disk key k (disk_keys); arg is the whole option, for the message. */
+static int apply_disk_key(void *ctx, const char *arg, unsigned int k, char *val, char *err,
+			  size_t errlen)
+{
+	struct disk_opts *d = ctx;
+	const char *key = disk_keys[k];
+	unsigned long n;
+
 	switch (k) {
 	case 0:
 		if (!*val)
@@ -232,11 +273,14 @@ static int parse_disk_key(const char *arg, char *key, char *val, struct disk_opt
  * bare FILE first. Only the form is checked here; the file is opened at
  * VM setup, where its errors are reported.
  */
+static const struct kv_option disk_kv = {
+	"--disk", disk_keys, sizeof(disk_keys) / sizeof(disk_keys[0]),
+	"path, readonly, direct, serial or queues", apply_disk_key,
+};
+
 static int parse_disk(const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
-	unsigned int seen = 0;
 	struct disk_opts *d;
-	char *buf, *item, *next;
 
 	if (!*arg)
 		return fail(err, errlen, "--disk needs an image, e.g. --disk path=disk.img");
@@ -245,27 +289,9 @@ static int parse_disk(const char *arg, struct cli_opts *o, char *err, size_t err
 	if (strlen(arg) >= CLI_DISK_ARG_MAX)
 		return fail(err, errlen, "--disk: longer than %d characters", CLI_DISK_ARG_MAX - 1);
 	d = &o->disks[o->nr_disks];
-	buf = strcpy(o->disk_args[o->nr_disks], arg);
 	memset(d, 0, sizeof(*d));
-	for (item = buf; item; item = next) {
-		char *eq;
-
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		eq = strchr(item, '=');
-		if (!eq && item == buf && *item) {
-			d->path = item;		/* a bare FILE */
-			seen |= 1u;
-			continue;
-		}
-		if (!eq)
-			return fail(err, errlen, "--disk %s: '%s' is not KEY=VALUE; use %s", arg, item,
-				    DISK_KEYS);
-		*eq = '\0';
-		if (parse_disk_key(arg, item, eq + 1, d, &seen, err, errlen))
-			return -1;
-	}
+	if (parse_kv(&disk_kv, arg, strcpy(o->disk_args[o->nr_disks], arg), d, err, errlen))
+		return -1;
 	if (!d->path)
 		return fail(err, errlen, "--disk %s: no image given; use --disk path=FILE", arg);
 	for (unsigned int i = 0; i < o->nr_disks; i++)
@@ -302,25 +328,16 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define NET_KEYS "tap, mac or queues"
+static const char *const net_keys[] = { "tap", "mac", "queues" };
 
-/* One KEY=VALUE of --net; arg is the whole option, for the message. */
-static int parse_net_key(const char *arg, const char *key, char *val, struct net_opts *n,
-			 unsigned int *seen, char *err, size_t errlen)
+/* Value of --net key k (net_keys); arg is the whole option, for the message. */
+static int apply_net_key(void *ctx, const char *arg, unsigned int k, char *val, char *err,
+			 size_t errlen)
 {
-	static const char *const keys[] = { "tap", "mac", "queues" };
+	struct net_opts *n = ctx;
 	const char *why;
 	unsigned long v;
-	unsigned int k;
 
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-		if (!strcmp(key, keys[k]))
-			break;
-	if (k == sizeof(keys) / sizeof(keys[0]))
-		return fail(err, errlen, "--net %s: unknown key '%s'; use %s", arg, key, NET_KEYS);
-	if (*seen & (1u << k))
-		return fail(err, errlen, "--net %s: %s given twice", arg, key);
-	*seen |= 1u << k;
 	switch (k) {
 	case 0:
 		if (strlen(val) > NET_IFNAME_MAX)
@@ -351,11 +368,14 @@ static int parse_net_key(const char *arg, const char *key, char *val, struct net
  * --net tap=NAME[,mac=MAC][,queues=N], or a bare NAME first. Only the form
  * is checked here; the tap and vhost-net are opened at VM setup.
  */
+static const struct kv_option net_kv = {
+	"--net", net_keys, sizeof(net_keys) / sizeof(net_keys[0]), "tap, mac or queues",
+	apply_net_key,
+};
+
 static int parse_net(const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
-	unsigned int seen = 0;
 	struct net_opts *n;
-	char *buf, *item, *next;
 
 	if (!*arg)
 		return fail(err, errlen, "--net needs a tap, e.g. --net tap=tap0");
@@ -364,27 +384,9 @@ static int parse_net(const char *arg, struct cli_opts *o, char *err, size_t errl
 	if (strlen(arg) >= CLI_NET_ARG_MAX)
 		return fail(err, errlen, "--net: longer than %d characters", CLI_NET_ARG_MAX - 1);
 	n = &o->nets[o->nr_nets];
-	buf = strcpy(o->net_args[o->nr_nets], arg);
 	memset(n, 0, sizeof(*n));
-	for (item = buf; item; item = next) {
-		char *eq;
-
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		eq = strchr(item, '=');
-		if (!eq && item == buf && *item) {
-			if (parse_net_key(arg, "tap", item, n, &seen, err, errlen))
-				return -1;
-			continue;
-		}
-		if (!eq)
-			return fail(err, errlen, "--net %s: '%s' is not KEY=VALUE; use %s", arg, item,
-				    NET_KEYS);
-		*eq = '\0';
-		if (parse_net_key(arg, item, eq + 1, n, &seen, err, errlen))
-			return -1;
-	}
+	if (parse_kv(&net_kv, arg, strcpy(o->net_args[o->nr_nets], arg), n, err, errlen))
+		return -1;
 	if (!n->tap)
 		return fail(err, errlen, "--net %s: no tap given; use --net tap=NAME", arg);
 	for (unsigned int i = 0; i < o->nr_nets; i++) {
