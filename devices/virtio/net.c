@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "util/errbuf.h"
 #include "util/log.h"
 
 #define BIT(n)			(1ull << (n))
@@ -82,19 +82,6 @@ static struct virtio_net *to_net(struct virtio_dev *vdev)
 	return (struct virtio_net *)vdev->opaque;
 }
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 /* ---- create: vhost-net and the tap ---- */
 
 static int open_vhost(struct virtio_net *n, struct net_pair *p, char *err, size_t errlen)
@@ -102,15 +89,15 @@ static int open_vhost(struct virtio_net *n, struct net_pair *p, char *err, size_
 	int fd = vhost_open(n->sys, "/dev/vhost-net", &n->vhost_features);
 
 	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		return fail(err, errlen, fd, "no /dev/vhost-net: load it with 'modprobe vhost_net'");
+		return errbuf_set(err, errlen, fd, "no /dev/vhost-net: load it with 'modprobe vhost_net'");
 	if (fd == -EACCES || fd == -EPERM)
-		return fail(err, errlen, fd,
+		return errbuf_set(err, errlen, fd,
 			    "/dev/vhost-net: permission denied; run as root or give this user access to it");
 	if (fd < 0)
-		return fail(err, errlen, fd, "/dev/vhost-net: %s", strerror(-fd));
+		return errbuf_set(err, errlen, fd, "/dev/vhost-net: %s", strerror(-fd));
 	p->vhost_fd = fd;
 	if (!(n->vhost_features & BIT(VIRTIO_F_VERSION_1)))
-		return fail(err, errlen, -ENOTSUP,
+		return errbuf_set(err, errlen, -ENOTSUP,
 			    "/dev/vhost-net: this kernel's vhost-net lacks VIRTIO_F_VERSION_1 (Linux 4.0 or later has it)");
 	return 0;
 }
@@ -133,26 +120,26 @@ static int tap_error(struct virtio_net *n, int ret, bool existed, char *err, siz
 	switch (-ret) {
 	case EPERM:
 	case EACCES:
-		return fail(err, errlen, ret,
+		return errbuf_set(err, errlen, ret,
 			    "--net tap=%s: not allowed to %s the tap; run as root, or create it for "
 			    "this user first: ip tuntap add %s mode tap user USER%s", t,
 			    existed ? "attach to" : "create", t, n->pairs > 1 ? " multi_queue" : "");
 	case EBUSY:
-		return fail(err, errlen, ret,
+		return errbuf_set(err, errlen, ret,
 			    "--net tap=%s: the tap is in use by another process; stop it or pick another tap",
 			    t);
 	case EINVAL:
 		if (existed && n->pairs > 1)
-			return fail(err, errlen, ret,
+			return errbuf_set(err, errlen, ret,
 				    "--net tap=%s: exists but is not a multi-queue tap; recreate it "
 				    "with 'ip tuntap add %s mode tap multi_queue', or use queues=1", t, t);
 		if (existed)
-			return fail(err, errlen, ret,
+			return errbuf_set(err, errlen, ret,
 				    "--net tap=%s: an interface of that name exists and is not a tap; "
 				    "pick another name", t);
 		break;
 	}
-	return fail(err, errlen, ret, "--net tap=%s: cannot %s the tap: %s", t,
+	return errbuf_set(err, errlen, ret, "--net tap=%s: cannot %s the tap: %s", t,
 		    existed ? "attach to" : "create", strerror(-ret));
 }
 
@@ -169,9 +156,9 @@ static int open_tap_queue(struct virtio_net *n, unsigned int q, char *err, size_
 
 	fd = n->sys->open(n->sys->ctx, "/dev/net/tun", O_RDWR);
 	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		return fail(err, errlen, fd, "no /dev/net/tun: load it with 'modprobe tun'");
+		return errbuf_set(err, errlen, fd, "no /dev/net/tun: load it with 'modprobe tun'");
 	if (fd < 0)
-		return fail(err, errlen, fd, "/dev/net/tun: %s", strerror(-fd));
+		return errbuf_set(err, errlen, fd, "/dev/net/tun: %s", strerror(-fd));
 	n->p[q].tap_fd = fd;
 	if (q == 0) {
 		ret = tun_setiff(n, fd, flags | IFF_TUN_EXCL);
@@ -195,7 +182,7 @@ static int open_tap_queue(struct virtio_net *n, unsigned int q, char *err, size_
 	if (!ret)
 		ret = vhost_ioctl(n->sys, fd, TUNSETOFFLOAD, (void *)(uintptr_t)off);
 	if (ret < 0)
-		return fail(err, errlen, ret, "--net tap=%s: setting up the tap: %s", n->ifname,
+		return errbuf_set(err, errlen, ret, "--net tap=%s: setting up the tap: %s", n->ifname,
 			    strerror(-ret));
 	n->p[q].attached = true;
 	trace(LOG_VHOST, "%s: queue %u: TUNSETIFF TAP|NO_PI|VNET_HDR%s (%s), TUNSETVNETHDRSZ %d",
@@ -524,15 +511,15 @@ int virtio_net_create(const struct net_opts *o, const struct vhost_sys *sys,
 	int ret;
 
 	if (!net_ifname_ok(o->tap))
-		return fail(err, errlen, -EINVAL,
+		return errbuf_set(err, errlen, -EINVAL,
 			    "--net tap=%s: not an interface name (1 to %d characters, no '/', ':' or spaces)",
 			    o->tap, NET_IFNAME_MAX);
 	if (o->queues > NET_MAX_QUEUE_PAIRS)
-		return fail(err, errlen, -EINVAL, "--net tap=%s: queues=%u: at most %d", o->tap,
+		return errbuf_set(err, errlen, -EINVAL, "--net tap=%s: queues=%u: at most %d", o->tap,
 			    o->queues, NET_MAX_QUEUE_PAIRS);
 	n = calloc(1, sizeof(*n));
 	if (!n)
-		return fail(err, errlen, -ENOMEM, "--net tap=%s: out of memory", o->tap);
+		return errbuf_set(err, errlen, -ENOMEM, "--net tap=%s: out of memory", o->tap);
 	n->sys = sys ? sys : &vhost_sys_real;
 	n->stop_fd = -1;
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
@@ -558,7 +545,7 @@ int virtio_net_create(const struct net_opts *o, const struct vhost_sys *sys,
 	}
 	n->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (n->stop_fd < 0) {
-		ret = fail(err, errlen, -errno, "--net tap=%s: eventfd: %s", o->tap, strerror(errno));
+		ret = errbuf_set(err, errlen, -errno, "--net tap=%s: eventfd: %s", o->tap, strerror(errno));
 		goto err;
 	}
 

@@ -6,7 +6,6 @@
 #include "devices/virtio/vsock.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
+#include "util/errbuf.h"
 #include "util/log.h"
 
 #define BIT(n)		(1ull << (n))
@@ -40,19 +40,6 @@ struct virtio_vsock {
 static struct virtio_vsock *to_vsock(struct virtio_dev *vdev)
 {
 	return (struct virtio_vsock *)vdev->opaque;
-}
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 static void config_read(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len)
@@ -136,31 +123,31 @@ int virtio_vsock_create(uint32_t cid, const struct vhost_sys *sys, struct virtio
 	int ret;
 
 	if (cid < VSOCK_CID_MIN || cid > VSOCK_CID_MAX)
-		return fail(err, errlen, -EINVAL, "--vsock cid=%u: use a number from %u to %u", cid,
+		return errbuf_set(err, errlen, -EINVAL, "--vsock cid=%u: use a number from %u to %u", cid,
 			    VSOCK_CID_MIN, VSOCK_CID_MAX);
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return fail(err, errlen, -ENOMEM, "--vsock: out of memory");
+		return errbuf_set(err, errlen, -ENOMEM, "--vsock: out of memory");
 	s->sys = sys ? sys : &vhost_sys_real;
 	s->cid = cid;
 	snprintf(s->name, sizeof(s->name), "virtio-vsock cid %u", cid);
 	s->fd = vhost_open(s->sys, "/dev/vhost-vsock", &s->vhost_features);
 	if (s->fd == -ENOENT || s->fd == -ENODEV || s->fd == -ENXIO) {
-		ret = fail(err, errlen, s->fd,
+		ret = errbuf_set(err, errlen, s->fd,
 			   "no /dev/vhost-vsock: load it with 'modprobe vhost_vsock'");
 		goto err_free;
 	}
 	if (s->fd == -EACCES || s->fd == -EPERM) {
-		ret = fail(err, errlen, s->fd,
+		ret = errbuf_set(err, errlen, s->fd,
 			   "/dev/vhost-vsock: permission denied; run as root or give this user access to it");
 		goto err_free;
 	}
 	if (s->fd < 0) {
-		ret = fail(err, errlen, s->fd, "/dev/vhost-vsock: %s", strerror(-s->fd));
+		ret = errbuf_set(err, errlen, s->fd, "/dev/vhost-vsock: %s", strerror(-s->fd));
 		goto err_free;
 	}
 	if (!(s->vhost_features & BIT(VIRTIO_F_VERSION_1))) {
-		ret = fail(err, errlen, -ENOTSUP,
+		ret = errbuf_set(err, errlen, -ENOTSUP,
 			   "/dev/vhost-vsock: this kernel's vhost-vsock lacks VIRTIO_F_VERSION_1");
 		goto err_close;
 	}
@@ -168,12 +155,12 @@ int virtio_vsock_create(uint32_t cid, const struct vhost_sys *sys, struct virtio
 	trace(LOG_VHOST, "%s: VHOST_VSOCK_SET_GUEST_CID %u: %s", s->name, cid,
 	      ret < 0 ? strerror(-ret) : "ok");
 	if (ret == -EADDRINUSE) {
-		fail(err, errlen, ret, "vsock cid %u is in use by another VM; pick another --vsock cid=N",
+		errbuf_set(err, errlen, ret, "vsock cid %u is in use by another VM; pick another --vsock cid=N",
 		     cid);
 		goto err_close;
 	}
 	if (ret < 0) {
-		fail(err, errlen, ret, "--vsock cid=%u: VHOST_VSOCK_SET_GUEST_CID: %s", cid,
+		errbuf_set(err, errlen, ret, "--vsock cid=%u: VHOST_VSOCK_SET_GUEST_CID: %s", cid,
 		     strerror(-ret));
 		goto err_close;
 	}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef UTIL_ERRBUF_H
+#define UTIL_ERRBUF_H
+
+#include <stddef.h>
+
+/*
+ * For functions that report a user's mistake as ONE line in a caller's
+ * buffer instead of logging it: formats into err and returns ret.
+ */
+int errbuf_set(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif
