@@ -9,6 +9,10 @@
 
 VIO_IMG=/tmp/virtio-disk.img
 
+# pt_guest (boots a tiny guest with --stats into $TB_OUT/pt-RUN.out, exit 0
+# and PASS wanted) and pt_check_line come from the passthrough scenario.
+. "$TB/scenarios/passthrough.sh"
+
 scenario_virtio()
 {
 	run_test virtio.image 10 vio_make_image
@@ -33,21 +37,10 @@ vio_make_image()
 	ls -l "$VIO_IMG"
 }
 
-# vio_guest RUN DISK CMDLINE [VMM ARGS]: boots guests/virtio-blk with that --disk.
+# vio_guest RUN DISK CMDLINE: guests/virtio-blk with that --disk, no device assigned.
 vio_guest()
 {
-	local run=$1 disk=$2 cmdline=$3 out=$TB_OUT/pt-$1.out rc
-	shift 3
-	rm -f "$out"
-	need_vmm
-	echo "+ vfio-vmm run --kernel $TB/guests/virtio-blk --disk $disk --cmdline '$cmdline' --stats $*"
-	timeout -s KILL 30 vfio-vmm run --kernel "$TB/guests/virtio-blk" --memory 64M \
-		--disk "$disk" --cmdline "$cmdline" --stats "$@" >"$out" 2>&1
-	rc=$?
-	cat "$out"
-	[ "$rc" != 137 ] || die "vfio-vmm did not exit within 30s"
-	[ "$rc" = 0 ] || die "vfio-vmm exited with status $rc"
-	grep -q "^PASS virtio-blk\$" "$out" || die "exit status 0 but no 'PASS virtio-blk' line"
+	pt_guest "$1" virtio-blk -- --disk "$2" --cmdline "$3"
 }
 
 vio_checks()
@@ -55,21 +48,8 @@ vio_checks()
 	local run=$1 c
 	shift
 	for c in "$@"; do
-		run_test "virtio.$run.$c" 5 vio_check_line "$run" "$c"
+		run_test "virtio.$run.$c" 5 pt_check_line "$run" "$c"
 	done
-}
-
-vio_check_line()
-{
-	local out=$TB_OUT/pt-$1.out line
-	[ -f "$out" ] || die "run $1 produced no output"
-	line=$(tr -d '\r' <"$out" | grep "^CHECK $2: " | head -1)
-	echo "$line"
-	[ -n "$line" ] || die "the guest never reported check $2"
-	case "$line" in
-	"CHECK $2: ok "*) echo "NOTE: ${line#CHECK $2: ok }" ;;
-	*) die "${line#CHECK $2: }" ;;
-	esac
 }
 
 # The guest wrote seed 5's pattern at sector 8: the image file has data
