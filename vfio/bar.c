@@ -283,7 +283,7 @@ void vfio_pci_bar_write(struct vfio_pci_dev *d, unsigned int i, uint64_t off, co
  * directly mapped pieces follow as DMA targets (peers stop reaching a piece
  * before the guest does). Called with d->lock held (config write path).
  */
-static void bar_dma(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_t addr)
+void vfio_pci_bar_moved(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_t addr)
 {
 	struct pci_bar *bar = &d->pci.bars[i];
 
@@ -301,11 +301,6 @@ static void bar_dma(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_t ad
 				    d->vdev.name, vfio_region_name(i), (unsigned long long)p->offset,
 				    (unsigned long long)(addr + p->offset), strerror(-ret));
 	}
-}
-
-void vfio_pci_bar_moved(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_t addr)
-{
-	bar_dma(d, i, on, addr);
 }
 
 int vfio_pci_set_dma_hook(struct vfio_pci_dev *d, vfio_dma_fn fn, void *opaque)
