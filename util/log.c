@@ -122,6 +122,7 @@ static uint64_t monotonic_ns(void)
 
 static uint64_t (*log_clock)(void) = monotonic_ns;
 static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_ratelimit *rl_sites;	/* under rl_lock */
 
 void log_set_clock(uint64_t (*now_ns)(void))
 {
@@ -146,9 +147,35 @@ bool log_ratelimit_ok(struct log_ratelimit *rl)
 		rl->printed++;
 	else
 		rl->suppressed++;
+	if (!ok && !rl->listed) {
+		rl->listed = true;
+		rl->next = rl_sites;
+		rl_sites = rl;
+	}
 	pthread_mutex_unlock(&rl_lock);
 	if (dropped)
 		log_warn("%llu more like the next were suppressed in the last %d s", dropped,
 			 LOG_RL_INTERVAL_S);
 	return ok;
+}
+
+unsigned int log_ratelimit_flush(void)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&rl_lock);
+	for (struct log_ratelimit *rl = rl_sites; rl; rl = rl->next) {
+		const char *what = rl->what ? rl->what : "?";
+		size_t len = strcspn(what, "%");	/* the text before the first value */
+
+		if (!rl->suppressed)
+			continue;
+		fprintf(stderr, "vfio-vmm: warning: %llu more lines like '%.*s%s' were suppressed "
+			"(rate limit) before exit\n", rl->suppressed, (int)(len > 60 ? 60 : len),
+			what, (len > 60 || what[len]) ? "..." : "");
+		rl->suppressed = 0;
+		n++;
+	}
+	pthread_mutex_unlock(&rl_lock);
+	return n;
 }

@@ -48,26 +48,39 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define LOG_RL_INTERVAL_S	10
 
 struct log_ratelimit {
+	const char *what;	/* the call site's format string, for the summary */
 	uint64_t window_start;	/* ns, CLOCK_MONOTONIC */
 	unsigned int printed;	/* in this window */
 	unsigned long long suppressed;
+	struct log_ratelimit *next;	/* every call site that has suppressed a line */
+	bool listed;
 };
 
 /* true: print this one (after reporting what the last window suppressed). */
 bool log_ratelimit_ok(struct log_ratelimit *rl);
+/*
+ * At exit: one line per call site whose last window suppressed lines no
+ * later line reported, so a flood that ends the VM (or just the VM ending)
+ * does not hide how much was dropped. Returns the number of such lines.
+ */
+unsigned int log_ratelimit_flush(void);
 /* Tests replace the clock (ns); NULL restores CLOCK_MONOTONIC. */
 void log_set_clock(uint64_t (*now_ns)(void));
 
+#define LOG_RL_FMT_(fmt, ...) fmt
+
 #define log_warn_rl(...)                                                       \
 	do {                                                                   \
-		static struct log_ratelimit rl_;                               \
+		static struct log_ratelimit rl_ = {                            \
+			.what = LOG_RL_FMT_(__VA_ARGS__, 0) };                 \
 		if (log_ratelimit_ok(&rl_))                                    \
 			log_warn(__VA_ARGS__);                                 \
 	} while (0)
 
 #define log_err_rl(...)                                                        \
 	do {                                                                   \
-		static struct log_ratelimit rl_;                               \
+		static struct log_ratelimit rl_ = {                            \
+			.what = LOG_RL_FMT_(__VA_ARGS__, 0) };                 \
 		if (log_ratelimit_ok(&rl_))                                    \
 			log_err(__VA_ARGS__);                                  \
 	} while (0)

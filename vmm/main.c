@@ -202,10 +202,11 @@ static int run(const struct cli_opts *o)
 	if (!ret)
 		ret = vcpu_setup_boot(&m->vm.vcpus[0], &entry);
 	if (ret) {
-			assign_release(&m->assigned);
+		assign_release(&m->assigned);
 		virtio_devices_release(&m->virtio);
 		vm_destroy(&m->vm);
 		free(m);
+		log_ratelimit_flush();
 		return VMM_EXIT_SETUP;
 	}
 
@@ -242,6 +243,7 @@ static int run(const struct cli_opts *o)
 	vm_destroy(&m->vm);
 	close(m->sig_fd);
 	free(m);
+	log_ratelimit_flush();	/* what the rate limit dropped since its last report */
 	return ret;
 }
 

@@ -100,6 +100,49 @@ Test(log, each_call_site_has_its_own_budget)
 	free(out);
 }
 
+static unsigned int flushed;
+
+static void flood_then_exit(void)
+{
+	one_site(1000);			/* 995 dropped, no later line reports them */
+	for (int i = 0; i < 3; i++)
+		log_warn_rl("quiet site %d", i);	/* under the burst: nothing dropped */
+	flushed = log_ratelimit_flush();
+	flushed += 10 * log_ratelimit_flush();	/* a second flush has nothing left */
+}
+
+Test(log, suppressed_lines_are_reported_at_exit)
+{
+	char *out;
+
+	log_set_clock(fake_clock);
+	out = capture(flood_then_exit);
+	log_set_clock(NULL);
+	cr_assert_eq(flushed, 1, "%u summary lines\n%s", flushed, out);
+	cr_assert(strstr(out, "995 more lines like 'guest did thing ...' were suppressed "
+			      "(rate limit) before exit\n"), "%s", out);
+	cr_assert_eq(lines(out, "quiet site"), 3, "%s", out);
+	free(out);
+}
+
+static void reported_then_exit(void)
+{
+	burst_then_window();		/* the window's line already counted the 995 */
+	flushed = log_ratelimit_flush();
+}
+
+Test(log, exit_does_not_repeat_what_a_window_reported)
+{
+	char *out;
+
+	log_set_clock(fake_clock);
+	out = capture(reported_then_exit);
+	log_set_clock(NULL);
+	cr_assert_eq(flushed, 0, "%s", out);
+	cr_assert_eq(lines(out, "before exit"), 0, "%s", out);
+	free(out);
+}
+
 /* A device whose trapped BAR accesses all fail, hammered by the guest. */
 static struct vfio_pci_dev dev;
 static struct fake_vfio fake;
