@@ -10,7 +10,9 @@
  *   vCPU  KVM_RUN and the exits' work: config and BAR emulation (VFIO region
  *         I/O, SET_IRQS, reset, memslots, routes, irqfds, ioeventfds), and
  *         starting a virtio device's I/O thread at DRIVER_OK;
- *   I/O   a device's data plane (io_uring, eventfds, fsync, fallocate);
+ *   I/O   a device's data plane (io_uring_enter, eventfds, block and tap
+ *         queue ioctls); a vCPU starts these threads, so they run under
+ *         the vCPU filter and add this one (virtio_dev.thread_init);
  *   main  the console, signals and the whole teardown.
  * A forbidden call stops the VM with VMM_EXIT_SECCOMP after one line naming
  * the call and the thread; --seccomp log lets it through and leaves a line

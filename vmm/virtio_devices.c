@@ -16,14 +16,27 @@
 #include "devices/virtio/vsock.h"
 #include "util/log.h"
 #include "vmm/disks.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 #define CLASS_NET_ETHERNET	0x020000
 #define CLASS_COMM_OTHER	0x078000	/* what vsock devices report elsewhere too */
 
+/*
+ * A device's threads (virtio-blk's I/O thread, virtio-net's control queue)
+ * are started by a vCPU at DRIVER_OK and inherit its filter; each then adds
+ * the I/O filter, so it runs under both and the vCPU's list need not carry
+ * what only a data plane does.
+ */
+static int io_thread_filter(void)
+{
+	return seccomp_install(SECCOMP_IO);
+}
+
 int virtio_devices_add(struct virtio_devices *vd, struct virtio_dev *vdev, uint32_t class_code,
 		       void (*destroy)(struct virtio_dev *vdev))
 {
+	vdev->thread_init = io_thread_filter;
 	if (vd->nr == VIRTIO_DEVICES_MAX) {
 		destroy(vdev);
 		return -ENOSPC;

@@ -608,6 +608,7 @@ static void *io_thread(void *arg)
 	struct virtio_blk *b = arg;
 	int ret;
 
+	virtio_dev_thread_init(&b->vdev);
 	arm_poll(b, b->stop_fd, UD_STOP);
 	for (unsigned int i = 0; i < b->vdev.nr_queues; i++)
 		arm_kick(b, i);
@@ -649,8 +650,14 @@ int blk_io_start(struct virtio_blk *b)
 	b->rr = 0;
 	drain(b->stop_fd);	/* non-blocking: nothing left from the last stop */
 
-	/* Signals are for the vCPU and main threads. */
+	/*
+	 * Signals are for the vCPU and main threads; all but SIGSYS, which a
+	 * seccomp filter raises in the thread that made the call: blocked, the
+	 * kernel would kill the whole process instead of letting the handler
+	 * name the call and stop the VM in order.
+	 */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = pthread_create(&b->thread, NULL, io_thread, b);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

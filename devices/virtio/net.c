@@ -337,6 +337,7 @@ static void *ctrl_thread(void *arg)
 	uint64_t v;
 
 	pthread_setname_np(pthread_self(), "net-ctrl");
+	virtio_dev_thread_init(&n->vdev);
 	/* A driver may have queued a command before its first kick reached us. */
 	if (!ctrl_drain(n, vq))
 		nfds = 1;

@@ -73,7 +73,21 @@ struct virtio_dev {
 	struct virtio_queue queues[VIRTIO_MAX_QUEUES];
 	void *transport;
 	void (*needs_reset)(struct virtio_dev *vdev);	/* see virtio_dev_needs_reset() */
+
+	/*
+	 * Set by whoever composes the VM (optional): the first thing every
+	 * thread the device starts runs, before it touches a queue. vfio-vmm
+	 * installs the I/O thread's seccomp filter there; nonzero is logged by
+	 * the hook and the thread carries on under the filter it inherited.
+	 */
+	int (*thread_init)(void);
 };
+
+static inline void virtio_dev_thread_init(struct virtio_dev *vdev)
+{
+	if (vdev->thread_init)
+		vdev->thread_init();
+}
 
 /* A queue broke (hostile or buggy driver): the device stops using it and tells the driver. */
 static inline void virtio_dev_needs_reset(struct virtio_dev *vdev)

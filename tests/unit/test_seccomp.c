@@ -130,6 +130,12 @@ static void create_vm_ioctl(void)
 	_exit(40);
 }
 
+static void sync_file(void)
+{
+	fsync(2);
+	_exit(70);
+}
+
 static void fork_process(void)
 {
 	pid_t pid = fork();
@@ -188,6 +194,18 @@ Test(seccomp, setup_ioctls_are_gone)
 	cr_assert_eq(in_child(SECCOMP_ON, SECCOMP_MAIN, create_vm_ioctl, err, sizeof(err)),
 		     VMM_EXIT_SECCOMP, "%s", err);
 	cr_assert(strstr(err, "ioctl"), "%s", err);
+}
+
+/* virtio-blk's flush and write zeroes are io_uring operations: no thread makes the calls. */
+Test(seccomp, fsync_is_on_no_running_threads_list)
+{
+	char err[512];
+
+	cr_assert_eq(in_child(SECCOMP_ON, SECCOMP_VCPU, sync_file, err, sizeof(err)),
+		     VMM_EXIT_SECCOMP, "%s", err);
+	cr_assert(strstr(err, "fsync"), "%s", err);
+	cr_assert_eq(in_child(SECCOMP_ON, SECCOMP_IO, sync_file, err, sizeof(err)),
+		     VMM_EXIT_SECCOMP, "%s", err);
 }
 
 Test(seccomp, no_new_processes_only_threads)
