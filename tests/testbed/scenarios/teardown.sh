@@ -6,8 +6,11 @@
 # ended each way a VM ends:
 #
 #   teardown.poweroff      the guest exits through the exit port: status 0
+#   teardown.reboot        the guest asks for a reset (port 0xcf9): status 0
 #   teardown.guest-fail    the guest reports a failure: status 1
 #   teardown.triple-fault  the guest crashes (triple fault): status 120
+#   teardown.kvm-error     KVM cannot go on (instruction fetch from unbacked
+#                          MMIO space: an internal error): status 121
 #   teardown.sigterm,      a signal to the VMM while the guest runs:
 #   teardown.sigint,       128 + the signal, after an orderly stop
 #   teardown.sighup
@@ -17,7 +20,7 @@
 #                          kernel file is not a kernel): one line, status 1
 #
 # After each: the process is gone, the tap is gone from `ip link`, edu is
-# still on vfio-pci, and the next run gets the same tap name, the same CID,
+# still on vfio-pci and `vfio-vmm devices` does not show it in use, and the next run gets the same tap name, the same CID,
 # the same image read-write and the same device (each case runs the same
 # VM, so a leak fails the case after it). teardown.after then runs pt-edu
 # on a fresh VM (the device still works: no stale DMA mapping, interrupt
@@ -36,8 +39,10 @@ scenario_teardown()
 		echo "TESTBED-L1: modprobe tun vhost_net vhost_vsock failed"
 	run_test teardown.setup 30 td_setup
 	run_test teardown.poweroff 40 td_end poweroff 0
+	run_test teardown.reboot 40 td_end reboot 0
 	run_test teardown.guest-fail 40 td_end guest-fail 1
 	run_test teardown.triple-fault 40 td_end triple 120
+	run_test teardown.kvm-error 40 td_end kvm-error 121
 	run_test teardown.sigterm 40 td_end TERM 143
 	run_test teardown.sigint 40 td_end INT 130
 	run_test teardown.sighup 40 td_end HUP 129
@@ -94,7 +99,9 @@ td_end()
 	case "$how" in
 	poweroff) td_vmm "$out" --kernel "$TB/guests/hello" ;;
 	guest-fail) td_vmm "$out" --kernel "$kernel" ;;
+	reboot) td_vmm "$out" --kernel "$kernel" --cmdline crash=reboot ;;
 	triple) td_vmm "$out" --kernel "$kernel" --cmdline crash=triple ;;
+	kvm-error) td_vmm "$out" --kernel "$kernel" --cmdline crash=kvm-error ;;
 	setup-error) td_vmm "$out" --kernel "$TB/l2/initramfs.cpio.gz" ;;
 	*)
 		td_vmm "$out" --kernel "$kernel" --cmdline crash=hang
@@ -124,12 +131,17 @@ td_end()
 
 td_left_behind()
 {
-	local bdf drv
+	local bdf drv line
 	bdf=$(pt_bdf edu)
 	! kill -0 "$TD_PID" 2>/dev/null || die "the VMM process is still there"
 	! ip link show $TD_TAP >/dev/null 2>&1 || die "$TD_TAP is still there"
 	drv=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")
 	[ "$drv" = vfio-pci ] || die "edu is bound to '$drv', not vfio-pci"
+	line=$(vfio-vmm devices 2>&1 | grep "$bdf")
+	echo "devices: $line"
+	case "$line" in
+	*"in use"*) die "vfio-vmm devices still shows edu in use" ;;
+	esac
 }
 
 td_after()
