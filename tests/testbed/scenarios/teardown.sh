@@ -16,8 +16,10 @@
 #   teardown.sighup
 #   teardown.sigkill       SIGKILL: no teardown of ours at all, the kernel
 #                          closes every fd: status 137
-#   teardown.setup-error   a VMM error after every device is open (the
-#                          kernel file is not a kernel): one line, status 1
+#   teardown.setup-error   a VMM error after every device is open, edu's
+#                          DMA mapped and the tap made (an initrd larger than
+#                          guest RAM, found when the kernel is loaded): one
+#                          error line, status 1
 #
 # After each: the process is gone, the tap is gone from `ip link`, edu is
 # still on vfio-pci and `vfio-vmm devices` does not show it in use, and the next run gets the same tap name, the same CID,
@@ -102,7 +104,9 @@ td_end()
 	reboot) td_vmm "$out" --kernel "$kernel" --cmdline crash=reboot ;;
 	triple) td_vmm "$out" --kernel "$kernel" --cmdline crash=triple ;;
 	kvm-error) td_vmm "$out" --kernel "$kernel" --cmdline crash=kvm-error ;;
-	setup-error) td_vmm "$out" --kernel "$TB/l2/initramfs.cpio.gz" ;;
+	setup-error)
+		truncate -s 80M /tmp/teardown.initrd || die "cannot make /tmp/teardown.initrd"
+		td_vmm "$out" --kernel "$TB/guests/hello" --initrd /tmp/teardown.initrd ;;
 	*)
 		td_vmm "$out" --kernel "$kernel" --cmdline crash=hang
 		td_wait_line "$out" "halting until stopped"
@@ -120,8 +124,13 @@ td_end()
 	[ "$rc" = "$want" ] || die "exit status $rc, expected $want"
 	case "$how" in
 	setup-error)
+		rm -f /tmp/teardown.initrd
+		grep -q "tap created" "$out" || die "the error came before the tap was made"
+		grep -q "mapped .* of guest RAM for DMA" "$out" ||
+			die "the error came before guest RAM was mapped for DMA"
 		[ "$(grep -c '^vfio-vmm: error' "$out")" = 1 ] ||
-			die "expected one error line, got: $(grep '^vfio-vmm' "$out")" ;;
+			die "expected one error line, got: $(grep '^vfio-vmm' "$out")"
+		grep -q "does not fit in guest RAM" "$out" || die "not the initrd error" ;;
 	triple)
 		grep -q "triple fault" "$out" || die "no 'triple fault' in the VMM's output" ;;
 	esac
