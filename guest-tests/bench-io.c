@@ -37,31 +37,6 @@ static uint64_t target;			/* the address or port a loop hits */
 static uint64_t edu_bar0;
 static volatile uint64_t irq_tsc;
 
-static uint64_t parse_u64(const char *s, uint64_t def)
-{
-	uint64_t v = 0, base = 10;
-	int digits = 0;
-
-	if (!s)
-		return def;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	for (;; s++, digits++) {
-		unsigned int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned int)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned int)(*s - 'a' + 10);
-		else
-			break;
-		v = v * base + d;
-	}
-	return digits ? v : def;
-}
-
 /* The value of key=value on the command line, copied up to the next space. */
 static const char *opt(const char *key, char *buf, size_t len)
 {
@@ -285,11 +260,11 @@ int main(void)
 {
 	static const char *const plain[] = { "exit", "cf8", "ecam" };
 	char kind[32], buf[32];
-	uint64_t n = parse_u64(opt("n", buf, sizeof(buf)), 100);
-	unsigned int reps = (unsigned int)parse_u64(opt("reps", buf, sizeof(buf)), 3);
+	uint64_t n = cmdline_get_u64(boot_info.cmdline, "n", 100);
+	unsigned int reps = (unsigned int)cmdline_get_u64(boot_info.cmdline, "reps", 3);
 
 	ASSERT(reps >= 1 && reps <= MAX_REPS);
-	if (parse_u64(opt("q35_ecam", buf, sizeof(buf)), 0))
+	if (cmdline_get_u64(boot_info.cmdline, "q35_ecam", 0))
 		q35_move_ecam();
 	if (opt("bench", kind, sizeof(kind))) {
 		if (!run_kind(kind, n, reps))

@@ -389,17 +389,6 @@ static void check_flood(void)
 		 hs_ms(rdtsc() - t0));
 }
 
-static unsigned long parse_ul(const char *s, unsigned long def)
-{
-	unsigned long v = 0;
-
-	if (!s || *s < '0' || *s > '9')
-		return def;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (unsigned long)(*s++ - '0');
-	return v;
-}
-
 /*
  * Finding 1: every decode-on of a directly mapped BAR takes a memslot, and
  * numbers were never given back, so KVM ran out after ~32,760 cycles and
@@ -411,8 +400,8 @@ static unsigned long parse_ul(const char *s, unsigned long def)
 static void check_memslot_reuse(void)
 {
 	const struct hdev *d = &hs.edu;
-	unsigned int cycles = (unsigned int)parse_ul(cmdline_get(boot_info.cmdline, "cycles"),
-						      MEMSLOT_CYCLES);
+	unsigned int cycles = (unsigned int)cmdline_get_u64(boot_info.cmdline, "cycles",
+							     MEMSLOT_CYCLES);
 	unsigned int first_bad = 0;
 	uint16_t off = d->cmd & ~PCI_COMMAND_MEMORY;
 	uint64_t t0, ms;
@@ -578,7 +567,7 @@ int main(void)
 		idt_set_handler(v, eoi_handler);
 	idt_set_handler(LAPIC_SPURIOUS_VECTOR, spurious_handler);
 	idt_set_handler(VEC_EDU, edu_handler);
-	hs.rng = seed ? parse_ul(seed, 1) : rdtsc();
+	hs.rng = seed ? cmdline_get_u64(boot_info.cmdline, "seed", 1) : rdtsc();
 	hs.rng = hs.rng ? hs.rng : 1;
 	printf("seed %lu (rerun with --cmdline seed=%lu)\n", hs.rng, hs.rng);
 	calibrate_tsc();

@@ -85,3 +85,32 @@ const char *cmdline_get(const char *cmdline, const char *key)
 	return NULL;
 }
 
+
+unsigned long long cmdline_get_u64(const char *cmdline, const char *key,
+				   unsigned long long def)
+{
+	const char *s = cmdline_get(cmdline, key);
+	unsigned long long v = 0, base = 10;
+	int digits = 0;
+
+	if (!s)
+		return def;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++, digits++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned int)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned int)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned int)(*s - 'A' + 10);
+		else
+			break;
+		v = v * base + d;
+	}
+	return digits ? v : def;
+}

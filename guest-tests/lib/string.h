@@ -14,5 +14,8 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 /* Finds "key=" as a whole word in the kernel command line; NULL if absent. */
 const char *cmdline_get(const char *cmdline, const char *key);
+/* key=N (decimal, or hex with 0x) as a number; def when absent or not a number. */
+unsigned long long cmdline_get_u64(const char *cmdline, const char *key,
+				   unsigned long long def);
 
 #endif
