@@ -55,6 +55,7 @@ unsigned int pt_intx_gsi(uint16_t bdf);
 #define EDU_STATUS_BUSY		0x01
 #define EDU_STATUS_IRQ_FACT	0x80
 #define EDU_IRQ_STATUS		0x24
+#define EDU_IRQ_RAISE		0x60
 #define EDU_IRQ_ACK		0x64
 #define EDU_DMA_SRC		0x80
 #define EDU_DMA_DST		0x88
