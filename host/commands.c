@@ -191,7 +191,7 @@ static int usage_error(struct cmd_ctx *c, const char *cmd, const char *fmt, cons
 }
 
 static const char doctor_help[] =
-	"Usage: vfio-vmm doctor [--memory SIZE] [--hugepages 2M|1G]\n"
+	"Usage: vfio-vmm doctor [--memory SIZE] [--hugepages 2M|1G] [--user NAME]\n"
 	"                       [--config FILE] [--flavor NAME] [DEV...]\n"
 	"Checks this host for passthrough and prints PASS, WARN or FAIL per check, each\n"
 	"with its fix: /dev/kvm, IOMMU, interrupt remapping, vfio modules, /dev/vfio/vfio,\n"
@@ -202,6 +202,10 @@ static const char doctor_help[] =
 	"  --flavor NAME      memory and hugepages of a config flavor (unless given),\n"
 	"                     and are enough of its devices free now?\n"
 	"  --config FILE      aliases and flavors (default /etc/vfio-vmm.conf)\n"
+	"  --user NAME        could NAME (not root) run the VM? /dev/kvm, /dev/vfio/vfio\n"
+	"                     and each device's /dev/vfio/N as that user's owner, groups\n"
+	"                     and mode say, and the memlock limit a login of NAME gets\n"
+	"                     (/etc/security/limits.conf and limits.d), each with its fix\n"
 	"Exit status: 0 no FAIL, 1 any FAIL, 2 bad command line.\n";
 
 /* doctor --flavor: the flavor's sizes unless given, and its devices. */
@@ -238,10 +242,12 @@ static int cmd_doctor(struct cmd_ctx *c, int argc, char **argv)
 		{ "hugepages", required_argument, NULL, 'p' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "flavor", required_argument, NULL, 'f' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct doctor_opts o = { .memory = CLI_DEFAULT_MEMORY };
+	static struct host_user user;
 	const char *config = NULL, *flavor = NULL;
 	bool memory_set = false, hp_set = false;
 	struct doctor_result res;
@@ -260,6 +266,17 @@ static int cmd_doctor(struct cmd_ctx *c, int argc, char **argv)
 			config = optarg;
 		} else if (ch == 'f') {
 			flavor = optarg;
+		} else if (ch == 'u') {
+			const char *etc = c->env->etc ? c->env->etc : "/etc";
+			int r = host_user_lookup(etc, optarg, &user);
+			char why[512];
+
+			if (r) {
+				snprintf(why, sizeof(why), "--user %s: %s %s/passwd", optarg,
+					 r == -ENOENT ? "no such user in" : strerror(-r), etc);
+				return usage_error(c, "doctor", "%s", why);
+			}
+			o.user = &user;
 		} else if (ch == 'p') {
 			hp_set = true;
 			if (cli_parse_size(optarg, &o.hugepage_size) ||

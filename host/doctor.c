@@ -58,6 +58,69 @@ static void say(struct doctor *dr, enum level lv, const char *topic, const char 
 		dr->res->fail++;
 }
 
+static const char *etc_dir(const struct host_env *env)
+{
+	return env->etc ? env->etc : "/etc";
+}
+
+/* The name of group gid in <etc>/group, or its number. */
+static void group_name(const struct host_env *env, gid_t gid, char *out, size_t len)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	snprintf(out, len, "%u", (unsigned int)gid);
+	snprintf(path, sizeof(path), "%s/group", etc_dir(env));
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (c2 && (gid_t)strtoul(c2 + 1, NULL, 10) == gid) {
+			snprintf(out, len, "%.*s", (int)(c1 - line < 63 ? c1 - line : 63), line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* How a node is granted to a user: by group (kvm), by owner (a VFIO group), or to all. */
+enum grant { GRANT_KVM_GROUP, GRANT_OWNER, GRANT_WORLD };
+
+/*
+ * --user: can that user open path read-write? PASS, or FAIL with the
+ * file's owner, group and mode and the commands that grant it; udev_rule
+ * keeps a grant across boots (GRANT_KVM_GROUP, GRANT_OWNER).
+ */
+static bool user_node(struct doctor *dr, const char *topic, const char *path,
+		      const struct stat *st, enum grant how, const char *udev_rule)
+{
+	const struct host_user *u = dr->o->user;
+	char grp[HOST_USER_NAME_LEN], fix[640];
+	bool group_rw = (st->st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP);
+
+	if (host_user_can_rw(u, st)) {
+		say(dr, PASS, topic, "%s can open %s", u->name, path);
+		return true;
+	}
+	group_name(dr->env, st->st_gid, grp, sizeof(grp));
+	if (how == GRANT_KVM_GROUP && st->st_gid != 0 && group_rw)
+		snprintf(fix, sizeof(fix), "usermod -aG %s %s (log in again)", grp, u->name);
+	else if (how == GRANT_KVM_GROUP)
+		snprintf(fix, sizeof(fix), "chgrp kvm %s && chmod 0660 %s, usermod -aG kvm %s (log "
+			 "in again); to keep it: echo '%s' > /etc/udev/rules.d/90-vfio-vmm.rules",
+			 path, path, u->name, udev_rule);
+	else if (how == GRANT_OWNER)
+		snprintf(fix, sizeof(fix), "chown %s %s now; to keep it: echo '%s' > "
+			 "/etc/udev/rules.d/90-vfio-vmm.rules", u->name, path, udev_rule);
+	else
+		snprintf(fix, sizeof(fix), "chmod 0666 %s", path);
+	say(dr, FAIL, topic, "%s cannot open %s (owner %u, group %s, mode %04o). Fix: %s",
+	    u->name, path, (unsigned int)st->st_uid, grp, (unsigned int)(st->st_mode & 07777), fix);
+	return false;
+}
+
 static bool cpu_is_amd(const struct host_env *env)
 {
 	char path[PATH_MAX], line[256];
@@ -95,6 +158,9 @@ static void check_kvm(struct doctor *dr)
 		    path, mod);
 		return;
 	}
+	if (dr->o->user)
+		user_node(dr, "kvm", path, &st, GRANT_KVM_GROUP,
+			  "KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		say(dr, FAIL, "kvm", "cannot open %s: %s. Fix: usermod -aG kvm $USER (log in "
@@ -225,8 +291,13 @@ static void check_modules(struct doctor *dr)
 static void check_container(struct doctor *dr)
 {
 	char path[PATH_MAX];
+	struct stat st;
 
 	host_path(path, sizeof(path), "%s/vfio/vfio", dr->env->dev);
+	if (dr->o->user && !stat(path, &st)) {
+		user_node(dr, "vfio container", path, &st, GRANT_WORLD, NULL);
+		return;
+	}
 	if (access(path, F_OK))
 		say(dr, FAIL, "vfio container", "%s is missing. Fix: modprobe vfio", path);
 	else if (access(path, R_OK | W_OK))
@@ -254,6 +325,40 @@ static void check_gpu_drivers(struct doctor *dr)
 	    dr->nvidia_dev ? ", and a device checked here is an NVIDIA one" : "");
 }
 
+/* Linux's RLIMIT_MEMLOCK when nothing sets one (MLOCK_LIMIT, 5.16 and later). */
+#define DEFAULT_MEMLOCK	(8ull << 20)
+
+/* --user: the hard memlock limit that user's login gets must cover guest RAM. */
+static void check_user_memlock(struct doctor *dr)
+{
+	const struct host_user *u = dr->o->user;
+	struct host_memlock m;
+	char sz[16], lim[24], where[160];
+	uint64_t hard;
+
+	host_user_memlock(etc_dir(dr->env), u, &m);
+	hard = m.found ? m.hard : DEFAULT_MEMLOCK;
+	host_format_size(dr->o->memory, sz, sizeof(sz));
+	if (hard == UINT64_MAX)
+		snprintf(lim, sizeof(lim), "unlimited");
+	else
+		host_format_size(hard, lim, sizeof(lim));
+	if (m.found)
+		snprintf(where, sizeof(where), "%s", m.source);
+	else
+		snprintf(where, sizeof(where), "no memlock line for %s in %s/security: the "
+			 "kernel's default", u->name, etc_dir(dr->env));
+	if (hard >= dr->o->memory)
+		say(dr, PASS, "memlock", "a login of %s may pin %s (%s): enough for %s of guest RAM",
+		    u->name, lim, where, sz);
+	else
+		say(dr, FAIL, "memlock", "a login of %s may pin %s (%s), less than %s of guest RAM. "
+		    "Fix: echo '%s hard memlock %llu' >> /etc/security/limits.d/vfio-vmm.conf (KiB, "
+		    "or unlimited) and log in again; a systemd unit needs LimitMEMLOCK= instead",
+		    u->name, lim, where, sz, u->name,
+		    (unsigned long long)((dr->o->memory + 1023) / 1024));
+}
+
 static void check_memlock(struct doctor *dr)
 {
 	char path[PATH_MAX], text[4096], why[512], sz[16];
@@ -262,6 +367,10 @@ static void check_memlock(struct doctor *dr)
 	struct rlimit rl;
 	int plan;
 
+	if (dr->o->user) {
+		check_user_memlock(dr);
+		return;
+	}
 	host_format_size(dr->o->memory, sz, sizeof(sz));
 	host_path(path, sizeof(path), "%s/self/status", dr->env->proc);
 	if (!host_read_str(path, text, sizeof(text)))
@@ -333,6 +442,21 @@ static void check_node(struct doctor *dr, const struct host_pci_dev *d)
 	char path[PATH_MAX];
 
 	host_path(path, sizeof(path), "%s/vfio/%d", dr->env->dev, d->group);
+	if (dr->o->user) {
+		struct stat st;
+		char rule[128];
+
+		if (stat(path, &st)) {
+			say(dr, FAIL, d->bdf, "%s is missing although the device is on %s. Fix: "
+			    "vfio-vmm unbind %s && vfio-vmm bind %s", path, d->driver, d->bdf,
+			    d->bdf);
+			return;
+		}
+		snprintf(rule, sizeof(rule), "SUBSYSTEM==\"vfio\", KERNEL==\"%d\", OWNER=\"%s\"",
+			 d->group, dr->o->user->name);
+		user_node(dr, d->bdf, path, &st, GRANT_OWNER, rule);
+		return;
+	}
 	if (access(path, F_OK))
 		say(dr, FAIL, d->bdf, "%s is missing although the device is on %s. Fix: "
 		    "vfio-vmm unbind %s && vfio-vmm bind %s", path, d->driver, d->bdf, d->bdf);

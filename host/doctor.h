@@ -7,6 +7,7 @@
 
 #include "host/config.h"
 #include "host/host.h"
+#include "host/user.h"
 
 /*
  * vfio-vmm doctor: is this host ready to assign devices? One line per
@@ -19,6 +20,8 @@ struct doctor_opts {
 	unsigned int nr_devs;
 	const struct host_flavor *flavor;	/* enough free devices for it? */
 	const struct host_config *config;
+	/* --user: judge device nodes and the memlock limit for this user, not us. */
+	const struct host_user *user;
 };
 
 struct doctor_result {

@@ -18,6 +18,7 @@ struct host_env {
 	const char *dev;	/* "/dev" */
 	const char *proc;	/* "/proc" */
 	const char *run_dir;	/* "/run/vfio-vmm": bind state and device locks */
+	const char *etc;	/* "/etc": passwd, group, security/limits.conf (NULL: "/etc") */
 	int (*on_write)(const char *path, const char *value, void *arg);
 	void *arg;
 };

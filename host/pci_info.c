@@ -25,6 +25,7 @@ void host_env_default(struct host_env *env)
 	env->dev = "/dev";
 	env->proc = "/proc";
 	env->run_dir = "/run/vfio-vmm";
+	env->etc = "/etc";
 }
 
 int host_path(char *out, size_t len, const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/bind.h"
 #include "iommu/sysfs.h"
@@ -300,6 +301,18 @@ int host_lock_devices_env(const struct host_env *env, const char *const *devs, u
 		if (ret == -EBUSY)
 			return fail(err, errlen, "%s is in use by another vfio-vmm (pid %d): stop "
 				    "that VM or pick another device", bdf, (int)holder);
+		if ((ret == -EACCES || ret == -EPERM) && geteuid() != 0) {
+			/*
+			 * An ordinary user (docs/quickstart.md, "Without root") cannot
+			 * write root's lock directory. Nothing is lost: a VFIO group's
+			 * node opens once at a time, so a second VMM is refused there,
+			 * and `devices` finds the holder through /proc.
+			 */
+			trace(LOG_VFIO, "no lock for %s in %s (%s): running as uid %u; the "
+			      "group's node still opens only once", bdf, env->run_dir,
+			      strerror(-ret), (unsigned int)geteuid());
+			continue;
+		}
 		if (ret == -EACCES || ret == -EROFS || ret == -EPERM) {
 			log_warn("cannot lock %s in %s (%s): a second vfio-vmm could try to "
 				 "take it too", bdf, env->run_dir, strerror(-ret));

@@ -8,13 +8,19 @@
  *   tb-probe kvm            /dev/kvm answers, a VM and a vCPU can be created
  *   tb-probe vfio GROUP...  each group is viable and a type1v2 container
  *                           accepts it (this needs interrupt remapping)
+ *   tb-probe runas UID GID MEMLOCK_KIB CMD...
+ *                           runs CMD as that user and group (no
+ *                           supplementary groups) with that memlock limit,
+ *                           soft and hard: how a non-root user is set up
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -149,15 +155,37 @@ out:
 	return ret;
 }
 
+static int runas(char **argv)
+{
+	uid_t uid = (uid_t)strtoul(argv[0], NULL, 10);
+	gid_t gid = (gid_t)strtoul(argv[1], NULL, 10);
+	rlim_t kib = (rlim_t)strtoull(argv[2], NULL, 10);
+	struct rlimit rl = { kib * 1024, kib * 1024 };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		return err("setrlimit(RLIMIT_MEMLOCK)");
+	if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
+		return err("dropping to the user");
+	if (setuid(0) == 0) {
+		fprintf(stderr, "tb-probe: still able to become root\n");
+		return -EPERM;
+	}
+	execvp(argv[3], argv + 3);
+	return err(argv[3]);
+}
+
 int main(int argc, char **argv)
 {
 	int ret = -EINVAL;
 
-	if (argc >= 2 && !strcmp(argv[1], "kvm"))
+	if (argc >= 6 && !strcmp(argv[1], "runas"))
+		ret = runas(argv + 2);
+	else if (argc >= 2 && !strcmp(argv[1], "kvm"))
 		ret = probe_kvm();
 	else if (argc >= 3 && !strcmp(argv[1], "vfio"))
 		ret = probe_vfio(argc - 2, argv + 2);
 	else
-		fprintf(stderr, "usage: tb-probe kvm | tb-probe vfio GROUP...\n");
+		fprintf(stderr, "usage: tb-probe kvm | tb-probe vfio GROUP... | "
+			"tb-probe runas UID GID MEMLOCK_KIB CMD...\n");
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }

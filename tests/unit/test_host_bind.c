@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -274,6 +275,92 @@ Test(host_bind, doctor_fails_with_the_fix)
 	fake_file("sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "Y\n");
 	out = doctor(args, 4, &rc);
 	cr_assert(strstr(out, "WARN  interrupt remapping: off, allowed by"), "%s", out);
+}
+
+static void chmod_fake(const char *rel, mode_t mode, uid_t uid)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", fake_root(), rel);
+	cr_assert_eq(chmod(path, mode), 0, "%s", path);
+	cr_assert_eq(chown(path, uid, 0), 0, "%s", path);
+}
+
+/* doctor --user: what alice lacks, each with its fix, then nothing once granted. */
+Test(host_bind, doctor_user_names_what_is_missing_and_the_fix)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "--user", "alice", "--memory", "256M",
+			       "00:02.0", NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	fake_file("etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+	fake_file("etc/group", "root:x:0:\nkvm:x:78:\nalice:x:1000:\n");
+	{
+		char path[512];
+
+		/* A character node (/dev/null's numbers): doctor checks it is one. */
+		snprintf(path, sizeof(path), "%s/dev/kvm", fake_root());
+		if (mknod(path, S_IFCHR | 0660, makedev(1, 3)))
+			cr_skip_test("mknod: %s (needs root)", strerror(errno));
+	}
+	chmod_fake("dev/kvm", 0660, 0);
+	chmod_fake("dev/vfio/vfio", 0600, 0);
+	cr_assert_eq(host_bind(env, NVME, msg, sizeof(msg)), 0, "%s", msg);
+	chmod_fake("dev/vfio/2", 0600, 0);
+	out = doctor(args, 7, &rc);
+	cr_assert_eq(rc, 1, "%s", out);
+	cr_assert(strstr(out, "FAIL  kvm: alice cannot open "), "%s", out);
+	cr_assert(strstr(out, "/dev/kvm (owner 0, group root, mode 0660). Fix: chgrp kvm "), "%s", out);
+	cr_assert(strstr(out, "usermod -aG kvm alice (log in again); to keep it: echo 'KERNEL==\"kvm\", "
+			 "GROUP=\"kvm\", MODE=\"0660\"' > /etc/udev/rules.d/90-vfio-vmm.rules"), "%s", out);
+	cr_assert(strstr(out, "FAIL  vfio container: alice cannot open "), "%s", out);
+	cr_assert(strstr(out, "/dev/vfio/vfio (owner 0, group root, mode 0600). Fix: chmod 0666 "),
+		  "%s", out);
+	cr_assert(strstr(out, "FAIL  0000:00:02.0: alice cannot open "), "%s", out);
+	cr_assert(strstr(out, "/vfio/2 now; to keep it: echo 'SUBSYSTEM==\"vfio\", "
+			 "KERNEL==\"2\", OWNER=\"alice\"' > /etc/udev/rules.d/90-vfio-vmm.rules"),
+		  "%s", out);
+	cr_assert(strstr(out, "FAIL  memlock: a login of alice may pin 8M (no memlock line for "
+			 "alice in "), "%s", out);
+	cr_assert(strstr(out, "Fix: echo 'alice hard memlock 262144' >> "
+			 "/etc/security/limits.d/vfio-vmm.conf"), "%s", out);
+
+	/* The grants doctor named: kvm's group first, alice not in it yet. */
+	chmod_fake("dev/kvm", 0660, 0);
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/dev/kvm", fake_root());
+		cr_assert_eq(chown(path, 0, 78), 0);
+	}
+	out = doctor(args, 7, &rc);
+	cr_assert(strstr(out, "/dev/kvm (owner 0, group kvm, mode 0660). Fix: usermod -aG kvm alice "
+			 "(log in again)\n"), "%s", out);
+	fake_file("etc/group", "root:x:0:\nkvm:x:78:alice\nalice:x:1000:\n");
+	chmod_fake("dev/vfio/vfio", 0666, 0);
+	chmod_fake("dev/vfio/2", 0600, 1000);
+	fake_file("etc/security/limits.d/vfio-vmm.conf", "alice hard memlock 262144\n");
+	out = doctor(args, 7, &rc);
+	cr_assert(strstr(out, "PASS  kvm: alice can open "), "%s", out);
+	cr_assert(strstr(out, "PASS  vfio container: alice can open "), "%s", out);
+	cr_assert(strstr(out, "PASS  0000:00:02.0: alice can open "), "%s", out);
+	cr_assert(strstr(out, "PASS  memlock: a login of alice may pin 256M ("), "%s", out);
+	cr_assert(strstr(out, "vfio-vmm.conf:1): enough for 256M of guest RAM"), "%s", out);
+	cr_assert_null(strstr(out, "alice cannot"), "%s", out);
+}
+
+Test(host_bind, doctor_user_unknown_is_a_usage_error)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "--user", "mallory", NULL };
+	const char *out, *err;
+
+	healthy();
+	fake_file("etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+	cr_assert_eq(run_cmd(args, 4, &out, &err), 2);
+	cr_assert(strstr(err, "vfio-vmm doctor: --user mallory: no such user in "), "%s", err);
+	cr_assert(strstr(err, "/etc/passwd; see vfio-vmm doctor --help\n"), "%s", err);
 }
 
 Test(host_bind, doctor_hugepages_and_gpu_drivers)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char root[256], sys[300], dev[300], proc[300], run[300];
+static char root[256], sys[300], dev[300], proc[300], run[300], etc[300];
 static struct host_env env;
 
 static struct {
@@ -159,6 +159,7 @@ struct host_env *fake_host(void)
 	snprintf(dev, sizeof(dev), "%s/dev", root);
 	snprintf(proc, sizeof(proc), "%s/proc", root);
 	snprintf(run, sizeof(run), "%s/run/vfio-vmm", root);
+	snprintf(etc, sizeof(etc), "%s/etc", root);
 	mkdirs("%s/bus/pci/devices", sys);
 	mkdirs("%s/kernel/iommu_groups", sys);
 	mkdirs("%s/module", sys);
@@ -166,8 +167,9 @@ struct host_env *fake_host(void)
 	mkdirs("%s/self", proc);
 	mkdirs("%s/run", root);
 	putf("", "%s/bus/pci/drivers_probe", sys);
+	mkdirs("%s/security/limits.d", etc);
 	env = (struct host_env){ .sysfs = sys, .dev = dev, .proc = proc, .run_dir = run,
-				 .on_write = fake_kernel };
+				 .etc = etc, .on_write = fake_kernel };
 	return &env;
 }
 
