@@ -111,6 +111,30 @@ static unsigned long long config_side(int fd, unsigned int msix, double end)
 	return ops;
 }
 
+/* BAR n's length from the function's "resource" file (start end flags per line). */
+static off_t bar_size(unsigned int n)
+{
+	unsigned long long start, end, flags;
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/resource", dir);
+	f = fopen(path, "r");
+	if (!f)
+		die(path);
+	for (unsigned int i = 0; i <= n; i++)
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3) {
+			fprintf(stderr, "tb-hammer: %s has no line for BAR %u\n", path, n);
+			exit(2);
+		}
+	fclose(f);
+	if (end <= start) {
+		fprintf(stderr, "tb-hammer: BAR %u is not assigned\n", n);
+		exit(2);
+	}
+	return (off_t)(end - start + 1);
+}
+
 static unsigned long long table_side(int fd, unsigned int msix, double end, int *bad)
 {
 	uint32_t tbl = cfg_read(fd, msix + 4, 4), pba = cfg_read(fd, msix + 8, 4);
@@ -129,11 +153,14 @@ static unsigned long long table_side(int fd, unsigned int msix, double end, int 
 	rfd = open(path, O_RDWR | O_SYNC);
 	if (rfd < 0)
 		die(path);
-	sz = lseek(rfd, 0, SEEK_END);
+	/* lseek on a sysfs resource file says 0: the size is in "resource". */
+	sz = bar_size(bir);
 	len = (size_t)sz;
 	bar = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
-	if (bar == MAP_FAILED)
-		die("mmap the MSI-X BAR");
+	if (bar == MAP_FAILED) {
+		fprintf(stderr, "tb-hammer: mmap %s (%zu bytes): %s\n", path, len, strerror(errno));
+		exit(2);
+	}
 	t = (volatile uint32_t *)(bar + (tbl & ~7u));
 	p = (volatile uint32_t *)(bar + (pba & ~7u));
 	if ((pba & 7) != bir)

@@ -2,7 +2,7 @@
 # Builds everything of ours that goes into L1 (sourced by run.sh). Always a
 # fresh build directory: a stale binary must never hide a change.
 
-# Sets VMM_BIN, IOMMU_PROBE_BIN, PROBE_BIN, XFER_BIN and GUESTS (lines "name path").
+# Sets VMM_BIN, IOMMU_PROBE_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN and GUESTS (lines "name path").
 build_all()
 {
 	local build=$OUT_DIR/build blog=$OUT_DIR/build.log src
@@ -32,6 +32,11 @@ build_all()
 	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-o "$XFER_BIN" "$TB_DIR/tb-xfer.c" >>"$blog" 2>&1 ||
 		{ tail -20 "$blog"; die "tb-xfer failed to build"; }
+	# Two vCPUs hammering one assigned function (linux-passthrough, pt-hammer), in the L2 initramfs.
+	HAMMER_BIN=$OUT_DIR/tb-hammer
+	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-o "$HAMMER_BIN" "$TB_DIR/tb-hammer.c" >>"$blog" 2>&1 ||
+		{ tail -20 "$blog"; die "tb-hammer failed to build"; }
 }
 
 # static_bin PATH: echoes PATH if it was built, nothing if not. A dynamic

@@ -25,6 +25,10 @@
 #              resample) serves reads; then MSI-X again
 #   pt-smp     (2 vCPUs) reads from each vCPU complete on its own queue's
 #              MSI-X vector
+#   pt-hammer  (2 vCPUs) nvme unbound, tb-hammer pins a process to each
+#              vCPU for 10 s: one rewrites config space (command, latency
+#              timer, BIST, MSI-X enable masked), the other the MSI-X table
+#              and reads the PBA; nvme bound again and it reads
 #   pt-virtio  virtio-net binds over the modern transport to both; the
 #              modern-only one has ACCESS_PLATFORM (QEMU iommu_platform=on)
 #              and must send: ARP requests it read from L2 RAM through
@@ -42,7 +46,7 @@
 . "$TB/scenarios/linux.sh"	# vmm_watch, L2_CMDLINE
 
 LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-flr,pt-rebind,pt-intx,pt-virtio
-LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp,pt-hold
+LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp,pt-hammer,pt-hold
 
 # The second VM gets 256M and two vCPUs: its boot time compares with the
 # linux scenario's linux.pvh, the same boot without devices.
