@@ -715,6 +715,7 @@ Test(vfio_bar, eight_h200s_refused_whole_with_40_address_bits, .fini = gpus_tear
 	cr_assert_eq(strchr(msg, '\n'), msg + strlen(msg) - 1, "not one line: %s", msg);
 	cr_assert(strstr(msg, "8 devices need 2048.3 GiB of 64-bit MMIO above 0x100000000"),
 		  "message: %s", msg);
+	cr_assert(strstr(msg, "(up to 0x24018000000 with each BAR naturally aligned)"), "message: %s", msg);
 	cr_assert(strstr(msg, "40 physical address bits end the window at 0x10000000000 (1020 GiB)"),
 		  "message: %s", msg);
 	cr_assert(strstr(msg, "use fewer devices or a host with more address bits (42 needed)"),

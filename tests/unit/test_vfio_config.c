@@ -390,3 +390,99 @@ Test(vfio_config, header_dword_0x0c_never_reaches_the_device)
 	cr_assert_eq(ht & 0x80, 0, "multi-function bit hidden");
 	cr_assert_eq(cfg_rd(&dev, PCI_BIST, 1), 0, "no BIST capability, no self-test running");
 }
+
+/*
+ * Vendor-specific capabilities pass through raw past their header, as in
+ * the kernel's vfio_pci_config.c. Both fixtures carry an extended one (id
+ * 0x0b) at 0x2a4, 20 bytes long, followed by power budgeting at 0x2b8.
+ */
+static void check_vsec_raw(const char *model)
+{
+	uint32_t hdr = cfg_rd(&dev, 0x2a4, 4), body = 0xa5c3e1f0;
+	unsigned int writes;
+
+	cr_assert_eq(hdr & 0xffff, PCI_EXT_CAP_ID_VNDR, "%s: no VSEC at 0x2a4", model);
+	cr_assert_eq(cfg_rd(&dev, 0x2a4 + PCI_VSEC_HDR, 4) >> 20, 20);
+	/* The body: written to the device as the guest wrote it, and read from it. */
+	for (uint32_t off = 0x2a4 + 8; off < 0x2a4 + 20; off += 4) {
+		cfg_wr(&dev, off, 4, body ^ off);
+		cr_assert_eq(memcmp(fake.cfg + off, &(uint32_t){ body ^ off }, 4), 0,
+			     "%s: VSEC byte %#x did not reach the device", model, off);
+		cr_assert_eq(cfg_rd(&dev, off, 4), body ^ off);
+	}
+	fake.cfg[0x2a4 + 12] = 0x77;	/* the device changes a register itself */
+	cr_assert_eq(cfg_rd(&dev, 0x2a4 + 12, 1), 0x77, "%s: VSEC read from a copy", model);
+	/* Byte accesses too (a driver's mailbox). */
+	cfg_wr(&dev, 0x2a4 + 9, 1, 0x5a);
+	cr_assert_eq(fake.cfg[0x2a4 + 9], 0x5a);
+	/* The header stays ours: id and next pointer never reach the device. */
+	writes = fake.cfg_writes;
+	cfg_wr(&dev, 0x2a4, 4, 0);
+	cr_assert_eq(cfg_rd(&dev, 0x2a4, 4), hdr);
+	cr_assert_eq(fake.cfg_writes, writes, "%s: VSEC header written to the device", model);
+	/* Past its 20 bytes: the next capability (power budgeting) is read-only. */
+	cfg_wr(&dev, 0x2b8 + 4, 4, 0xffffffff);
+	cr_assert_eq(memcmp(fake.cfg + 0x2b8, fake.cfg_orig + 0x2b8, 8), 0,
+		     "%s: write past the VSEC reached the device", model);
+}
+
+Test(vfio_config, h100_vendor_specific_ext_cap_raw)
+{
+	check_vsec_raw("h100");
+}
+
+Test(vfio_config, h200_vendor_specific_ext_cap_raw)
+{
+	vfio_pci_exit(&dev);
+	fake_vfio_free(&fake);
+	fake_pci_init_model(&dev, &fake, &host, "h200", false);
+	check_vsec_raw("h200");
+}
+
+/* A standard one (id 0x09), as GPUs of other generations have: raw up to its length byte. */
+Test(vfio_config, std_vendor_cap_raw_up_to_its_length)
+{
+	uint8_t ids[64], offs[64];
+
+	vfio_pci_exit(&dev);
+	/* Appended after MSI-X: 0xc8, 12 bytes. */
+	fake.cfg[0xb0 + PCI_CAP_LIST_NEXT] = 0xc8;
+	fake.cfg[0xc8] = PCI_CAP_ID_VNDR;
+	fake.cfg[0xc9] = 0;
+	fake.cfg[0xca] = 12;
+	memcpy(fake.cfg_orig, fake.cfg, sizeof(fake.cfg));
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	cr_assert_eq(walk_std(ids, offs, 64), 5);
+	cr_assert_eq(ids[4], PCI_CAP_ID_VNDR);
+	cfg_wr(&dev, 0xcc, 4, 0x12345678);
+	cr_assert_eq(memcmp(fake.cfg + 0xcc, &(uint32_t){ 0x12345678 }, 4), 0);
+	cr_assert_eq(cfg_rd(&dev, 0xcc, 4), 0x12345678);
+	/* Past the 12 bytes: nothing reaches the device. */
+	cfg_wr(&dev, 0xd4, 4, 0xffffffff);
+	cr_assert_eq(memcmp(fake.cfg + 0xd4, fake.cfg_orig + 0xd4, 4), 0);
+	/* The next pointer is ours. */
+	cfg_wr(&dev, 0xc8, 2, 0xffff);
+	cr_assert_eq(cfg_rd(&dev, 0xc8, 2), PCI_CAP_ID_VNDR);
+}
+
+/* A length that runs into the next capability is cut there: MSI-X stays ours. */
+Test(vfio_config, std_vendor_cap_length_cannot_open_msix)
+{
+	uint32_t table = cfg_rd(&dev, 0xb4, 4);
+
+	vfio_pci_exit(&dev);
+	/* A vendor capability at 0xa0 claiming 0x40 bytes, chained in before MSI-X. */
+	fake.cfg[0x60 + PCI_CAP_LIST_NEXT] = 0xa0;
+	fake.cfg[0xa0] = PCI_CAP_ID_VNDR;
+	fake.cfg[0xa1] = 0xb0;
+	fake.cfg[0xa2] = 0x40;
+	memcpy(fake.cfg_orig, fake.cfg, sizeof(fake.cfg));
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	cfg_wr(&dev, 0xac, 4, 0xdeadbeef);
+	cr_assert_eq(memcmp(fake.cfg + 0xac, &(uint32_t){ 0xdeadbeef }, 4), 0);
+	cfg_wr(&dev, 0xb4, 4, 0);
+	cfg_wr(&dev, 0xb0, 4, 0xffffffff);
+	cr_assert_eq(cfg_rd(&dev, 0xb4, 4), table);
+	cr_assert_eq(memcmp(fake.cfg + 0xb0, fake.cfg_orig + 0xb0, 12), 0,
+		     "MSI-X bytes reached the device through the vendor capability");
+}
