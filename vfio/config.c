@@ -461,6 +461,90 @@ static void cfg_ext_caps(struct vfio_pci_dev *d)
 		cfg_set(d, PCI_CFG_SPACE_SIZE, 4, (uint32_t)d->cfg.first_ecap << 20);
 }
 
+/* Bytes a visible standard capability occupies (conservative when unknown). */
+static uint32_t std_cap_len(struct vfio_pci_dev *d, uint8_t off)
+{
+	uint16_t flags = cfg_get(d, off + 2, 2);
+	uint32_t next = PCI_CFG_SPACE_SIZE;
+
+	switch (d->cfg.shadow[off]) {
+	case PCI_CAP_ID_PM:
+		return PCI_PM_SIZEOF;
+	case PCI_CAP_ID_MSI:
+		return 10 + (flags & PCI_MSI_FLAGS_64BIT ? 4 : 0) +
+		       (flags & PCI_MSI_FLAGS_MASKBIT ? 10 : 0);
+	case PCI_CAP_ID_MSIX:
+		return PCI_CAP_MSIX_SIZEOF;
+	case PCI_CAP_ID_EXP:
+		return (flags & PCI_EXP_FLAGS_VERS) > 1 ? PCI_CAP_EXP_ENDPOINT_SIZEOF_V2
+							: PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+	case PCI_CAP_ID_VNDR:
+		return d->cfg.shadow[off + PCI_CAP_FLAGS];
+	}
+	/* Unknown: up to the next visible capability in address order. */
+	for (uint8_t p = d->cfg.first_cap, hops = 0; p && hops < 48;
+	     p = d->cfg.shadow[p + 1] & ~3u, hops++)
+		if (p > off && p < next)
+			next = p;
+	return next - off;
+}
+
+/* Does [at, at + len) overlap a visible standard capability? */
+static bool std_caps_overlap(struct vfio_pci_dev *d, uint32_t at, uint32_t len)
+{
+	for (uint8_t p = d->cfg.first_cap, hops = 0; p && hops < 48;
+	     p = d->cfg.shadow[p + 1] & ~3u, hops++)
+		if (at < p + std_cap_len(d, p) && p < at + len)
+			return true;
+	return false;
+}
+
+int vfio_pci_add_gpudirect_clique(struct vfio_pci_dev *d, unsigned int clique)
+{
+	static const uint8_t where[] = { 0xc8, 0xd4 };
+	uint8_t cap[8] = { PCI_CAP_ID_VNDR, 0, 8, 'P', '2', 'P', 0, 0 };
+	uint16_t vendor = cfg_get(d, PCI_VENDOR_ID, 2);
+	uint8_t base_class = d->cfg.shadow[PCI_CLASS_DEVICE + 1];
+	uint8_t pos = 0;
+
+	if (clique > VFIO_CLIQUE_MAX) {
+		log_err("%s: clique=%u: must be a number from 0 to %d", d->vdev.name, clique,
+			VFIO_CLIQUE_MAX);
+		return -EINVAL;
+	}
+	if (vendor != 0x10de || base_class != 0x03) {
+		log_err("%s: clique=%u: the device is %04x:%04x class %02x, not an NVIDIA GPU "
+			"(vendor 10de, class 03): the GPUDirect clique capability is NVIDIA's; "
+			"drop clique= for this device", d->vdev.name, clique, vendor,
+			cfg_get(d, PCI_DEVICE_ID, 2), base_class);
+		return -EINVAL;
+	}
+	/* NVIDIA's offset is 0xc8; newer GPUs have MSI-X there, then 0xd4 (as QEMU does). */
+	for (unsigned int i = 0; i < sizeof(where) && !pos; i++)
+		if (!std_caps_overlap(d, where[i], sizeof(cap)))
+			pos = where[i];
+	if (!pos) {
+		log_err("%s: clique=%u: no room for the GPUDirect capability at 0xc8 or 0xd4 "
+			"(other capabilities are there); drop clique= for this device",
+			d->vdev.name, clique);
+		return -ENOSPC;
+	}
+	cap[1] = d->cfg.first_cap;
+	cap[6] = (uint8_t)(clique << 3);	/* bits 2:0: version 0 */
+	memcpy(d->cfg.shadow + pos, cap, sizeof(cap));
+	memcpy(d->cfg.start + pos, cap, sizeof(cap));
+	memset(d->cfg.emu + pos, 0xff, sizeof(cap));
+	memset(d->cfg.wr + pos, 0, sizeof(cap));
+	memset(d->cfg.fwd + pos, 0, sizeof(cap));
+	d->cfg.first_cap = pos;
+	d->cfg.shadow[PCI_CAPABILITY_LIST] = pos;
+	d->cfg.start[PCI_CAPABILITY_LIST] = pos;
+	cfg_set(d, PCI_STATUS, 2, cfg_get(d, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST);
+	trace(LOG_PCI, "%s: GPUDirect P2P clique %u: vendor capability at %#x", d->vdev.name,
+	      clique, pos);
+	return 0;
+}
+
 static void cfg_header_init(struct vfio_pci_dev *d)
 {
 	uint8_t pin = d->cfg.shadow[PCI_INTERRUPT_PIN];

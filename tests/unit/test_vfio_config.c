@@ -6,6 +6,9 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <errno.h>
 #include <string.h>
 #include <linux/pci_regs.h>
 
@@ -485,4 +488,115 @@ Test(vfio_config, std_vendor_cap_length_cannot_open_msix)
 	cr_assert_eq(cfg_rd(&dev, 0xb4, 4), table);
 	cr_assert_eq(memcmp(fake.cfg + 0xb0, fake.cfg_orig + 0xb0, 12), 0,
 		     "MSI-X bytes reached the device through the vendor capability");
+}
+
+/* ---- the GPUDirect P2P clique capability (--device DEV,clique=N) ---- */
+
+Test(vfio_config, clique_cap_in_chain_with_right_bytes_read_only)
+{
+	static const uint8_t want[8] = { PCI_CAP_ID_VNDR, 0x40, 8, 'P', '2', 'P', 5 << 3, 0 };
+	uint8_t ids[64], offs[64], got[8];
+	unsigned int writes;
+
+	cr_assert_eq(vfio_pci_add_gpudirect_clique(&dev, 5), 0);
+	/* The guest's walk finds it first, then the H100's own four. */
+	cr_assert_eq(walk_std(ids, offs, 64), 5);
+	cr_assert_eq(offs[0], 0xc8);
+	cr_assert_eq(ids[0], PCI_CAP_ID_VNDR);
+	cr_assert_eq(offs[1], 0x40);
+	cr_assert(cfg_rd(&dev, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	for (unsigned int i = 0; i < 8; i++)
+		got[i] = (uint8_t)cfg_rd(&dev, 0xc8 + i, 1);
+	cr_assert_eq(memcmp(got, want, 8), 0, "bytes %02x %02x %02x %02x %02x %02x %02x %02x",
+		     got[0], got[1], got[2], got[3], got[4], got[5], got[6], got[7]);
+	/* Read-only: nothing changes, nothing reaches the device. */
+	writes = fake.cfg_writes;
+	cfg_wr(&dev, 0xc8, 4, 0);
+	cfg_wr(&dev, 0xcc, 4, 0xffffffff);
+	cfg_wr(&dev, 0xce, 1, 0x78);
+	for (unsigned int i = 0; i < 8; i++)
+		cr_assert_eq(cfg_rd(&dev, 0xc8 + i, 1), want[i], "byte %u changed", i);
+	cr_assert_eq(fake.cfg_writes, writes);
+	cr_assert_eq(memcmp(fake.cfg + 0xc8, fake.cfg_orig + 0xc8, 8), 0);
+	/* A guest FLR leaves it where it was. */
+	cfg_wr(&dev, dev.cfg.exp_cap + PCI_EXP_DEVCTL, 2,
+	       cfg_rd(&dev, dev.cfg.exp_cap + PCI_EXP_DEVCTL, 2) | PCI_EXP_DEVCTL_BCR_FLR);
+	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0xc8);
+	cr_assert_eq(cfg_rd(&dev, 0xce, 1), 5 << 3);
+}
+
+Test(vfio_config, clique_on_h200_and_highest_id)
+{
+	vfio_pci_exit(&dev);
+	fake_vfio_free(&fake);
+	fake_pci_init_model(&dev, &fake, &host, "h200", false);
+	cr_assert_eq(vfio_pci_add_gpudirect_clique(&dev, 15), 0);
+	cr_assert_eq(cfg_rd(&dev, 0xcc, 4), '2' | 'P' << 8 | (15u << 3) << 16);
+}
+
+Test(vfio_config, clique_at_0xd4_when_0xc8_is_taken)
+{
+	vfio_pci_exit(&dev);
+	/* A standard vendor capability at 0xc8 (12 bytes) after MSI-X. */
+	fake.cfg[0xb0 + PCI_CAP_LIST_NEXT] = 0xc8;
+	fake.cfg[0xc8] = PCI_CAP_ID_VNDR;
+	fake.cfg[0xc9] = 0;
+	fake.cfg[0xca] = 12;
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	cr_assert_eq(vfio_pci_add_gpudirect_clique(&dev, 1), 0);
+	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0xd4);
+	cr_assert_eq(cfg_rd(&dev, 0xd4, 2), PCI_CAP_ID_VNDR | 0x40 << 8);
+}
+
+static char *capture_err(int (*fn)(unsigned int), unsigned int arg, int *ret)
+{
+	static char msg[1024];
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	*ret = fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(msg, 1, sizeof(msg) - 1, tmp);
+	msg[n] = 0;
+	fclose(tmp);
+	return msg;
+}
+
+static int add_clique(unsigned int n)
+{
+	return vfio_pci_add_gpudirect_clique(&dev, n);
+}
+
+Test(vfio_config, clique_refusals_one_line_nothing_changed)
+{
+	uint8_t before[PCI_CFG_SPACE_SIZE];
+	const char *msg;
+	int ret;
+
+	memcpy(before, dev.cfg.shadow, sizeof(before));
+	msg = capture_err(add_clique, 16, &ret);
+	cr_assert_eq(ret, -EINVAL);
+	cr_assert(strstr(msg, "clique=16: must be a number from 0 to 15"), "%s", msg);
+	cr_assert_eq(strchr(msg, '\n'), msg + strlen(msg) - 1, "one line: %s", msg);
+	cr_assert_eq(memcmp(before, dev.cfg.shadow, sizeof(before)), 0);
+
+	/* Not NVIDIA: an Intel function with the same layout. */
+	vfio_pci_exit(&dev);
+	fake.cfg[0] = 0x86;
+	fake.cfg[1] = 0x80;
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	memcpy(before, dev.cfg.shadow, sizeof(before));
+	msg = capture_err(add_clique, 3, &ret);
+	cr_assert_eq(ret, -EINVAL);
+	cr_assert(strstr(msg, "not an NVIDIA GPU"), "%s", msg);
+	cr_assert(strstr(msg, "8086:2330"), "%s", msg);
+	cr_assert_eq(strchr(msg, '\n'), msg + strlen(msg) - 1, "one line: %s", msg);
+	cr_assert_eq(memcmp(before, dev.cfg.shadow, sizeof(before)), 0);
+	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0x40);
 }
