@@ -155,6 +155,7 @@ static int parse_alias_arg(const char *arg, char *name, unsigned int *count, cha
 
 struct run_plan {
 	const char *devs[CLI_MAX_DEVICES];
+	int cliques[CLI_MAX_DEVICES];	/* with devs: -1 for what an alias picked */
 	unsigned int nr;
 	const char *taken[CLI_MAX_DEVICES];	/* canonical explicit addresses */
 	char canon[CLI_MAX_DEVICES][HOST_BDF_LEN];
@@ -178,6 +179,7 @@ static int add_alias(const struct host_env *env, const struct host_config *c, st
 	for (unsigned int i = 0; i < count; i++) {
 		const char *bdf = picked_names[pl->nr_picked++];
 
+		pl->cliques[pl->nr] = -1;
 		pl->devs[pl->nr++] = bdf;
 		pl->taken[pl->nr_taken++] = bdf;
 		log_info("alias %s: picked %s", name, bdf);
@@ -245,8 +247,10 @@ int host_resolve_run_env(const struct host_env *env, const struct host_config *c
 		ret = parse_alias_arg(o->devices[i], name, &count, err, errlen);
 		if (ret < 0)
 			goto out_unlock;
-		if (!ret)
+		if (!ret) {
+			pl.cliques[pl.nr] = o->cliques[i];
 			pl.devs[pl.nr++] = o->devices[i];
+		}
 		else if (add_alias(env, c, &pl, name, count, err, errlen))
 			goto out_unlock;
 	}

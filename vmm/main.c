@@ -188,7 +188,8 @@ static int run(const struct cli_opts *o)
 	}
 	ret = setup_devices(m);
 	if (!ret)
-		ret = assign_devices(&m->vm, o->devices, o->nr_devices, &m->assigned);
+		ret = assign_devices(&m->vm, o->devices, o->cliques, o->nr_devices,
+				     &m->assigned);
 	if (!ret)
 		ret = virtio_devices_attach(&m->vm, &m->virtio);
 	if (!ret)
