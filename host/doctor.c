@@ -580,6 +580,34 @@ static void check_reset(struct doctor *dr, const struct host_pci_dev *d)
 		    methods);
 }
 
+/*
+ * VFIO hands out a group whole: once one function of it is in a VM, its
+ * other functions can be neither another VM's nor the host's until that VM
+ * ends. Said when the assignment holds part of a group (bridges aside).
+ */
+static void check_group_partly(struct doctor *dr, const struct host_pci_dev *d)
+{
+	char members[64][HOST_BDF_LEN];
+	struct host_pci_dev m;
+	size_t nr = 0, left = 0;
+	const char *first = NULL;
+
+	if (!dr->o->nr_devs || host_group_members(dr->env, d->group, members, 64, &nr))
+		return;
+	for (size_t i = 0; i < nr && i < 64; i++) {
+		if (!strcmp(members[i], d->bdf) || in_assignment(dr, members[i]) ||
+		    (!host_pci_read(dr->env, members[i], &m) && host_is_bridge(m.cls)))
+			continue;
+		if (!left++)
+			first = members[i];
+	}
+	if (left)
+		say(dr, WARN, d->bdf, "IOMMU group %d also holds %s%s: assigning one function of "
+		    "a group blocks the rest, which can go to no other VM and not back to the "
+		    "host while this VM runs. Fix: assign them together, or accept it",
+		    d->group, first, left > 1 ? " and others" : "");
+}
+
 static void check_device(struct doctor *dr, const char *arg)
 {
 	struct host_pci_dev d;
@@ -605,6 +633,7 @@ static void check_device(struct doctor *dr, const char *arg)
 		say(dr, FAIL, d.bdf, "%s. Fix: vfio-vmm bind --group %s", why, d.bdf);
 	else
 		say(dr, PASS, d.bdf, "IOMMU group %d is viable", d.group);
+	check_group_partly(dr, &d);
 	if (host_is_vfio_driver(d.driver)) {
 		check_node(dr, &d);
 		check_in_use(dr, &d);
