@@ -289,6 +289,27 @@ int host_resolve_run(struct cli_opts *o, char *err, size_t errlen)
 	return host_resolve_run_env(&env, &c, o, err, errlen);
 }
 
+/*
+ * A group's node opens once at a time: when another process (QEMU, a VMM
+ * without our lock) has it, VFIO would refuse us later with EBUSY and no
+ * name. Say here who holds it (found through /proc/<pid>/fd).
+ */
+static int group_in_use(const struct host_env *env, const char *bdf, char *err, size_t errlen)
+{
+	struct host_pci_dev d;
+	char comm[64];
+	pid_t pid;
+
+	if (host_pci_read(env, bdf, &d) || d.group < 0)
+		return 0;
+	pid = host_group_user(env, d.group, comm, sizeof(comm));
+	if (pid <= 0)
+		return 0;
+	return fail(err, errlen, "%s: group %d is in use by pid %d (%s): /dev/vfio/%d is open "
+		    "there; stop it first or pick another device", bdf, d.group, (int)pid, comm,
+		    d.group);
+}
+
 int host_lock_devices_env(const struct host_env *env, const char *const *devs, unsigned int n,
 			  char *err, size_t errlen)
 {
@@ -325,6 +346,8 @@ int host_lock_devices_env(const struct host_env *env, const char *const *devs, u
 		if (ret)
 			return fail(err, errlen, "locking %s in %s: %s", bdf, env->run_dir,
 				    strerror(-ret));
+		if (group_in_use(env, bdf, err, errlen))
+			return -1;
 	}
 	return 0;
 }

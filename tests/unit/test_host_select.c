@@ -332,3 +332,19 @@ Test(host_docs, man_page_covers_the_help)
 	free(help);
 	free(man);
 }
+
+/* Another process has the group's node open: the refusal names it. */
+Test(host_select, group_in_use_names_the_holder)
+{
+	const char *devs[] = { "0000:00:02.0" };
+	struct host_pci_dev d;
+	char node[32];
+
+	cr_assert_eq(host_pci_read(env, devs[0], &d), 0);
+	snprintf(node, sizeof(node), "/dev/vfio/%d", d.group);
+	fake_proc_fd(4242, "qemu-system-x86", node);
+	cr_assert_eq(host_lock_devices_env(env, devs, 1, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "group"), "%s", err);
+	cr_assert(strstr(err, "is in use by pid 4242 (qemu-system-x86)"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
+}
