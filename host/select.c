@@ -289,6 +289,35 @@ int host_resolve_run(struct cli_opts *o, char *err, size_t errlen)
 	return host_resolve_run_env(&env, &c, o, err, errlen);
 }
 
+int host_check_cliques_env(const struct host_env *env, const struct cli_opts *o, char *err,
+			   size_t errlen)
+{
+	for (unsigned int i = 0; i < o->nr_devices; i++) {
+		const char *slash = strrchr(o->devices[i], '/');
+		char bdf[HOST_BDF_LEN];
+		struct host_pci_dev d;
+
+		if (o->cliques[i] < 0 ||
+		    iommu_parse_bdf(slash ? slash + 1 : o->devices[i], bdf, sizeof(bdf)) ||
+		    host_pci_read(env, bdf, &d))
+			continue;	/* mdev, or no such device: checked when opened */
+		if (d.vendor != 0x10de || (d.cls >> 16) != 0x03)
+			return fail(err, errlen, "--device %s,clique=%d: %s is %04x:%04x (%s), not an "
+				    "NVIDIA GPU: the GPUDirect clique capability is NVIDIA's; drop "
+				    "clique= for it", o->devices[i], o->cliques[i], d.bdf, d.vendor,
+				    d.device, host_class_name(d.cls));
+	}
+	return 0;
+}
+
+int host_check_cliques(const struct cli_opts *o, char *err, size_t errlen)
+{
+	struct host_env env;
+
+	host_env_default(&env);
+	return host_check_cliques_env(&env, o, err, errlen);
+}
+
 /*
  * A group's node opens once at a time: when another process (QEMU, a VMM
  * without our lock) has it, VFIO would refuse us later with EBUSY and no

@@ -277,5 +277,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vfio-vmm: %s\n", err);
 		return VMM_EXIT_SETUP;
 	}
+	/* clique= on a device that is not an NVIDIA GPU: the command line's mistake. */
+	if (host_check_cliques(&o, err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm: %s\n", err);
+		return VMM_EXIT_USAGE;
+	}
 	return run(&o);
 }
