@@ -272,15 +272,15 @@ int main(int argc, char **argv)
 	}
 	log_enabled = o.trace;
 	/* Aliases and flavors become locked PCI addresses before any VM exists. */
-	if (host_resolve_run(&o, err, sizeof(err)) ||
-	    host_lock_devices(o.devices, o.nr_devices, err, sizeof(err))) {
-		fprintf(stderr, "vfio-vmm: %s\n", err);
-		return VMM_EXIT_SETUP;
-	}
 	/* clique= on a device that is not an NVIDIA GPU: the command line's mistake. */
 	if (host_check_cliques(&o, err, sizeof(err))) {
 		fprintf(stderr, "vfio-vmm: %s\n", err);
 		return VMM_EXIT_USAGE;
+	}
+	if (host_resolve_run(&o, err, sizeof(err)) ||
+	    host_lock_devices(o.devices, o.nr_devices, err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm: %s\n", err);
+		return VMM_EXIT_SETUP;
 	}
 	return run(&o);
 }
