@@ -343,15 +343,20 @@ static void bar_program(struct pci_dev *dev, unsigned int i, uint64_t addr)
 		cfg_write32(dev, pci_bar_reg(i + 1), (uint32_t)(addr >> 32));
 }
 
+/* Give small memory BARs a page of their own, so a memslot never shares one. */
+static uint64_t placed_size(const struct pci_dev *dev, const struct pci_bar *bar)
+{
+	return bar->type == PCI_BAR_IO || bar->size >= dev->page_size ? bar->size
+								      : dev->page_size;
+}
+
 static int place_one(struct placement *p, struct pci_window *w32, struct pci_window *w64,
 		     struct pci_window *io)
 {
 	struct pci_bar *bar = &p->dev->bars[p->i];
 	struct pci_window *w = bar->type == PCI_BAR_MEM64 ? w64 :
 			       bar->type == PCI_BAR_IO ? io : w32;
-	/* Give small memory BARs a page of their own, so a memslot never shares one. */
-	uint64_t size = bar->type == PCI_BAR_IO || bar->size >= p->dev->page_size
-				? bar->size : p->dev->page_size;
+	uint64_t size = placed_size(p->dev, bar);
 	uint64_t addr;
 	int ret;
 
@@ -378,20 +383,72 @@ static int place_one(struct placement *p, struct pci_window *w32, struct pci_win
 	return 0;
 }
 
+/* Every implemented BAR of every device, largest first: the order they are placed in. */
+static struct placement *placement_order(struct pci_dev **devs, unsigned int n, unsigned int *nr)
+{
+	struct placement *p = calloc((size_t)n * PCI_NR_BARS + 1, sizeof(*p));
+
+	*nr = 0;
+	if (!p)
+		return NULL;
+	for (unsigned int k = 0; k < n; k++)
+		for (unsigned int i = 0; i < PCI_NR_BARS; i++)
+			if (devs[k]->bars[i].size && devs[k]->bars[i].type != PCI_BAR_NONE)
+				p[(*nr)++] = (struct placement){ devs[k], i };
+	qsort(p, *nr, sizeof(p[0]), cmp_placement);
+	return p;
+}
+
+/*
+ * The same walk as pci_place_bars over the 64-bit BARs alone, without
+ * programming anything: where the last one would end when the window
+ * starts at base. Lets the caller refuse a configuration whole, with the
+ * numbers, before any BAR has an address.
+ */
+int pci_mmio64_need(struct pci_dev **devs, unsigned int n, uint64_t base,
+		    struct pci_mmio64_need *need)
+{
+	unsigned int nr;
+	struct placement *p = placement_order(devs, n, &nr);
+	uint64_t next = base;
+
+	if (!p)
+		return -ENOMEM;
+	*need = (struct pci_mmio64_need){ .end = base };
+	for (unsigned int k = 0; k < n; k++)
+		for (unsigned int i = 0; i < PCI_NR_BARS; i++)
+			if (devs[k]->bars[i].type == PCI_BAR_MEM64 && devs[k]->bars[i].size) {
+				need->nr_devs++;
+				break;
+			}
+	for (unsigned int k = 0; k < nr; k++) {
+		const struct pci_bar *bar = &p[k].dev->bars[p[k].i];
+		uint64_t size = placed_size(p[k].dev, bar), start;
+
+		if (bar->type != PCI_BAR_MEM64)
+			continue;
+		need->total += size;
+		start = next > UINT64_MAX - (size - 1) ? UINT64_MAX : (next + size - 1) & ~(size - 1);
+		if (start > UINT64_MAX - size) {
+			need->end = UINT64_MAX;
+			break;
+		}
+		next = start + size;
+		need->end = next;
+	}
+	free(p);
+	return 0;
+}
+
 int pci_place_bars(struct pci_dev **devs, unsigned int n, struct pci_window *w32,
 		   struct pci_window *w64, struct pci_window *io)
 {
-	struct placement *p = calloc((size_t)n * PCI_NR_BARS + 1, sizeof(*p));
-	unsigned int nr = 0;
+	unsigned int nr;
+	struct placement *p = placement_order(devs, n, &nr);
 	int ret = 0;
 
 	if (!p)
 		return -ENOMEM;
-	for (unsigned int k = 0; k < n; k++)
-		for (unsigned int i = 0; i < PCI_NR_BARS; i++)
-			if (devs[k]->bars[i].size && devs[k]->bars[i].type != PCI_BAR_NONE)
-				p[nr++] = (struct placement){ devs[k], i };
-	qsort(p, nr, sizeof(p[0]), cmp_placement);
 	for (unsigned int k = 0; k < nr && !ret; k++)
 		ret = place_one(&p[k], w32, w64, io);
 	free(p);

@@ -174,6 +174,21 @@ int pci_window_alloc(struct pci_window *w, uint64_t size, uint64_t *addr);
 int pci_place_bars(struct pci_dev **devs, unsigned int n, struct pci_window *w32,
 		   struct pci_window *w64, struct pci_window *io);
 
+/*
+ * What the 64-bit BARs of devs need when placed as pci_place_bars places
+ * them, from base: end is where the last one ends (exclusive; UINT64_MAX
+ * when it would pass the top of the address space), total their sizes,
+ * nr_devs how many devices have one.
+ */
+struct pci_mmio64_need {
+	uint64_t end;
+	uint64_t total;
+	unsigned int nr_devs;
+};
+
+int pci_mmio64_need(struct pci_dev **devs, unsigned int n, uint64_t base,
+		    struct pci_mmio64_need *need);
+
 /* One interrupt vector: an eventfd KVM turns into a guest MSI. */
 struct pci_vector {
 	int fd;			/* eventfd the device signals; -1 when none */

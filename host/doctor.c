@@ -483,6 +483,56 @@ static void check_in_use(struct doctor *dr, const struct host_pci_dev *d)
 		    "it now", d->group, comm, (int)pid);
 }
 
+/* Is bdf one of the devices doctor was asked about (the assignment-to-be)? */
+static bool in_assignment(struct doctor *dr, const char *bdf)
+{
+	struct host_pci_dev a;
+
+	/* Asked about nothing: every device on vfio-pci is the candidate. */
+	if (!dr->o->nr_devs)
+		return !host_pci_read(dr->env, bdf, &a) && host_is_vfio_driver(a.driver);
+
+	for (unsigned int i = 0; i < dr->o->nr_devs; i++)
+		if (!host_pci_read(dr->env, dr->o->devs[i], &a) && !strcmp(a.bdf, bdf))
+			return true;
+	return false;
+}
+
+/* A reset method that resets this function alone (everything but bus and cxl_bus). */
+static bool has_function_reset(const char *methods)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", methods);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if (strcmp(t, "bus") && strcmp(t, "cxl_bus"))
+			return true;
+	return false;
+}
+
+/*
+ * A function on the same bus outside the assignment, in out; how many in all.
+ * VFIO does a bus reset only when it owns every function the reset hits.
+ */
+static size_t bus_sharers(struct doctor *dr, const struct host_pci_dev *d, char *out, size_t len)
+{
+	struct host_pci_dev *all;
+	size_t n, nr = 0, bus_len = strrchr(d->bdf, ':') - d->bdf + 1;
+
+	out[0] = '\0';
+	if (host_pci_list(dr->env, &all, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(all[i].bdf, d->bdf) || strncmp(all[i].bdf, d->bdf, bus_len) ||
+		    in_assignment(dr, all[i].bdf))
+			continue;
+		if (!nr++)
+			snprintf(out, len, "%s", all[i].bdf);
+	}
+	free(all);
+	return nr;
+}
+
 /*
  * How the kernel can reset the function (sysfs reset_method, Linux 5.15+):
  * VFIO resets it when a VM takes it and when the VM ends, and only an FLR
@@ -505,6 +555,21 @@ static void check_reset(struct doctor *dr, const struct host_pci_dev *d)
 		}
 		methods[0] = '\0';
 	}
+	if (methods[0] && !has_function_reset(methods)) {
+		char other[HOST_BDF_LEN];
+		size_t nr = bus_sharers(dr, d, other, sizeof(other));
+
+		if (nr)
+			say(dr, WARN, d->bdf, "no reset: reset_method is %s only, and the bus is "
+			    "shared with %s%s, which this assignment does not hold, so VFIO "
+			    "resets nothing. Fix: assign every function on the bus together, or "
+			    "prefer a device with FLR", methods, other,
+			    nr > 1 ? " and others" : "");
+		else
+			say(dr, PASS, d->bdf, "reset: %s (every function on the bus is in this "
+			    "assignment; between VMs, the guest is offered no FLR)", methods);
+		return;
+	}
 	if (!methods[0])
 		say(dr, WARN, d->bdf, "no reset method: a VM inherits whatever the previous "
 		    "one left in the device. Fix: none on this host; prefer a device with FLR");
@@ -513,6 +578,34 @@ static void check_reset(struct doctor *dr, const struct host_pci_dev *d)
 	else
 		say(dr, PASS, d->bdf, "reset: %s (between VMs; the guest is offered no FLR)",
 		    methods);
+}
+
+/*
+ * VFIO hands out a group whole: once one function of it is in a VM, its
+ * other functions can be neither another VM's nor the host's until that VM
+ * ends. Said when the assignment holds part of a group (bridges aside).
+ */
+static void check_group_partly(struct doctor *dr, const struct host_pci_dev *d)
+{
+	char members[64][HOST_BDF_LEN];
+	struct host_pci_dev m;
+	size_t nr = 0, left = 0;
+	const char *first = NULL;
+
+	if (!dr->o->nr_devs || host_group_members(dr->env, d->group, members, 64, &nr))
+		return;
+	for (size_t i = 0; i < nr && i < 64; i++) {
+		if (!strcmp(members[i], d->bdf) || in_assignment(dr, members[i]) ||
+		    (!host_pci_read(dr->env, members[i], &m) && host_is_bridge(m.cls)))
+			continue;
+		if (!left++)
+			first = members[i];
+	}
+	if (left)
+		say(dr, WARN, d->bdf, "IOMMU group %d also holds %s%s: assigning one function of "
+		    "a group blocks the rest, which can go to no other VM and not back to the "
+		    "host while this VM runs. Fix: assign them together, or accept it",
+		    d->group, first, left > 1 ? " and others" : "");
 }
 
 static void check_device(struct doctor *dr, const char *arg)
@@ -540,6 +633,7 @@ static void check_device(struct doctor *dr, const char *arg)
 		say(dr, FAIL, d.bdf, "%s. Fix: vfio-vmm bind --group %s", why, d.bdf);
 	else
 		say(dr, PASS, d.bdf, "IOMMU group %d is viable", d.group);
+	check_group_partly(dr, &d);
 	if (host_is_vfio_driver(d.driver)) {
 		check_node(dr, &d);
 		check_in_use(dr, &d);

@@ -155,6 +155,7 @@ static int parse_alias_arg(const char *arg, char *name, unsigned int *count, cha
 
 struct run_plan {
 	const char *devs[CLI_MAX_DEVICES];
+	int cliques[CLI_MAX_DEVICES];	/* with devs: -1 for what an alias picked */
 	unsigned int nr;
 	const char *taken[CLI_MAX_DEVICES];	/* canonical explicit addresses */
 	char canon[CLI_MAX_DEVICES][HOST_BDF_LEN];
@@ -178,6 +179,7 @@ static int add_alias(const struct host_env *env, const struct host_config *c, st
 	for (unsigned int i = 0; i < count; i++) {
 		const char *bdf = picked_names[pl->nr_picked++];
 
+		pl->cliques[pl->nr] = -1;
 		pl->devs[pl->nr++] = bdf;
 		pl->taken[pl->nr_taken++] = bdf;
 		log_info("alias %s: picked %s", name, bdf);
@@ -245,8 +247,10 @@ int host_resolve_run_env(const struct host_env *env, const struct host_config *c
 		ret = parse_alias_arg(o->devices[i], name, &count, err, errlen);
 		if (ret < 0)
 			goto out_unlock;
-		if (!ret)
+		if (!ret) {
+			pl.cliques[pl.nr] = o->cliques[i];
 			pl.devs[pl.nr++] = o->devices[i];
+		}
 		else if (add_alias(env, c, &pl, name, count, err, errlen))
 			goto out_unlock;
 	}
@@ -285,6 +289,56 @@ int host_resolve_run(struct cli_opts *o, char *err, size_t errlen)
 	return host_resolve_run_env(&env, &c, o, err, errlen);
 }
 
+int host_check_cliques_env(const struct host_env *env, const struct cli_opts *o, char *err,
+			   size_t errlen)
+{
+	for (unsigned int i = 0; i < o->nr_devices; i++) {
+		const char *slash = strrchr(o->devices[i], '/');
+		char bdf[HOST_BDF_LEN];
+		struct host_pci_dev d;
+
+		if (o->cliques[i] < 0 ||
+		    iommu_parse_bdf(slash ? slash + 1 : o->devices[i], bdf, sizeof(bdf)) ||
+		    host_pci_read(env, bdf, &d))
+			continue;	/* mdev, or no such device: checked when opened */
+		if (d.vendor != 0x10de || (d.cls >> 16) != 0x03)
+			return fail(err, errlen, "--device %s,clique=%d: %s is %04x:%04x (%s), not an "
+				    "NVIDIA GPU: the GPUDirect clique capability is NVIDIA's; drop "
+				    "clique= for it", o->devices[i], o->cliques[i], d.bdf, d.vendor,
+				    d.device, host_class_name(d.cls));
+	}
+	return 0;
+}
+
+int host_check_cliques(const struct cli_opts *o, char *err, size_t errlen)
+{
+	struct host_env env;
+
+	host_env_default(&env);
+	return host_check_cliques_env(&env, o, err, errlen);
+}
+
+/*
+ * A group's node opens once at a time: when another process (QEMU, a VMM
+ * without our lock) has it, VFIO would refuse us later with EBUSY and no
+ * name. Say here who holds it (found through /proc/<pid>/fd).
+ */
+static int group_in_use(const struct host_env *env, const char *bdf, char *err, size_t errlen)
+{
+	struct host_pci_dev d;
+	char comm[64];
+	pid_t pid;
+
+	if (host_pci_read(env, bdf, &d) || d.group < 0)
+		return 0;
+	pid = host_group_user(env, d.group, comm, sizeof(comm));
+	if (pid <= 0)
+		return 0;
+	return fail(err, errlen, "%s: group %d is in use by pid %d (%s): /dev/vfio/%d is open "
+		    "there; stop it first or pick another device", bdf, d.group, (int)pid, comm,
+		    d.group);
+}
+
 int host_lock_devices_env(const struct host_env *env, const char *const *devs, unsigned int n,
 			  char *err, size_t errlen)
 {
@@ -321,6 +375,8 @@ int host_lock_devices_env(const struct host_env *env, const char *const *devs, u
 		if (ret)
 			return fail(err, errlen, "locking %s in %s: %s", bdf, env->run_dir,
 				    strerror(-ret));
+		if (group_in_use(env, bdf, err, errlen))
+			return -1;
 	}
 	return 0;
 }

@@ -26,6 +26,15 @@ int host_resolve_run(struct cli_opts *o, char *err, size_t errlen);
 int host_resolve_run_env(const struct host_env *env, const struct host_config *c,
 			 struct cli_opts *o, char *err, size_t errlen);
 
+/*
+ * --device DEV,clique=N is for NVIDIA GPUs: a PCI address whose sysfs vendor
+ * is not 10de or class not 03 (display) is refused with one line, -1. Run it
+ * before anything is locked: aliases carry no clique, the explicit devices
+ * are all it needs.
+ */
+int host_check_cliques(const struct cli_opts *o, char *err, size_t errlen);
+int host_check_cliques_env(const struct host_env *env, const struct cli_opts *o, char *err,
+			   size_t errlen);
 /* Locks every device of the run (PCI addresses; others are skipped). */
 int host_lock_devices(const char *const *devs, unsigned int n, char *err, size_t errlen);
 int host_lock_devices_env(const struct host_env *env, const char *const *devs, unsigned int n,

@@ -150,7 +150,7 @@ static const struct cap_desc std_caps[] = {
 	{ PCI_CAP_ID_MSI, NULL, 0, false, "MSI" },		/* rules set by msi.c */
 	{ PCI_CAP_ID_PCIX, NULL, 0, true, "PCI-X" },
 	{ PCI_CAP_ID_HT, NULL, 0, true, "HyperTransport" },
-	{ PCI_CAP_ID_VNDR, NULL, 0, false, "vendor" },
+	{ PCI_CAP_ID_VNDR, NULL, 0, false, "vendor-specific" },	/* raw: cfg_vendor_raw() */
 	{ PCI_CAP_ID_SHPC, NULL, 0, true, "hot-plug controller" },
 	{ PCI_CAP_ID_SSVID, NULL, 0, true, "bridge SSVID" },
 	{ PCI_CAP_ID_EXP, RULES(exp_rules), false, "PCIe" },
@@ -164,6 +164,8 @@ static const struct cap_desc ext_caps[] = {
 	{ 0, NULL, 0, true, "null" },
 	{ PCI_EXT_CAP_ID_ERR, RULES(aer_rules), false, "AER" },
 	{ PCI_EXT_CAP_ID_DSN, NULL, 0, false, "serial number" },
+	{ PCI_EXT_CAP_ID_VNDR, NULL, 0, false, "vendor-specific" },		/* raw */
+	{ PCI_EXT_CAP_ID_DVSEC, NULL, 0, false, "designated vendor-specific" },	/* raw */
 	{ PCI_EXT_CAP_ID_LTR, RULES(ltr_rules), false, "LTR" },
 	{ PCI_EXT_CAP_ID_ATS, NULL, 0, true, "ATS (no vIOMMU)" },
 	{ PCI_EXT_CAP_ID_SRIOV, NULL, 0, true, "SR-IOV" },
@@ -255,6 +257,33 @@ static void cfg_exp_flr(struct vfio_pci_dev *d, uint32_t pos)
 	      has ? "hidden: VFIO cannot reset the device" : "absent: the device has none");
 }
 
+/*
+ * Vendor-specific capabilities (standard id 0x09, extended 0x0b and DVSEC
+ * 0x23) get raw access past their header, as the kernel's vfio-pci gives
+ * them (vfio_pci_config.c: the vendor capabilities' writefn is
+ * vfio_raw_config_write, reads go to the hardware): their layout is the
+ * vendor's, so no table can say which bits are safe, and the vendor's own
+ * driver in the guest is what uses them (mailboxes, debug and feature
+ * registers). A config write reaches only this function, which the IOMMU
+ * already isolates and whose BARs the guest drives directly anyway; what
+ * could break our emulation lives in the standard capabilities, never in
+ * these. So: reads live from the device, guest writes forwarded as they
+ * are. The capability header (id and next pointer) stays ours, since we
+ * rewrite the chain, and the raw range ends at the capability's own length
+ * or at the next capability in address order, whichever comes first, so a
+ * device whose length byte overlaps MSI-X cannot open MSI-X to raw writes.
+ */
+static void cfg_vendor_raw(struct vfio_pci_dev *d, uint32_t from, uint32_t to)
+{
+	if (to > d->cfg.size)
+		to = d->cfg.size;
+	for (uint32_t o = from; o < to; o++)
+		vfio_cfg_rule(d, o, 1, 0, 0xff, 0xff);
+	if (to > from)
+		trace(LOG_PCI, "%s: vendor-specific bytes %#x-%#x pass through raw", d->vdev.name,
+		      from, to - 1);
+}
+
 /* Bytes of a hidden capability read as zero and ignore writes. */
 static void cfg_hide(struct vfio_pci_dev *d, uint32_t off, uint32_t len)
 {
@@ -341,6 +370,17 @@ static void cfg_std_caps(struct vfio_pci_dev *d)
 		cfg_set(d, PCI_STATUS, 2, cfg_get(d, PCI_STATUS, 2) & ~PCI_STATUS_CAP_LIST);
 
 	qsort(caps, n, sizeof(caps[0]), cmp_cap);
+	for (i = 0; i < n; i++) {
+		uint32_t ext = cap_extent(caps, n, i, PCI_CFG_SPACE_SIZE);
+		uint8_t len;
+
+		if (caps[i].hide || caps[i].id != PCI_CAP_ID_VNDR)
+			continue;
+		/* Byte 2 is the capability's length, header included. */
+		len = d->cfg.shadow[caps[i].off + PCI_CAP_FLAGS];
+		cfg_vendor_raw(d, caps[i].off + PCI_CAP_FLAGS,
+			       caps[i].off + (len < ext ? len : ext));
+	}
 	for (i = 0; i < n; i++)
 		if (caps[i].hide)
 			cfg_hide(d, caps[i].off, cap_extent(caps, n, i, PCI_CFG_SPACE_SIZE));
@@ -396,6 +436,19 @@ static void cfg_ext_caps(struct vfio_pci_dev *d)
 
 	memcpy(sorted, caps, n * sizeof(caps[0]));
 	qsort(sorted, n, sizeof(sorted[0]), cmp_cap);
+	for (i = 0; i < n; i++) {
+		uint32_t ext = cap_extent(sorted, n, i, d->cfg.size), len;
+
+		if (sorted[i].hide || (sorted[i].id != PCI_EXT_CAP_ID_VNDR &&
+				       sorted[i].id != PCI_EXT_CAP_ID_DVSEC))
+			continue;
+		/* VSEC and DVSEC alike: the length, header included, in bits 31:20 of +4. */
+		if (sorted[i].off + 8u > d->cfg.size)
+			continue;
+		len = cfg_get(d, sorted[i].off + PCI_VSEC_HDR, 4) >> PCI_VSEC_HDR_LEN_SHIFT;
+		cfg_vendor_raw(d, sorted[i].off + PCI_VSEC_HDR,
+			       sorted[i].off + (len < ext ? len : ext));
+	}
 	for (i = 0; i < n; i++)
 		if (sorted[i].hide)
 			cfg_hide(d, sorted[i].off, cap_extent(sorted, n, i, d->cfg.size));
@@ -406,6 +459,90 @@ static void cfg_ext_caps(struct vfio_pci_dev *d)
 	 */
 	if (d->cfg.first_ecap != PCI_CFG_SPACE_SIZE)
 		cfg_set(d, PCI_CFG_SPACE_SIZE, 4, (uint32_t)d->cfg.first_ecap << 20);
+}
+
+/* Bytes a visible standard capability occupies (conservative when unknown). */
+static uint32_t std_cap_len(struct vfio_pci_dev *d, uint8_t off)
+{
+	uint16_t flags = cfg_get(d, off + 2, 2);
+	uint32_t next = PCI_CFG_SPACE_SIZE;
+
+	switch (d->cfg.shadow[off]) {
+	case PCI_CAP_ID_PM:
+		return PCI_PM_SIZEOF;
+	case PCI_CAP_ID_MSI:
+		return 10 + (flags & PCI_MSI_FLAGS_64BIT ? 4 : 0) +
+		       (flags & PCI_MSI_FLAGS_MASKBIT ? 10 : 0);
+	case PCI_CAP_ID_MSIX:
+		return PCI_CAP_MSIX_SIZEOF;
+	case PCI_CAP_ID_EXP:
+		return (flags & PCI_EXP_FLAGS_VERS) > 1 ? PCI_CAP_EXP_ENDPOINT_SIZEOF_V2
+							: PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+	case PCI_CAP_ID_VNDR:
+		return d->cfg.shadow[off + PCI_CAP_FLAGS];
+	}
+	/* Unknown: up to the next visible capability in address order. */
+	for (uint8_t p = d->cfg.first_cap, hops = 0; p && hops < 48;
+	     p = d->cfg.shadow[p + 1] & ~3u, hops++)
+		if (p > off && p < next)
+			next = p;
+	return next - off;
+}
+
+/* Does [at, at + len) overlap a visible standard capability? */
+static bool std_caps_overlap(struct vfio_pci_dev *d, uint32_t at, uint32_t len)
+{
+	for (uint8_t p = d->cfg.first_cap, hops = 0; p && hops < 48;
+	     p = d->cfg.shadow[p + 1] & ~3u, hops++)
+		if (at < p + std_cap_len(d, p) && p < at + len)
+			return true;
+	return false;
+}
+
+int vfio_pci_add_gpudirect_clique(struct vfio_pci_dev *d, unsigned int clique)
+{
+	static const uint8_t where[] = { 0xc8, 0xd4 };
+	uint8_t cap[8] = { PCI_CAP_ID_VNDR, 0, 8, 'P', '2', 'P', 0, 0 };
+	uint16_t vendor = cfg_get(d, PCI_VENDOR_ID, 2);
+	uint8_t base_class = d->cfg.shadow[PCI_CLASS_DEVICE + 1];
+	uint8_t pos = 0;
+
+	if (clique > VFIO_CLIQUE_MAX) {
+		log_err("%s: clique=%u: must be a number from 0 to %d", d->vdev.name, clique,
+			VFIO_CLIQUE_MAX);
+		return -EINVAL;
+	}
+	if (vendor != 0x10de || base_class != 0x03) {
+		log_err("%s: clique=%u: the device is %04x:%04x class %02x, not an NVIDIA GPU "
+			"(vendor 10de, class 03): the GPUDirect clique capability is NVIDIA's; "
+			"drop clique= for this device", d->vdev.name, clique, vendor,
+			cfg_get(d, PCI_DEVICE_ID, 2), base_class);
+		return -EINVAL;
+	}
+	/* NVIDIA's offset is 0xc8; newer GPUs have MSI-X there, then 0xd4 (as QEMU does). */
+	for (unsigned int i = 0; i < sizeof(where) && !pos; i++)
+		if (!std_caps_overlap(d, where[i], sizeof(cap)))
+			pos = where[i];
+	if (!pos) {
+		log_err("%s: clique=%u: no room for the GPUDirect capability at 0xc8 or 0xd4 "
+			"(other capabilities are there); drop clique= for this device",
+			d->vdev.name, clique);
+		return -ENOSPC;
+	}
+	cap[1] = d->cfg.first_cap;
+	cap[6] = (uint8_t)(clique << 3);	/* bits 2:0: version 0 */
+	memcpy(d->cfg.shadow + pos, cap, sizeof(cap));
+	memcpy(d->cfg.start + pos, cap, sizeof(cap));
+	memset(d->cfg.emu + pos, 0xff, sizeof(cap));
+	memset(d->cfg.wr + pos, 0, sizeof(cap));
+	memset(d->cfg.fwd + pos, 0, sizeof(cap));
+	d->cfg.first_cap = pos;
+	d->cfg.shadow[PCI_CAPABILITY_LIST] = pos;
+	d->cfg.start[PCI_CAPABILITY_LIST] = pos;
+	cfg_set(d, PCI_STATUS, 2, cfg_get(d, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST);
+	trace(LOG_PCI, "%s: GPUDirect P2P clique %u: vendor capability at %#x", d->vdev.name,
+	      clique, pos);
+	return 0;
 }
 
 static void cfg_header_init(struct vfio_pci_dev *d)

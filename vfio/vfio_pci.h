@@ -106,6 +106,15 @@ int vfio_pci_init(struct vfio_pci_dev *d, const struct vfio_dev_ops *ops, void *
 /* Disables interrupts, unmaps BARs, frees; the device fd stays the caller's. */
 void vfio_pci_exit(struct vfio_pci_dev *d);
 int vfio_pci_reset(struct vfio_pci_dev *d);
+/*
+ * NVIDIA's GPUDirect P2P clique capability (--device DEV,clique=N): an
+ * 8-byte vendor-specific capability at 0xc8 (or 0xd4 when 0xc8 is taken),
+ * 'P' '2' 'P', clique ID (0-15) in bits 6:3 of byte 6, read-only to the
+ * guest, linked at the head of the chain. Only on an NVIDIA display-class
+ * function; -EINVAL or -ENOSPC with one error line otherwise.
+ */
+#define VFIO_CLIQUE_MAX	15
+int vfio_pci_add_gpudirect_clique(struct vfio_pci_dev *d, unsigned int clique);
 
 /* Guest config accesses (the pci_dev_ops of d->pci call these). */
 void vfio_pci_cfg_read(struct vfio_pci_dev *d, uint32_t off, void *data, uint32_t len);

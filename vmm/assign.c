@@ -106,7 +106,7 @@ static int map_guest_ram(struct assignment *a, struct vm *vm)
 	return iommu_map_ram(&a->io, ram, n, vm->ram_page_size ? vm->ram_page_size : 4096);
 }
 
-int assign_devices(struct vm *vm, const char *const *args, unsigned int n,
+int assign_devices(struct vm *vm, const char *const *args, const int *cliques, unsigned int n,
 		   struct assignment *a)
 {
 	unsigned int i;
@@ -133,6 +133,12 @@ int assign_devices(struct vm *vm, const char *const *args, unsigned int n,
 		if (ret)
 			goto err;
 		a->nr = i + 1;
+		if (cliques && cliques[i] >= 0) {
+			ret = vfio_pci_add_gpudirect_clique(vfio_passthrough_dev(a->pts[i]),
+							    (unsigned int)cliques[i]);
+			if (ret)
+				goto err;
+		}
 	}
 	return 0;
 err:

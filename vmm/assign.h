@@ -27,8 +27,11 @@ struct assignment {
 	struct vfio_passthrough *pts[CLI_MAX_DEVICES];
 };
 
-/* Opens the container, groups and devices; all or nothing. */
-int assign_devices(struct vm *vm, const char *const *args, unsigned int n,
+/*
+ * Opens the container, groups and devices; all or nothing. cliques (NULL:
+ * none) gives each device its GPUDirect clique ID, -1 for none.
+ */
+int assign_devices(struct vm *vm, const char *const *args, const int *cliques, unsigned int n,
 		   struct assignment *a);
 /*
  * After placement: guest RAM (and with p2p the BARs) mapped for DMA, the

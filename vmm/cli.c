@@ -48,6 +48,9 @@ void cli_usage(FILE *f)
 		"  --device DEV       assign a PCI function through VFIO (repeatable): an address\n"
 		"                     (0000:3e:00.0 or 3e:00.0), a sysfs path, or\n"
 		"                     /sys/bus/mdev/devices/UUID; bind it to vfio-pci first\n"
+		"  --device DEV,clique=N\n"
+		"                     the same, and an NVIDIA GPU gets the GPUDirect P2P\n"
+		"                     clique capability with ID N (0-15); needs --p2p\n"
 		"  --device alias:NAME:COUNT\n"
 		"                     COUNT free devices of a config file alias (on vfio-pci,\n"
 		"                     not held by another vfio-vmm)\n"
@@ -417,6 +420,8 @@ static int parse_vsock(const char *arg, struct cli_opts *o, char *err, size_t er
 	return 0;
 }
 
+static int parse_device_opts(const char *arg, struct cli_opts *o, char *err, size_t errlen);
+
 static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
 	unsigned long n;
@@ -483,13 +488,15 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 	case OPT_DEVICE:
 		if (!*arg)
 			return fail(err, errlen, "--device needs a PCI address, e.g. 0000:3e:00.0");
-		for (unsigned int i = 0; i < o->nr_devices; i++)
-			if (!strcmp(o->devices[i], arg))
-				return fail(err, errlen, "--device %s given twice", arg);
 		if (o->nr_devices == CLI_MAX_DEVICES)
 			return fail(err, errlen, "--device %s: at most %d devices", arg,
 				    CLI_MAX_DEVICES);
-		o->devices[o->nr_devices++] = arg;
+		if (parse_device_opts(arg, o, err, errlen))
+			return -1;
+		for (unsigned int i = 0; i < o->nr_devices; i++)
+			if (!strcmp(o->devices[i], o->devices[o->nr_devices]))
+				return fail(err, errlen, "--device %s given twice", arg);
+		o->nr_devices++;
 		return 0;
 	case OPT_DISK:
 		return parse_disk(arg, o, err, errlen);
@@ -505,6 +512,33 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		return 0;
 	}
 	return fail(err, errlen, "unknown option");
+}
+
+/* --device DEV[,clique=N]: the device goes in devices[nr_devices], not yet counted. */
+static int parse_device_opts(const char *arg, struct cli_opts *o, char *err, size_t errlen)
+{
+	const char *comma = strchr(arg, ',');
+	unsigned int i = o->nr_devices;
+	unsigned long n;
+
+	o->devices[i] = arg;
+	o->cliques[i] = -1;
+	if (!comma)
+		return 0;
+	if (!strncmp(arg, "alias:", 6))
+		return fail(err, errlen, "--device %s: clique= needs a PCI address, not an alias",
+			    arg);
+	if ((size_t)(comma - arg) >= CLI_DEVICE_ARG_MAX)
+		return fail(err, errlen, "--device %s: the device name is too long", arg);
+	if (strncmp(comma + 1, "clique=", 7))
+		return fail(err, errlen, "--device %s: unknown option '%s' (have clique=N)", arg,
+			    comma + 1);
+	if (parse_uint(comma + 8, 15, &n))
+		return fail(err, errlen, "--device %s: clique must be a number from 0 to 15", arg);
+	snprintf(o->device_args[i], CLI_DEVICE_ARG_MAX, "%.*s", (int)(comma - arg), arg);
+	o->devices[i] = o->device_args[i];
+	o->cliques[i] = (int)n;
+	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
@@ -561,6 +595,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		return -1;
 	if (o->p2p && o->nr_devices == 0)
 		return fail(err, errlen, "--p2p needs at least one --device");
+	for (unsigned int i = 0; i < o->nr_devices && !o->p2p; i++)
+		if (o->cliques[i] >= 0)
+			return fail(err, errlen, "--device %s,clique=%d needs --p2p: the clique tells "
+				    "the guest's driver that P2P DMA works, which it does only with "
+				    "the BARs mapped for DMA", o->devices[i], o->cliques[i]);
 	o->action = CLI_RUN;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #define CLI_MAX_CPUS		255
 #define CLI_MAX_DEVICES		16
 #define CLI_MAX_DISKS		8
+#define CLI_DEVICE_ARG_MAX	256
 #define CLI_DISK_ARG_MAX	4352	/* PATH_MAX and the other keys */
 #define CLI_MAX_NETS		4
 #define CLI_NET_ARG_MAX		128
@@ -36,6 +37,8 @@ struct cli_opts {
 	int prefault_threads;		/* -1: one per host CPU */
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
+	int cliques[CLI_MAX_DEVICES];	/* --device DEV,clique=N (0-15); -1: none */
+	char device_args[CLI_MAX_DEVICES][CLI_DEVICE_ARG_MAX];	/* DEV of DEV,clique=N */
 	struct net_opts nets[CLI_MAX_NETS];	/* --net: strings point into net_args */
 	char net_args[CLI_MAX_NETS][CLI_NET_ARG_MAX];
 	unsigned int nr_nets;

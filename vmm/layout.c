@@ -2,6 +2,7 @@
 #include "vmm/layout.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #define GiB (1ULL << 30)
 #define MiB (1ULL << 20)
@@ -56,4 +57,46 @@ int layout_e820(const struct layout *l, struct e820_entry *out, int max)
 		if (e[i].size)
 			out[n++] = e[i];
 	return n;
+}
+
+unsigned int layout_phys_bits(uint32_t eax)
+{
+	unsigned int bits = eax & 0xff, guest = (eax >> 16) & 0xff;
+
+	if (!bits)
+		return 36;
+	return guest && guest < bits ? guest : bits;
+}
+
+/* The fewest address bits whose limit holds end (exclusive). */
+static unsigned int bits_for(uint64_t end)
+{
+	unsigned int b = 32;
+
+	while (b < 64 && (1ULL << b) < end)
+		b++;
+	return b;
+}
+
+int layout_check_mmio64(const struct layout *l, unsigned int nr_devs, uint64_t total,
+			uint64_t need_end, char *err, size_t errlen)
+{
+	unsigned int need_bits = bits_for(need_end);
+	char bits[32];
+
+	if (need_end <= l->mmio64_end)
+		return 0;
+	if (need_bits > 52)
+		snprintf(bits, sizeof(bits), "more than 52");
+	else
+		snprintf(bits, sizeof(bits), "%u", need_bits);
+	snprintf(err, errlen,
+		 "%u device%s need %llu.%llu GiB of 64-bit MMIO above %#llx (up to %#llx with each BAR "
+		 "naturally aligned), but %u physical address bits end the window at %#llx "
+		 "(%llu GiB); use fewer devices or a host with more address bits (%s needed)",
+		 nr_devs, nr_devs == 1 ? "" : "s", (unsigned long long)(total / GiB),
+		 (unsigned long long)(total % GiB * 10 / GiB), (unsigned long long)l->mmio64_base,
+		 (unsigned long long)need_end, l->phys_bits, (unsigned long long)l->mmio64_end,
+		 (unsigned long long)((l->mmio64_end - l->mmio64_base) / GiB), bits);
+	return -ENOSPC;
 }

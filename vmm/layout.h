@@ -2,6 +2,7 @@
 #ifndef VMM_LAYOUT_H
 #define VMM_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -15,7 +16,9 @@
  *   0xFEE00000                     LAPIC
  *   4 GiB        .. high_ram_end   RAM above the hole (if RAM > 3 GiB)
  *   mmio64_base  .. mmio64_end     64-bit MMIO window, up to the CPU's
- *                                  physical address limit
+ *                                  physical address limit: the same bits
+ *                                  the guest's CPUID reports (eight H200s,
+ *                                  2 TiB of BARs, need 42)
  *
  * Low fixed structures used by the boot code live below 1 MiB, see the
  * LAYOUT_*_GPA constants.
@@ -61,6 +64,22 @@ struct layout {
 
 /* -EINVAL when RAM is too small or does not fit under the address limit. */
 int layout_init(struct layout *l, uint64_t ram_size, unsigned int phys_bits);
+
+/*
+ * The guest's physical address bits from KVM's CPUID leaf 0x80000008 EAX:
+ * bits 7:0 (MAXPHYADDR), lowered to bits 23:16 when KVM fills them (newer
+ * kernels report there what its two-dimensional paging can really map,
+ * e.g. 48 with 4-level EPT on a 52-bit host). 36 when the leaf is empty.
+ */
+unsigned int layout_phys_bits(uint32_t cpuid_80000008_eax);
+
+/*
+ * Do BARs ending at need_end (exclusive; from pci_mmio64_need) fit in the
+ * 64-bit window? 0 if so; else -ENOSPC and one line in err naming the
+ * numbers (devices, GiB, the window's end, the address bits it would take).
+ */
+int layout_check_mmio64(const struct layout *l, unsigned int nr_devs, uint64_t total,
+			uint64_t need_end, char *err, size_t errlen);
 
 enum e820_type { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3 };
 

@@ -188,7 +188,8 @@ static int run(const struct cli_opts *o)
 	}
 	ret = setup_devices(m);
 	if (!ret)
-		ret = assign_devices(&m->vm, o->devices, o->nr_devices, &m->assigned);
+		ret = assign_devices(&m->vm, o->devices, o->cliques, o->nr_devices,
+				     &m->assigned);
 	if (!ret)
 		ret = virtio_devices_attach(&m->vm, &m->virtio);
 	if (!ret)
@@ -271,6 +272,11 @@ int main(int argc, char **argv)
 	}
 	log_enabled = o.trace;
 	/* Aliases and flavors become locked PCI addresses before any VM exists. */
+	/* clique= on a device that is not an NVIDIA GPU: the command line's mistake. */
+	if (host_check_cliques(&o, err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm: %s\n", err);
+		return VMM_EXIT_USAGE;
+	}
 	if (host_resolve_run(&o, err, sizeof(err)) ||
 	    host_lock_devices(o.devices, o.nr_devices, err, sizeof(err))) {
 		fprintf(stderr, "vfio-vmm: %s\n", err);

@@ -14,8 +14,12 @@
  */
 #include "vmm/pci_host_vm.h"
 
+#include <errno.h>
+
 #include "devices/pci.h"
+#include "util/log.h"
 #include "vmm/acpi.h"
+#include "vmm/layout.h"
 #include "vmm/vm.h"
 
 static void trap_read(void *opaque, uint64_t off, void *data, uint32_t len)
@@ -127,7 +131,28 @@ int vm_place_pci_bars(struct vm *vm)
 	 * ACPI _CRS hands to the root bus and clear of our fixed ports.
 	 */
 	pci_window_init(&io, 0xc000, 0x10000);
-	return pci_place_bars(devs, n, &vm->mmio32, &vm->mmio64, &io);
+	return vm_place_bars(&vm->layout, devs, n, &vm->mmio32, &vm->mmio64, &io);
+}
+
+int vm_place_bars(const struct layout *l, struct pci_dev **devs, unsigned int n,
+		  struct pci_window *w32, struct pci_window *w64, struct pci_window *io)
+{
+	struct pci_mmio64_need need;
+	char err[512];
+	int ret;
+
+	ret = pci_mmio64_need(devs, n, w64->next, &need);
+	if (ret)
+		return ret;
+	trace(LOG_PCI, "64-bit BARs of %u devices: %#llx bytes, up to %#llx (window ends at %#llx)",
+	      need.nr_devs, (unsigned long long)need.total, (unsigned long long)need.end,
+	      (unsigned long long)w64->end);
+	ret = layout_check_mmio64(l, need.nr_devs, need.total, need.end, err, sizeof(err));
+	if (ret) {
+		log_err("%s", err);
+		return ret;
+	}
+	return pci_place_bars(devs, n, w32, w64, io);
 }
 
 void vm_pci_host_init(struct vm *vm)

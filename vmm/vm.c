@@ -68,7 +68,10 @@ static int kvm_open_checked(void)
 	return fd;
 }
 
-/* Guest physical address bits, from the host CPUID KVM lets us expose. */
+/*
+ * Guest physical address bits, from the host CPUID KVM lets us expose: the
+ * guest gets that same leaf (vcpu.c), and the 64-bit window ends there.
+ */
 static unsigned int kvm_phys_bits(int kvm_fd)
 {
 	struct kvm_cpuid2 *c;
@@ -82,7 +85,7 @@ static unsigned int kvm_phys_bits(int kvm_fd)
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
 		for (unsigned int i = 0; i < c->nent; i++)
 			if (c->entries[i].function == 0x80000008)
-				bits = c->entries[i].eax & 0xff;
+				bits = layout_phys_bits(c->entries[i].eax);
 	}
 	free(c);
 	return bits;

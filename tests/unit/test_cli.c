@@ -375,3 +375,43 @@ Test(cli, vsock_option)
 	cr_assert(strstr(err, "given twice"), "%s", err);
 	cr_assert_null(strchr(err, '\n'));
 }
+
+Test(cli, device_clique)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "0000:3e:00.0,clique=7",
+			   "--device", "0000:3f:00.0", "--device", "0000:40:00.0,clique=0", NULL),
+		     0, "%s", err);
+	cr_assert_eq(o.nr_devices, 3);
+	cr_assert_str_eq(o.devices[0], "0000:3e:00.0");
+	cr_assert_eq(o.cliques[0], 7);
+	cr_assert_str_eq(o.devices[1], "0000:3f:00.0");
+	cr_assert_eq(o.cliques[1], -1);
+	cr_assert_eq(o.cliques[2], 0);
+	/* The same address twice is still twice, option or not. */
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "3e:00.0,clique=1",
+			   "--device", "3e:00.0", NULL), -1);
+	cr_assert(strstr(err, "given twice"), "%s", err);
+}
+
+Test(cli, device_clique_refusals_one_line)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "3e:00.0,clique=3", NULL), -1);
+	cr_assert(strstr(err, "--device 3e:00.0,clique=3 needs --p2p"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "3e:00.0,clique=16",
+			   NULL), -1);
+	cr_assert(strstr(err, "clique must be a number from 0 to 15"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "3e:00.0,clique=",
+			   NULL), -1);
+	cr_assert(strstr(err, "from 0 to 15"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "3e:00.0,rom=off",
+			   NULL), -1);
+	cr_assert(strstr(err, "unknown option 'rom=off' (have clique=N)"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "alias:h100:2,clique=1",
+			   NULL), -1);
+	cr_assert(strstr(err, "not an alias"), "%s", err);
+}

@@ -466,3 +466,44 @@ Test(host_bind, doctor_reset_methods)
 	cr_assert(strstr(out, "PASS  0000:00:1f.2: resettable (this kernel does not say how)"),
 		  "%s", out);
 }
+
+/*
+ * A function whose only reset is the bus's gets none from VFIO unless every
+ * function on that bus is in the assignment: doctor must not promise one.
+ */
+Test(host_bind, doctor_bus_reset_only_when_the_bus_is_all_assigned)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "00:01.0", NULL, NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	fake_file("sys/devices/pci0000:00/" EDU "/reset_method", "bus\n");
+	out = doctor(args, 3, &rc);
+	cr_assert(strstr(out, "WARN  " EDU ": no reset: reset_method is bus only, and the bus is "
+			 "shared with 0000:00:02.0 and others, which this assignment does not "
+			 "hold, so VFIO resets nothing"), "%s", out);
+	cr_assert_null(strstr(out, EDU ": reset: bus"), "%s", out);
+	/* A per-function method next to bus still resets this function alone. */
+	fake_file("sys/devices/pci0000:00/" EDU "/reset_method", "pm bus\n");
+	out = doctor(args, 3, &rc);
+	cr_assert(strstr(out, "PASS  " EDU ": reset: pm bus"), "%s", out);
+}
+
+/* Assigning one function of a group blocks the rest: doctor says so, naming one. */
+Test(host_bind, doctor_partly_assigned_group)
+{
+	const char *args[] = { "vfio-vmm", "doctor", "00:1f.2", NULL, NULL, NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	out = doctor(args, 3, &rc);
+	cr_assert(strstr(out, "WARN  0000:00:1f.2: IOMMU group 5 also holds 0000:00:1f.0 and "
+			 "others: assigning one function of a group blocks the rest"), "%s", out);
+	/* The whole group asked for (the bridge aside): no such line. */
+	args[3] = "00:1f.0";
+	args[4] = "00:1f.3";
+	out = doctor(args, 5, &rc);
+	cr_assert_null(strstr(out, "also holds"), "%s", out);
+}

@@ -332,3 +332,40 @@ Test(host_docs, man_page_covers_the_help)
 	free(help);
 	free(man);
 }
+
+/* Another process has the group's node open: the refusal names it. */
+Test(host_select, group_in_use_names_the_holder)
+{
+	const char *devs[] = { "0000:00:02.0" };
+	struct host_pci_dev d;
+	char node[32];
+
+	cr_assert_eq(host_pci_read(env, devs[0], &d), 0);
+	snprintf(node, sizeof(node), "/dev/vfio/%d", d.group);
+	fake_proc_fd(4242, "qemu-system-x86", node);
+	cr_assert_eq(host_lock_devices_env(env, devs, 1, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "group"), "%s", err);
+	cr_assert(strstr(err, "is in use by pid 4242 (qemu-system-x86)"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
+}
+
+/* --device DEV,clique=N on something that is not an NVIDIA GPU: one line, from sysfs. */
+Test(host_select, clique_only_on_nvidia_gpus)
+{
+	struct cli_opts o;
+
+	fake_pci("0000:00:06.0", 0x10de, 0x2330, 0x030200, 7, "vfio-pci", "nouveau");
+	opts(&o);
+	o.devices[0] = "0000:00:06.0";
+	o.cliques[0] = 3;
+	o.devices[1] = "0000:00:02.0";
+	o.cliques[1] = -1;
+	o.nr_devices = 2;
+	cr_assert_eq(host_check_cliques_env(env, &o, err, sizeof(err)), 0, "%s", err);
+	o.cliques[1] = 4;
+	cr_assert_eq(host_check_cliques_env(env, &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "--device 0000:00:02.0,clique=4: 0000:00:02.0 is 1b36:0010"), "%s",
+		  err);
+	cr_assert(strstr(err, "not an NVIDIA GPU"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
+}

@@ -79,3 +79,14 @@ Test(layout, ecam_address)
 	cr_assert_eq(layout_ecam_addr(0, 0x08), LAYOUT_ECAM_BASE + 0x8000);
 	cr_assert_eq(layout_ecam_addr(1, 0), LAYOUT_ECAM_BASE + 0x100000);
 }
+
+Test(layout, phys_bits_from_cpuid)
+{
+	/* MAXPHYADDR 46, virtual 57: 46. */
+	cr_assert_eq(layout_phys_bits(0x392e), 46);
+	/* 52 bits, but KVM says its 4-level EPT maps 48 (GuestPhysBits, 23:16): 48. */
+	cr_assert_eq(layout_phys_bits(0x303034), 48);
+	/* GuestPhysBits never raises the limit. */
+	cr_assert_eq(layout_phys_bits(0x34302e), 46);
+	cr_assert_eq(layout_phys_bits(0), 36);
+}

@@ -15,6 +15,7 @@
 
 #include "test_vfio_fake.h"
 #include "vmm/layout.h"
+#include "vmm/pci_host_vm.h"
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -555,4 +556,172 @@ Test(vfio_bar, flr_from_d3hot_returns_to_d0, .fini = teardown)
 	cfg_wr(&dev, PCI_BASE_ADDRESS_4, 4, 0);
 	enable_mem();
 	cr_assert_geq(host.mapped, 1);
+}
+
+/* ---- both fixtures: the H100 and the H200 (256 GiB BAR2) ---- */
+
+static void check_gpu_bar_bits(const char *model, uint64_t bar2)
+{
+	static const unsigned int bars[] = { 0, 2, 4 };
+	struct layout l;
+
+	fake_pci_init_model(&dev, &fake, &host, model, false);
+	cr_assert_eq(dev.pci.bars[2].size, bar2, "%s BAR2 is %llu GiB", model,
+		     (unsigned long long)(dev.pci.bars[2].size >> 30));
+	for (unsigned int i = 0; i < 3; i++) {
+		const struct pci_bar *b = &dev.pci.bars[bars[i]];
+		uint32_t reg = PCI_BASE_ADDRESS_0 + 4 * bars[i];
+
+		cr_assert_eq(b->type, PCI_BAR_MEM64, "%s BAR%u not 64-bit", model, bars[i]);
+		cr_assert(b->prefetch, "%s BAR%u lost its prefetchable bit", model, bars[i]);
+		/* Sizing reads back the mask with the type bits: 64-bit (0x4) | prefetch (0x8). */
+		cfg_wr(&dev, reg, 4, ~0u);
+		cr_assert_eq(cfg_rd(&dev, reg, 4), ((uint32_t)~(b->size - 1) & ~0xfu) | 0xc,
+			     "%s BAR%u sizing", model, bars[i]);
+		cfg_wr(&dev, reg + 4, 4, ~0u);
+		cr_assert_eq(cfg_rd(&dev, reg + 4, 4), (uint32_t)(~(b->size - 1) >> 32));
+		cfg_wr(&dev, reg, 4, 0);
+		cfg_wr(&dev, reg + 4, 4, 0);
+	}
+	/* And after placement: the address, with the same bits. */
+	cr_assert_eq(place(46, &l), 0);
+	check_placement(&l);
+	for (unsigned int i = 0; i < 3; i++)
+		cr_assert_eq(cfg_rd(&dev, PCI_BASE_ADDRESS_0 + 4 * bars[i], 4) & 0xf, 0xc);
+	cr_assert_eq(vfio_bar_guest_addr(&dev, 2) & (bar2 - 1), 0, "BAR2 not naturally aligned");
+	cr_assert_geq(vfio_bar_guest_addr(&dev, 2), l.mmio64_base);
+}
+
+Test(vfio_bar, h100_bars_keep_64bit_and_prefetchable, .fini = teardown)
+{
+	check_gpu_bar_bits("h100", 128 * GiB);
+}
+
+Test(vfio_bar, h200_bars_keep_64bit_and_prefetchable, .fini = teardown)
+{
+	check_gpu_bar_bits("h200", 256 * GiB);
+	cr_assert_eq(cfg_rd(&dev, PCI_DEVICE_ID, 2), 0x2335);
+}
+
+#define NR_GPUS 8
+
+static struct vfio_pci_dev gpus[NR_GPUS];
+static struct fake_vfio gpu_fakes[NR_GPUS];
+
+static void gpus_teardown(void)
+{
+	for (unsigned int i = 0; i < NR_GPUS; i++) {
+		vfio_pci_exit(&gpus[i]);
+		fake_vfio_free(&gpu_fakes[i]);
+	}
+}
+
+/* Eight H200s on one fake host, placed as vm_place_pci_bars places them. */
+static int place_gpus(unsigned int phys_bits, uint64_t ram, struct layout *l, char *msg,
+		      size_t msglen)
+{
+	struct pci_dev *devs[NR_GPUS];
+	struct pci_window w32, w64;
+	FILE *tmp = tmpfile();
+	int saved = dup(2), ret;
+	size_t n;
+
+	fake_host_init(&host);
+	for (unsigned int i = 0; i < NR_GPUS; i++) {
+		fake_vfio_init_model(&gpu_fakes[i], "h200", false);
+		cr_assert_eq(vfio_pci_init(&gpus[i], &fake_vfio_ops, &gpu_fakes[i], "h200",
+					   &host.pci), 0);
+		devs[i] = &gpus[i].pci;
+	}
+	cr_assert_eq(layout_init(l, ram, phys_bits), 0);
+	pci_window_init(&w32, LAYOUT_MMIO32_BASE, LAYOUT_MMIO32_BASE + LAYOUT_MMIO32_SIZE);
+	pci_window_init(&w64, l->mmio64_base, l->mmio64_end);
+	cr_assert_not_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	ret = vm_place_bars(l, devs, NR_GPUS, &w32, &w64, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(msg, 1, msglen - 1, tmp);
+	msg[n] = 0;
+	fclose(tmp);
+	return ret;
+}
+
+static void check_gpus_placed(const struct layout *l)
+{
+	static const unsigned int bars[] = { 0, 2, 4 };
+
+	/* The window ends where the guest's CPUID says addresses end. */
+	cr_assert_eq(l->mmio64_end, 1ull << l->phys_bits);
+	for (unsigned int g = 0; g < NR_GPUS; g++) {
+		for (unsigned int i = 0; i < 3; i++) {
+			uint64_t a = vfio_bar_guest_addr(&gpus[g], bars[i]);
+			uint64_t size = gpus[g].pci.bars[bars[i]].size;
+
+			cr_assert_geq(a, l->mmio64_base, "GPU %u BAR%u below the window", g, bars[i]);
+			cr_assert_geq(a, l->high_ram_end, "GPU %u BAR%u over RAM", g, bars[i]);
+			cr_assert_leq(a + size, l->mmio64_end, "GPU %u BAR%u past the window", g,
+				      bars[i]);
+			cr_assert_eq(a & (size - 1), 0, "GPU %u BAR%u not naturally aligned", g,
+				     bars[i]);
+			for (unsigned int h = 0; h < NR_GPUS; h++)
+				for (unsigned int j = 0; j < 3; j++) {
+					uint64_t o = vfio_bar_guest_addr(&gpus[h], bars[j]);
+					uint64_t os = gpus[h].pci.bars[bars[j]].size;
+
+					if (h == g && j == i)
+						continue;
+					cr_assert(a + size <= o || o + os <= a,
+						  "GPU %u BAR%u overlaps GPU %u BAR%u", g, bars[i], h,
+						  bars[j]);
+				}
+		}
+	}
+}
+
+Test(vfio_bar, eight_h200s_fit_with_46_address_bits, .fini = gpus_teardown)
+{
+	struct layout l;
+	char msg[1024];
+
+	cr_assert_eq(place_gpus(46, 2 * GiB, &l, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(msg[0], 0, "placement complained: %s", msg);
+	check_gpus_placed(&l);
+	/* Largest first: the eight BAR2s take the first eight 256 GiB boundaries. */
+	for (unsigned int g = 0; g < NR_GPUS; g++)
+		cr_assert_eq(vfio_bar_guest_addr(&gpus[g], 2), (g + 1) * 256 * GiB);
+}
+
+Test(vfio_bar, eight_h200s_fit_with_42_address_bits_and_1tib_ram, .fini = gpus_teardown)
+{
+	struct layout l;
+	char msg[1024];
+
+	/* 42 bits is 4 TiB: 1 TiB of RAM below, 2 TiB of BARs naturally aligned above it. */
+	cr_assert_eq(place_gpus(42, 1024 * GiB, &l, msg, sizeof(msg)), 0, "%s", msg);
+	check_gpus_placed(&l);
+}
+
+Test(vfio_bar, eight_h200s_refused_whole_with_40_address_bits, .fini = gpus_teardown)
+{
+	struct layout l;
+	char msg[1024];
+
+	cr_assert_eq(place_gpus(40, 2 * GiB, &l, msg, sizeof(msg)), -ENOSPC);
+	/* One line with the numbers: devices, GiB, the window, the bits it takes. */
+	cr_assert_eq(strchr(msg, '\n'), msg + strlen(msg) - 1, "not one line: %s", msg);
+	cr_assert(strstr(msg, "8 devices need 2048.3 GiB of 64-bit MMIO above 0x100000000"),
+		  "message: %s", msg);
+	cr_assert(strstr(msg, "(up to 0x24018000000 with each BAR naturally aligned)"), "message: %s", msg);
+	cr_assert(strstr(msg, "40 physical address bits end the window at 0x10000000000 (1020 GiB)"),
+		  "message: %s", msg);
+	cr_assert(strstr(msg, "use fewer devices or a host with more address bits (42 needed)"),
+		  "message: %s", msg);
+	/* Nothing half-done: no BAR of any GPU got an address. */
+	for (unsigned int g = 0; g < NR_GPUS; g++)
+		for (unsigned int i = 0; i < PCI_NR_BARS; i++)
+			cr_assert_eq(vfio_bar_guest_addr(&gpus[g], i), 0, "GPU %u BAR%u placed", g, i);
 }

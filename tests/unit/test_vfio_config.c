@@ -6,6 +6,9 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <errno.h>
 #include <string.h>
 #include <linux/pci_regs.h>
 
@@ -389,4 +392,211 @@ Test(vfio_config, header_dword_0x0c_never_reaches_the_device)
 	cr_assert_eq(cfg_rd(&dev, PCI_HEADER_TYPE, 1), ht);
 	cr_assert_eq(ht & 0x80, 0, "multi-function bit hidden");
 	cr_assert_eq(cfg_rd(&dev, PCI_BIST, 1), 0, "no BIST capability, no self-test running");
+}
+
+/*
+ * Vendor-specific capabilities pass through raw past their header, as in
+ * the kernel's vfio_pci_config.c. Both fixtures carry an extended one (id
+ * 0x0b) at 0x2a4, 20 bytes long, followed by power budgeting at 0x2b8.
+ */
+static void check_vsec_raw(const char *model)
+{
+	uint32_t hdr = cfg_rd(&dev, 0x2a4, 4), body = 0xa5c3e1f0;
+	unsigned int writes;
+
+	cr_assert_eq(hdr & 0xffff, PCI_EXT_CAP_ID_VNDR, "%s: no VSEC at 0x2a4", model);
+	cr_assert_eq(cfg_rd(&dev, 0x2a4 + PCI_VSEC_HDR, 4) >> 20, 20);
+	/* The body: written to the device as the guest wrote it, and read from it. */
+	for (uint32_t off = 0x2a4 + 8; off < 0x2a4 + 20; off += 4) {
+		cfg_wr(&dev, off, 4, body ^ off);
+		cr_assert_eq(memcmp(fake.cfg + off, &(uint32_t){ body ^ off }, 4), 0,
+			     "%s: VSEC byte %#x did not reach the device", model, off);
+		cr_assert_eq(cfg_rd(&dev, off, 4), body ^ off);
+	}
+	fake.cfg[0x2a4 + 12] = 0x77;	/* the device changes a register itself */
+	cr_assert_eq(cfg_rd(&dev, 0x2a4 + 12, 1), 0x77, "%s: VSEC read from a copy", model);
+	/* Byte accesses too (a driver's mailbox). */
+	cfg_wr(&dev, 0x2a4 + 9, 1, 0x5a);
+	cr_assert_eq(fake.cfg[0x2a4 + 9], 0x5a);
+	/* The header stays ours: id and next pointer never reach the device. */
+	writes = fake.cfg_writes;
+	cfg_wr(&dev, 0x2a4, 4, 0);
+	cr_assert_eq(cfg_rd(&dev, 0x2a4, 4), hdr);
+	cr_assert_eq(fake.cfg_writes, writes, "%s: VSEC header written to the device", model);
+	/* Past its 20 bytes: the next capability (power budgeting) is read-only. */
+	cfg_wr(&dev, 0x2b8 + 4, 4, 0xffffffff);
+	cr_assert_eq(memcmp(fake.cfg + 0x2b8, fake.cfg_orig + 0x2b8, 8), 0,
+		     "%s: write past the VSEC reached the device", model);
+}
+
+Test(vfio_config, h100_vendor_specific_ext_cap_raw)
+{
+	check_vsec_raw("h100");
+}
+
+Test(vfio_config, h200_vendor_specific_ext_cap_raw)
+{
+	vfio_pci_exit(&dev);
+	fake_vfio_free(&fake);
+	fake_pci_init_model(&dev, &fake, &host, "h200", false);
+	check_vsec_raw("h200");
+}
+
+/* A standard one (id 0x09), as GPUs of other generations have: raw up to its length byte. */
+Test(vfio_config, std_vendor_cap_raw_up_to_its_length)
+{
+	uint8_t ids[64], offs[64];
+
+	vfio_pci_exit(&dev);
+	/* Appended after MSI-X: 0xc8, 12 bytes. */
+	fake.cfg[0xb0 + PCI_CAP_LIST_NEXT] = 0xc8;
+	fake.cfg[0xc8] = PCI_CAP_ID_VNDR;
+	fake.cfg[0xc9] = 0;
+	fake.cfg[0xca] = 12;
+	memcpy(fake.cfg_orig, fake.cfg, sizeof(fake.cfg));
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	cr_assert_eq(walk_std(ids, offs, 64), 5);
+	cr_assert_eq(ids[4], PCI_CAP_ID_VNDR);
+	cfg_wr(&dev, 0xcc, 4, 0x12345678);
+	cr_assert_eq(memcmp(fake.cfg + 0xcc, &(uint32_t){ 0x12345678 }, 4), 0);
+	cr_assert_eq(cfg_rd(&dev, 0xcc, 4), 0x12345678);
+	/* Past the 12 bytes: nothing reaches the device. */
+	cfg_wr(&dev, 0xd4, 4, 0xffffffff);
+	cr_assert_eq(memcmp(fake.cfg + 0xd4, fake.cfg_orig + 0xd4, 4), 0);
+	/* The next pointer is ours. */
+	cfg_wr(&dev, 0xc8, 2, 0xffff);
+	cr_assert_eq(cfg_rd(&dev, 0xc8, 2), PCI_CAP_ID_VNDR);
+}
+
+/* A length that runs into the next capability is cut there: MSI-X stays ours. */
+Test(vfio_config, std_vendor_cap_length_cannot_open_msix)
+{
+	uint32_t table = cfg_rd(&dev, 0xb4, 4);
+
+	vfio_pci_exit(&dev);
+	/* A vendor capability at 0xa0 claiming 0x40 bytes, chained in before MSI-X. */
+	fake.cfg[0x60 + PCI_CAP_LIST_NEXT] = 0xa0;
+	fake.cfg[0xa0] = PCI_CAP_ID_VNDR;
+	fake.cfg[0xa1] = 0xb0;
+	fake.cfg[0xa2] = 0x40;
+	memcpy(fake.cfg_orig, fake.cfg, sizeof(fake.cfg));
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	cfg_wr(&dev, 0xac, 4, 0xdeadbeef);
+	cr_assert_eq(memcmp(fake.cfg + 0xac, &(uint32_t){ 0xdeadbeef }, 4), 0);
+	cfg_wr(&dev, 0xb4, 4, 0);
+	cfg_wr(&dev, 0xb0, 4, 0xffffffff);
+	cr_assert_eq(cfg_rd(&dev, 0xb4, 4), table);
+	cr_assert_eq(memcmp(fake.cfg + 0xb0, fake.cfg_orig + 0xb0, 12), 0,
+		     "MSI-X bytes reached the device through the vendor capability");
+}
+
+/* ---- the GPUDirect P2P clique capability (--device DEV,clique=N) ---- */
+
+Test(vfio_config, clique_cap_in_chain_with_right_bytes_read_only)
+{
+	static const uint8_t want[8] = { PCI_CAP_ID_VNDR, 0x40, 8, 'P', '2', 'P', 5 << 3, 0 };
+	uint8_t ids[64], offs[64], got[8];
+	unsigned int writes;
+
+	cr_assert_eq(vfio_pci_add_gpudirect_clique(&dev, 5), 0);
+	/* The guest's walk finds it first, then the H100's own four. */
+	cr_assert_eq(walk_std(ids, offs, 64), 5);
+	cr_assert_eq(offs[0], 0xc8);
+	cr_assert_eq(ids[0], PCI_CAP_ID_VNDR);
+	cr_assert_eq(offs[1], 0x40);
+	cr_assert(cfg_rd(&dev, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	for (unsigned int i = 0; i < 8; i++)
+		got[i] = (uint8_t)cfg_rd(&dev, 0xc8 + i, 1);
+	cr_assert_eq(memcmp(got, want, 8), 0, "bytes %02x %02x %02x %02x %02x %02x %02x %02x",
+		     got[0], got[1], got[2], got[3], got[4], got[5], got[6], got[7]);
+	/* Read-only: nothing changes, nothing reaches the device. */
+	writes = fake.cfg_writes;
+	cfg_wr(&dev, 0xc8, 4, 0);
+	cfg_wr(&dev, 0xcc, 4, 0xffffffff);
+	cfg_wr(&dev, 0xce, 1, 0x78);
+	for (unsigned int i = 0; i < 8; i++)
+		cr_assert_eq(cfg_rd(&dev, 0xc8 + i, 1), want[i], "byte %u changed", i);
+	cr_assert_eq(fake.cfg_writes, writes);
+	cr_assert_eq(memcmp(fake.cfg + 0xc8, fake.cfg_orig + 0xc8, 8), 0);
+	/* A guest FLR leaves it where it was. */
+	cfg_wr(&dev, dev.cfg.exp_cap + PCI_EXP_DEVCTL, 2,
+	       cfg_rd(&dev, dev.cfg.exp_cap + PCI_EXP_DEVCTL, 2) | PCI_EXP_DEVCTL_BCR_FLR);
+	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0xc8);
+	cr_assert_eq(cfg_rd(&dev, 0xce, 1), 5 << 3);
+}
+
+Test(vfio_config, clique_on_h200_and_highest_id)
+{
+	vfio_pci_exit(&dev);
+	fake_vfio_free(&fake);
+	fake_pci_init_model(&dev, &fake, &host, "h200", false);
+	cr_assert_eq(vfio_pci_add_gpudirect_clique(&dev, 15), 0);
+	cr_assert_eq(cfg_rd(&dev, 0xcc, 4), '2' | 'P' << 8 | (15u << 3) << 16);
+}
+
+Test(vfio_config, clique_at_0xd4_when_0xc8_is_taken)
+{
+	vfio_pci_exit(&dev);
+	/* A standard vendor capability at 0xc8 (12 bytes) after MSI-X. */
+	fake.cfg[0xb0 + PCI_CAP_LIST_NEXT] = 0xc8;
+	fake.cfg[0xc8] = PCI_CAP_ID_VNDR;
+	fake.cfg[0xc9] = 0;
+	fake.cfg[0xca] = 12;
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	cr_assert_eq(vfio_pci_add_gpudirect_clique(&dev, 1), 0);
+	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0xd4);
+	cr_assert_eq(cfg_rd(&dev, 0xd4, 2), PCI_CAP_ID_VNDR | 0x40 << 8);
+}
+
+static char *capture_err(int (*fn)(unsigned int), unsigned int arg, int *ret)
+{
+	static char msg[1024];
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	*ret = fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(msg, 1, sizeof(msg) - 1, tmp);
+	msg[n] = 0;
+	fclose(tmp);
+	return msg;
+}
+
+static int add_clique(unsigned int n)
+{
+	return vfio_pci_add_gpudirect_clique(&dev, n);
+}
+
+Test(vfio_config, clique_refusals_one_line_nothing_changed)
+{
+	uint8_t before[PCI_CFG_SPACE_SIZE];
+	const char *msg;
+	int ret;
+
+	memcpy(before, dev.cfg.shadow, sizeof(before));
+	msg = capture_err(add_clique, 16, &ret);
+	cr_assert_eq(ret, -EINVAL);
+	cr_assert(strstr(msg, "clique=16: must be a number from 0 to 15"), "%s", msg);
+	cr_assert_eq(strchr(msg, '\n'), msg + strlen(msg) - 1, "one line: %s", msg);
+	cr_assert_eq(memcmp(before, dev.cfg.shadow, sizeof(before)), 0);
+
+	/* Not NVIDIA: an Intel function with the same layout. */
+	vfio_pci_exit(&dev);
+	fake.cfg[0] = 0x86;
+	fake.cfg[1] = 0x80;
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "h100", &host.pci), 0);
+	memcpy(before, dev.cfg.shadow, sizeof(before));
+	msg = capture_err(add_clique, 3, &ret);
+	cr_assert_eq(ret, -EINVAL);
+	cr_assert(strstr(msg, "not an NVIDIA GPU"), "%s", msg);
+	cr_assert(strstr(msg, "8086:2330"), "%s", msg);
+	cr_assert_eq(strchr(msg, '\n'), msg + strlen(msg) - 1, "one line: %s", msg);
+	cr_assert_eq(memcmp(before, dev.cfg.shadow, sizeof(before)), 0);
+	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0x40);
 }

@@ -32,14 +32,14 @@ static void load_fixture(const char *name, void *buf, size_t len)
 	fclose(fp);
 }
 
-static void load_sizes(struct fake_vfio *f)
+static void load_sizes(struct fake_vfio *f, const char *model)
 {
 	const char *dir = getenv("FIXTURES");
 	unsigned long long start, end, flags;
 	char path[512];
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/h100-resource.txt", dir);
+	snprintf(path, sizeof(path), "%s/%s-resource.txt", dir, model);
 	fp = fopen(path, "r");
 	cr_assert_not_null(fp, "cannot open %s", path);
 	/* Lines: BAR0..BAR5, then the ROM. */
@@ -48,12 +48,15 @@ static void load_sizes(struct fake_vfio *f)
 	fclose(fp);
 }
 
-void fake_vfio_init(struct fake_vfio *f, bool msix_mappable)
+void fake_vfio_init_model(struct fake_vfio *f, const char *model, bool msix_mappable)
 {
+	char name[64];
+
 	memset(f, 0, sizeof(*f));
-	load_fixture("h100-config.bin", f->cfg, sizeof(f->cfg));
+	snprintf(name, sizeof(name), "%s-config.bin", model);
+	load_fixture(name, f->cfg, sizeof(f->cfg));
 	memcpy(f->cfg_orig, f->cfg, sizeof(f->cfg));
-	load_sizes(f);
+	load_sizes(f, model);
 	f->sizes[VFIO_PCI_CFG_INDEX] = sizeof(f->cfg);
 	/* The H100 has no option ROM; give the fake one to exercise the ROM BAR. */
 	f->sizes[VFIO_PCI_ROM_INDEX] = sizeof(f->rom);
@@ -64,6 +67,11 @@ void fake_vfio_init(struct fake_vfio *f, bool msix_mappable)
 	f->msix_mappable = msix_mappable;
 	f->bar0 = calloc(1, FAKE_BAR0_SIZE);
 	cr_assert_not_null(f->bar0);
+}
+
+void fake_vfio_init(struct fake_vfio *f, bool msix_mappable)
+{
+	fake_vfio_init_model(f, "h100", msix_mappable);
 }
 
 void fake_vfio_free(struct fake_vfio *f)
@@ -420,12 +428,18 @@ void cfg_wr(struct vfio_pci_dev *d, uint32_t off, uint32_t len, uint32_t v)
 	vfio_pci_cfg_write(d, off, &v, len);
 }
 
+void fake_pci_init_model(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host *h,
+			 const char *model, bool msix_mappable)
+{
+	fake_vfio_init_model(f, model, msix_mappable);
+	fake_host_init(h);
+	cr_assert_eq(vfio_pci_init(d, &fake_vfio_ops, f, model, &h->pci), 0);
+}
+
 void fake_pci_init(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host *h,
 		   bool msix_mappable)
 {
-	fake_vfio_init(f, msix_mappable);
-	fake_host_init(h);
-	cr_assert_eq(vfio_pci_init(d, &fake_vfio_ops, f, "h100", &h->pci), 0);
+	fake_pci_init_model(d, f, h, "h100", msix_mappable);
 }
 
 void msix_entry_write(struct vfio_pci_dev *d, unsigned int v, unsigned int dw, uint32_t val)

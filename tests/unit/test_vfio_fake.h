@@ -3,7 +3,7 @@
 #define TESTS_UNIT_TEST_VFIO_FAKE_H
 
 /*
- * A fake VFIO device built from the real H100 dump (tests/fixtures), and a
+ * A fake VFIO device built from the real H100 or H200 dump (tests/fixtures), and a
  * fake VM that records what the passthrough device asks of it. Both plug
  * into the same ops tables the real ioctl backend and vm.c glue fill.
  */
@@ -41,6 +41,8 @@ struct fake_vfio {
 
 /* Loads $FIXTURES/h100-*; aborts the test on a missing fixture. */
 void fake_vfio_init(struct fake_vfio *f, bool msix_mappable);
+/* The same from $FIXTURES/MODEL-* ("h100", "h200": same BAR0 and MSI-X layout). */
+void fake_vfio_init_model(struct fake_vfio *f, const char *model, bool msix_mappable);
 void fake_vfio_free(struct fake_vfio *f);
 extern const struct vfio_dev_ops fake_vfio_ops;
 
@@ -89,5 +91,7 @@ uint32_t msix_entry_read(struct vfio_pci_dev *d, unsigned int v, unsigned int dw
 /* A device over the fake, with the fake host; asserts success. */
 void fake_pci_init(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host *h,
 		   bool msix_mappable);
+void fake_pci_init_model(struct vfio_pci_dev *d, struct fake_vfio *f, struct fake_host *h,
+			 const char *model, bool msix_mappable);
 
 #endif
