@@ -418,6 +418,29 @@ def virtqueue_seeds():
           vq_setup(1) + u8(op_byte(10, 2, lambda b: b & 0x80)) + u16(0x8000) + vq_pop() + u8(9) + vq_pop() + vq_push())
 
 
+# ---- initrd: fuzz_initrd.c ----
+def initrd_input(ram, segs, sizes):
+    """segs: (paddr, filesz, bss); sizes: initrd lengths (u32, or u64 when > 4 GiB)."""
+    b = u32(ram - 2 * 1024 * 1024) + u8(len(segs) - 1)
+    for paddr, filesz, bss in segs:
+        b += u32(paddr) + u8(filesz) + u32(bss)
+    for n in sizes:
+        b += (u8(1) + u64(n)) if n >= 1 << 32 else (u8(0) + u32(n))
+    return b
+
+
+def initrd_seeds():
+    MiB = 1024 * 1024
+    write('initrd', 'kernel-at-1m', initrd_input(64 * MiB, [(MiB, 64, 0x1000)],
+                                                 [1, 4096, 4097, 8 * MiB, 63 * MiB, 64 * MiB]))
+    # Was placed over the kernel: a segment at 16 MiB, a 20 MiB initrd in 32 MiB.
+    write('initrd', 'regress-segment-linked-high',
+          initrd_input(32 * MiB, [(16 * MiB, 16, MiB)], [20 * MiB, 15 * MiB, 15 * MiB + 1]))
+    write('initrd', 'two-segments-big-bss',
+          initrd_input(256 * MiB, [(MiB, 200, 0x10000), (100 * MiB, 8, 50 * MiB)],
+                       [100 * MiB, 106 * MiB, 1 << 40]))
+
+
 def main():
     bus_seeds()
     pci_seeds()
@@ -427,6 +450,7 @@ def main():
     config_seeds()
     cli_seeds()
     virtqueue_seeds()
+    initrd_seeds()
     return 0
 
 

@@ -22,7 +22,7 @@ set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
-ALL+=" virtqueue"
+ALL+=" virtqueue initrd"
 time_per=20
 targets=()
 coverage=0
