@@ -4,7 +4,7 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan, build dir build-fuzz) and
 # runs each for a while, one at a time. See docs/fuzzing.md.
 #
-#   tests/fuzz/run.sh                   every target 20 s (what scripts/test.sh runs)
+#   tests/fuzz/run.sh                   every target 15 s (what scripts/test.sh runs)
 #   tests/fuzz/run.sh --long            every target an hour
 #   tests/fuzz/run.sh --time 600        every target 600 s
 #   tests/fuzz/run.sh --target pvh      one target (repeatable)
@@ -23,7 +23,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
 ALL+=" virtqueue initrd"
-time_per=20
+time_per=15
 targets=()
 coverage=0
 
