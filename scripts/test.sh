@@ -4,7 +4,7 @@
 # Runs every test on a fresh Debian 12 machine (as root): installs the
 # packages, builds, then runs
 #   1. unit tests (criterion) and guest tests (tiny guests on /dev/kvm),
-#   2. the same under ASan/UBSan, then the fuzz targets for 20 s each,
+#   2. the same under ASan/UBSan, then the fuzz targets for 15 s each,
 #   3. the nested VFIO testbed (QEMU TCG L1 + real VFIO; see docs/testbed.md),
 #      then one more L1 boot without interrupt remapping (VFIO and doctor),
 #      and one with amd-iommu instead of intel-iommu (passthrough).
@@ -72,7 +72,7 @@ run_counted() {
 run_meson build-test
 run_meson build-asan -Db_sanitize=address,undefined -Db_lundef=false
 
-# Coverage-guided fuzzing (clang, libFuzzer, ASan+UBSan): every target 20 s.
+# Coverage-guided fuzzing (clang, libFuzzer, ASan+UBSan): every target 15 s.
 echo "== fuzz targets (tests/fuzz, docs/fuzzing.md)"
 run_counted fuzz bash tests/fuzz/run.sh
 

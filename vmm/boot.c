@@ -59,26 +59,18 @@ static void unmap_file(struct file_map *f)
 	f->data = NULL;
 }
 
-/* The initrd goes to the top of low RAM, page aligned, for PVH kernels. */
+/* The initrd goes to the top of low RAM, page aligned, above the kernel. */
 static int pvh_place_initrd(struct vm *vm, const struct file_map *initrd, uint64_t kernel_end,
 			    uint64_t *gpa)
 {
-	uint64_t top = vm->layout.low_ram_end;
-	uint64_t at;
-
-	if (initrd->len > top)
-		goto too_big;
-	at = (top - initrd->len) & ~0xfffULL;
-	if (at < kernel_end)
-		goto too_big;
-	memcpy(vm->ram + at, initrd->data, initrd->len);
-	*gpa = at;
-	trace(LOG_BOOT, "initrd %zu bytes at 0x%llx", initrd->len, (unsigned long long)at);
+	if (pvh_initrd_place(vm->layout.low_ram_end, kernel_end, initrd->len, gpa)) {
+		log_err("--initrd (%zu MiB) does not fit in guest RAM beside the kernel: give more --memory",
+			initrd->len >> 20);
+		return -E2BIG;
+	}
+	memcpy(vm->ram + *gpa, initrd->data, initrd->len);
+	trace(LOG_BOOT, "initrd %zu bytes at 0x%llx", initrd->len, (unsigned long long)*gpa);
 	return 0;
-too_big:
-	log_err("--initrd (%zu MiB) does not fit in guest RAM beside the kernel: give more --memory",
-		initrd->len >> 20);
-	return -E2BIG;
 }
 
 static int boot_pvh(struct vm *vm, const struct vm_config *cfg, const struct file_map *kernel,
@@ -94,8 +86,8 @@ static int boot_pvh(struct vm *vm, const struct vm_config *cfg, const struct fil
 		return ret;
 	pvh_load_segments(kernel->data, vm->ram);
 	if (initrd->data) {
-		/* Keep the initrd clear of the whole kernel image's end. */
-		ret = pvh_place_initrd(vm, initrd, LAYOUT_KERNEL_GPA + kernel->len * 4, &initrd_gpa);
+		/* Clear of every segment, bss included, wherever it was linked. */
+		ret = pvh_place_initrd(vm, initrd, pvh_kernel_end(kernel->data), &initrd_gpa);
 		if (ret)
 			return ret;
 	}

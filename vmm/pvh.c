@@ -108,6 +108,34 @@ int pvh_parse(const void *img, size_t len, uint64_t low_ram_end, uint32_t *entry
 	return 0;
 }
 
+uint64_t pvh_kernel_end(const void *img)
+{
+	const Elf64_Ehdr *eh = img;
+	uint64_t end = 0x100000;
+
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph = phdr(img, i);
+
+		/* pvh_parse() checked paddr + memsz does not wrap. */
+		if (ph.p_type == PT_LOAD && ph.p_paddr + ph.p_memsz > end)
+			end = ph.p_paddr + ph.p_memsz;
+	}
+	return end;
+}
+
+int pvh_initrd_place(uint64_t low_ram_end, uint64_t kernel_end, uint64_t len, uint64_t *gpa)
+{
+	uint64_t at;
+
+	if (len > low_ram_end)
+		return -E2BIG;
+	at = (low_ram_end - len) & ~0xfffULL;
+	if (at < kernel_end)
+		return -E2BIG;
+	*gpa = at;
+	return 0;
+}
+
 void pvh_load_segments(const void *img, uint8_t *ram)
 {
 	const Elf64_Ehdr *eh = img;

@@ -52,6 +52,20 @@ bool pvh_probe(const void *img, size_t len);
  */
 int pvh_parse(const void *img, size_t len, uint64_t low_ram_end, uint32_t *entry);
 
+/*
+ * The end of the highest PT_LOAD segment, bss included (paddr + memsz), of a
+ * file pvh_parse() accepted: where the kernel's memory ends.
+ */
+uint64_t pvh_kernel_end(const void *img);
+
+/*
+ * Where an initrd of len bytes goes: the top of low RAM, page aligned, and
+ * wholly above kernel_end (pvh_kernel_end(); at least 1 MiB, so clear of the
+ * boot structures and ACPI tables below it). 0 with *gpa, or -E2BIG when it
+ * does not fit.
+ */
+int pvh_initrd_place(uint64_t low_ram_end, uint64_t kernel_end, uint64_t len, uint64_t *gpa);
+
 /* Copies the PT_LOAD segments into ram (host pointer of guest physical 0). */
 void pvh_load_segments(const void *img, uint8_t *ram);
 

@@ -330,6 +330,117 @@ def cli_seeds():
     write('cli', 'no-run', argv('--kernel', k, 'extra'))
 
 
+# ---- virtqueue: fuzz_virtqueue.c ----
+VQ_R, VQ_N, VQ_W, VQ_I = 0, 1, 2, 4
+
+
+def vq_low(a):              # fuzz_gpa kind 0: low RAM
+    return u8(0) + u16(a)
+
+
+def vq_high(off):           # fuzz_gpa kind 1: high RAM (at 4 GiB)
+    return u8(1) + u16(off)
+
+
+def vq_raw(a):              # fuzz_gpa kind 5: any address
+    return u8(5) + u64(a)
+
+
+def vq_setup(log2size, indirect=True, event_idx=False, desc=0x1000, avail=0x2000,
+             used=0x3000):
+    return (u8(log2size) + u8(int(indirect) | int(event_idx) << 1) +
+            vq_low(desc) + vq_low(avail) + vq_low(used))
+
+
+def vq_desc_fields(addr, length, flags, nxt):
+    lsel = u8(length) if length < 0xc0 else (u8(0xc0) + u16(length) if length < 0x10000
+                                              else u8(0xf0) + u32(length))
+    return addr + lsel + u8(flags | 0x40) + u16(nxt)
+
+
+def vq_desc(idx, addr, length, flags=0, nxt=0):
+    return u8(0) + u16(idx) + vq_desc_fields(addr, length, flags, nxt)
+
+
+def vq_table_entry(gpa, addr, length, flags=0, nxt=0):   # op 6: 16 bytes anywhere
+    return u8(6) + vq_low(gpa) + vq_desc_fields(addr, length, flags, nxt)
+
+
+def vq_slot(slot, head):
+    return u8(1) + u16(slot) + u16(head)
+
+
+def vq_kick(n=1):          # avail->idx += n (1-4)
+    return u8(2) + u8(n - 1)
+
+
+def vq_pop(max_segs=16):
+    return u8(3) + u8(max_segs - 1)
+
+
+def vq_push(sel=0, written=0):
+    return u8(4) + u8(sel) + u32(written)
+
+
+VQ_NOTIFY = u8(5)
+
+
+def virtqueue_seeds():
+    write('virtqueue', 'two-requests-event-idx',
+          vq_setup(3, event_idx=True) +
+          vq_desc(0, vq_low(0x8000), 16, VQ_N, 1) + vq_desc(1, vq_low(0x8100), 100, VQ_W) +
+          vq_desc(2, vq_high(0x100), 0x40, VQ_N, 3) + vq_desc(3, vq_high(0x200), 1, VQ_W) +
+          vq_slot(0, 0) + vq_slot(1, 2) + vq_kick(2) + vq_pop() + vq_pop() + vq_pop() +
+          vq_push(0, 100) + u8(7) + u16(0) + VQ_NOTIFY + vq_push(0, 1) + VQ_NOTIFY)
+    write('virtqueue', 'indirect',
+          vq_setup(2) + vq_desc(1, vq_low(0x9000), 48, VQ_I) +
+          vq_table_entry(0x9000, vq_low(0x8000), 12, VQ_N, 1) +
+          vq_table_entry(0x9010, vq_low(0x8100), 512, VQ_N | VQ_W, 2) +
+          vq_table_entry(0x9020, vq_low(0x8400), 1, VQ_W) +
+          vq_slot(0, 1) + vq_kick() + vq_pop(4) + vq_push(0, 0x201) + VQ_NOTIFY)
+    write('virtqueue', 'loop-breaks-queue',
+          vq_setup(4) + vq_desc(0, vq_low(0x8000), 8, VQ_N, 1) +
+          vq_desc(1, vq_low(0x8000), 8, VQ_N | VQ_W, 0) + vq_slot(0, 0) + vq_kick() +
+          vq_pop() + vq_pop() + u8(8) + vq_setup(4) +
+          vq_desc(0, vq_low(0x8000), 8, VQ_N | VQ_W, 1) +
+          vq_desc(1, vq_low(0x8000), 8, VQ_N | VQ_W, 0) + vq_slot(0, 0) + vq_kick() + vq_pop())
+    write('virtqueue', 'buffer-in-hole-rejected',
+          vq_setup(3) + vq_desc(0, vq_raw(0xfee00000), 4, VQ_N, 1) +
+          vq_desc(1, vq_high(0x3ff0), 0x20, VQ_W) + vq_slot(0, 0) + vq_kick() + vq_pop() +
+          vq_push() + vq_desc(0, vq_low(0xfff0), 0x20) + vq_slot(1, 0) + vq_kick() + vq_pop() +
+          vq_push())
+    write('virtqueue', 'nested-indirect-and-bad-sizes',
+          vq_setup(2) + vq_desc(0, vq_low(0x9000), 16, VQ_I) +
+          vq_table_entry(0x9000, vq_low(0xa000), 16, VQ_I) + vq_slot(0, 0) + vq_kick() +
+          vq_pop() + u8(8) + vq_setup(2, desc=0x1008) + u8(8) + vq_setup(10, desc=0xc000) +
+          u8(8) + u8(0xf0) + u8(0) + u32(3) + vq_low(0) + vq_low(0) + vq_low(0))
+    write('virtqueue', 'avail-idx-jump',
+          vq_setup(1) + u8(op_byte(10, 2, lambda b: b & 0x80)) + u16(0x8000) + vq_pop() + u8(9) + vq_pop() + vq_push())
+
+
+# ---- initrd: fuzz_initrd.c ----
+def initrd_input(ram, segs, sizes):
+    """segs: (paddr, filesz, bss); sizes: initrd lengths (u32, or u64 when > 4 GiB)."""
+    b = u32(ram - 2 * 1024 * 1024) + u8(len(segs) - 1)
+    for paddr, filesz, bss in segs:
+        b += u32(paddr) + u8(filesz) + u32(bss)
+    for n in sizes:
+        b += (u8(1) + u64(n)) if n >= 1 << 32 else (u8(0) + u32(n))
+    return b
+
+
+def initrd_seeds():
+    MiB = 1024 * 1024
+    write('initrd', 'kernel-at-1m', initrd_input(64 * MiB, [(MiB, 64, 0x1000)],
+                                                 [1, 4096, 4097, 8 * MiB, 63 * MiB, 64 * MiB]))
+    # Was placed over the kernel: a segment at 16 MiB, a 20 MiB initrd in 32 MiB.
+    write('initrd', 'regress-segment-linked-high',
+          initrd_input(32 * MiB, [(16 * MiB, 16, MiB)], [20 * MiB, 15 * MiB, 15 * MiB + 1]))
+    write('initrd', 'two-segments-big-bss',
+          initrd_input(256 * MiB, [(MiB, 200, 0x10000), (100 * MiB, 8, 50 * MiB)],
+                       [100 * MiB, 106 * MiB, 1 << 40]))
+
+
 def main():
     bus_seeds()
     pci_seeds()
@@ -338,6 +449,8 @@ def main():
     pvh_seeds()
     config_seeds()
     cli_seeds()
+    virtqueue_seeds()
+    initrd_seeds()
     return 0
 
 

@@ -4,7 +4,7 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan, build dir build-fuzz) and
 # runs each for a while, one at a time. See docs/fuzzing.md.
 #
-#   tests/fuzz/run.sh                   every target 20 s (what scripts/test.sh runs)
+#   tests/fuzz/run.sh                   every target 15 s (what scripts/test.sh runs)
 #   tests/fuzz/run.sh --long            every target an hour
 #   tests/fuzz/run.sh --time 600        every target 600 s
 #   tests/fuzz/run.sh --target pvh      one target (repeatable)
@@ -22,7 +22,8 @@ set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
-time_per=20
+ALL+=" virtqueue initrd"
+time_per=15
 targets=()
 coverage=0
 
@@ -78,7 +79,8 @@ if [ "$coverage" = 1 ]; then
 	llvm-profdata-14 merge -o "$COV/fuzz.profdata" "$COV"/prof/*.profraw || exit 1
 	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
 		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
-		vmm/cli.c host/config.c
+		vmm/cli.c host/config.c \
+		devices/virtio/virtqueue.c
 	exit 0
 fi
 

@@ -178,3 +178,29 @@ Test(pvh, note_size_near_4g_does_not_wrap)
 			     "n_descsz %#x accepted (entry %#x read past the note)", sz, entry);
 	}
 }
+
+/*
+ * The initrd goes above the kernel's highest segment, bss included. It used
+ * to be kept above 1 MiB + 4 * the file's size, which says nothing of where
+ * a segment is linked: a small file with a segment at 16 MiB in 32 MiB of RAM
+ * got a 20 MiB initrd at 12 MiB, over the kernel.
+ */
+Test(pvh, initrd_above_highest_segment_and_bss)
+{
+	struct image img;
+	uint32_t entry;
+	uint64_t end, gpa = 0;
+
+	make_image(&img, 0x1000000, 0x1000000, 0x100000);	/* 16 MiB, 1 MiB with bss */
+	cr_assert_eq(pvh_parse(&img, sizeof(img), 32 << 20, &entry), 0);
+	end = pvh_kernel_end(&img);
+	cr_assert_eq(end, 0x1100000);
+	cr_assert_eq(pvh_initrd_place(32 << 20, end, 20 << 20, &gpa), -E2BIG,
+		     "placed at 0x%llx, over the kernel", (unsigned long long)gpa);
+	cr_assert_eq(pvh_initrd_place(32 << 20, end, (15 << 20) + 1, &gpa), -E2BIG);
+	cr_assert_eq(pvh_initrd_place(32 << 20, end, 8 << 20, &gpa), 0);
+	cr_assert_eq(gpa, 24 << 20);
+	cr_assert_eq(pvh_initrd_place(32 << 20, end, 12345, &gpa), 0);
+	cr_assert_eq(gpa, (32 << 20) - 0x4000, "page aligned, below the top");
+	cr_assert_eq(pvh_initrd_place(32 << 20, end, (32ULL << 20) + 1, &gpa), -E2BIG);
+}
