@@ -21,7 +21,7 @@ set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
-ALL="bus pci_host serial bzimage pvh config cli"
+ALL="bus pci_host serial bzimage pvh config cli agent"
 time_per=20
 targets=()
 coverage=0
@@ -78,7 +78,7 @@ if [ "$coverage" = 1 ]; then
 	llvm-profdata-14 merge -o "$COV/fuzz.profdata" "$COV"/prof/*.profraw || exit 1
 	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
 		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
-		vmm/cli.c host/config.c
+		vmm/cli.c host/config.c agent/proto.c
 	exit 0
 fi
 
