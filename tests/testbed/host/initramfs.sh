@@ -120,6 +120,7 @@ build_l2_initramfs()
 	install_modules "$root" "$L2_MODULES"
 	cp "$TB_DIR/l2/init" "$root/init"
 	cp "$XFER_BIN" "$root/bin/"
+	[ -z "${AGENT_BIN:-}" ] || cp "$AGENT_BIN" "$root/bin/"
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }
