@@ -26,6 +26,11 @@
 #                  missing command 127, /proc/version's text, the md5 of
 #                  1 MiB piped through md5sum, --timeout 2 on sleep 30 124;
 #                  exec start latency over EXEC_RUNS runs of true (NOTE)
+#   net.all        ONE VM with the nvme assigned (--device), a virtio disk
+#                  (--disk, 8 MiB of random bytes), a network (--net) and
+#                  vsock with the agent; through exec: the nvme driver binds
+#                  and nvme0n1 reads, /dev/vda's md5 is the file's, L2 pings
+#                  L1 over the tap, and poweroff ends the VM
 
 . "$TB/scenarios/linux.sh"	# vmm_watch
 
@@ -43,6 +48,7 @@ scenario_net()
 	modprobe -a tun vhost_net vhost_vsock ||
 		echo "TESTBED-L1: modprobe tun vhost_net vhost_vsock failed"
 	run_test net.exec 240 net_exec
+	run_test net.all 300 net_all
 	run_test net.linux 360 net_linux
 	run_test net.mq 240 net_mq
 	run_test net.sigterm 150 net_signal TERM 143
@@ -334,4 +340,67 @@ net_signal()
 	vfio-vmm run --kernel "$TB/guests/hello" --vsock cid=9 >"$out.2" 2>&1
 	grep -q '^PASS hello' "$out.2" || die "cid 9 not free after SIG$1: $(cat "$out.2")"
 	echo "NOTE: SIG$1 while L2 ran: exit $rc, tbsig0 gone, cid 9 free"
+}
+
+# l2_exec ARGS...: vfio-vmm exec --cid 3 -- ARGS, its output shown; dies on failure.
+l2_exec()
+{
+	local rc
+	vfio-vmm exec --cid 3 -- "$@" </dev/null >"$TB_OUT/exec.out" 2>&1
+	rc=$?
+	echo "exec $*: exit $rc: $(head -c 300 "$TB_OUT/exec.out")"
+	[ "$rc" = 0 ] || die "vfio-vmm exec $*: exit $rc: $(head -c 300 "$TB_OUT/exec.out")"
+}
+
+net_all()
+{
+	local out=$TB_OUT/net-all.out pid i=0 bdf md5 got
+	need_vmm
+	bdf=$(awk '$1 == "nvme" { print $2 }' "$TB_OUT/devices")
+	[ -n "$bdf" ] || die "no nvme in $TB_OUT/devices"
+	dd if=/dev/urandom of=/tmp/net-all.img bs=1M count=8 2>/dev/null
+	md5=$(md5sum </tmp/net-all.img | cut -d' ' -f1)
+	configure_tap tball0 10.9.3.1/24 &
+	set -- run --kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
+		--cmdline "$NET_CMDLINE tb.agent=1 tb.checks=agent-hold" --memory 256M \
+		--device "$bdf" --disk path=/tmp/net-all.img --net tap=tball0 --vsock cid=3 --stats
+	echo "+ vfio-vmm $*"
+	vfio-vmm "$@" >"$out" 2>&1 &
+	pid=$!
+	while ! grep -q "L2-AGENT-UP" "$out"; do
+		kill -0 "$pid" 2>/dev/null || { tr -d '\r' <"$out" | tail -20; die "the VMM ended early"; }
+		[ $i -lt 1200 ] || { kill -KILL "$pid"; die "L2 never started its agent"; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	i=0
+	while ! vfio-vmm exec --cid 3 -- true </dev/null 2>"$TB_OUT/exec.err"; do
+		[ $i -lt 50 ] || { kill -KILL "$pid"; tr -d '\r' <"$out" | tail -20
+			die "no agent: $(cat "$TB_OUT/exec.err")"; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	# The assigned nvme: its driver binds and the namespace reads.
+	l2_exec sh -c 'modprobe nvme && i=0 && while [ ! -e /sys/block/nvme0n1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; ls /sys/bus/pci/drivers/nvme | grep : && dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16'
+	echo "NOTE: nvme in L2: $(grep : "$TB_OUT/exec.out" | head -1) bound to nvme, nvme0n1 reads"
+	# The virtio disk: every byte of the file.
+	l2_exec sh -c 'modprobe virtio_blk; i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; md5sum </dev/vda'
+	got=$(cut -d' ' -f1 "$TB_OUT/exec.out")
+	[ "$got" = "$md5" ] || die "/dev/vda md5 $got in L2, the file's $md5 in L1"
+	echo "NOTE: /dev/vda in L2: md5 $got, as the 8 MiB file in L1"
+	# The network: an address on our virtio-net, and L1's end of the tap answers.
+	l2_exec sh -c 'modprobe virtio_net; i=0; while [ ! -e /sys/bus/virtio/drivers/virtio_net/virtio*/net ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; ifc=$(ls /sys/bus/virtio/drivers/virtio_net/virtio*/net | head -1); ip addr add 10.9.3.2/24 dev $ifc && ip link set $ifc up && i=0 && while ! ping -c 1 -W 1 10.9.3.1 >/dev/null && [ $i -lt 30 ]; do i=$((i + 1)); done; ping -c 3 -W 2 10.9.3.1 >/tmp/ping.out; r=$?; tail -1 /tmp/ping.out; exit $r'
+	echo "NOTE: ping from L2 over tball0: $(tail -1 "$TB_OUT/exec.out")"
+	vfio-vmm exec --cid 3 -- poweroff -f </dev/null >/dev/null 2>&1
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "poweroff -f through exec did not end the VM"; }
+	wait "$pid"
+	echo "NOTE: poweroff -f through exec ended the VM: exit $?"
+	no_notify_exits "$out" "virtio-net tball0" "virtio-vsock cid 3"
+	! ip link show tball0 >/dev/null 2>&1 || die "tball0 still exists after the VM ended"
+	rm -f /tmp/net-all.img
 }
