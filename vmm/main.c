@@ -23,6 +23,7 @@
 #include "vmm/assign.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
+#include "vmm/exec.h"
 #include "vmm/exit_codes.h"
 #include "vmm/pci_host_vm.h"
 #include "vmm/virtio_devices.h"
@@ -254,6 +255,9 @@ int main(int argc, char **argv)
 	char err[512];
 	int host_rc = host_main(argc, argv);	/* doctor, devices, bind, unbind */
 
+	if (host_rc >= 0)
+		return host_rc;
+	host_rc = exec_main(argc, argv);	/* a command in a guest, through its agent */
 	if (host_rc >= 0)
 		return host_rc;
 	if (cli_parse(argc, argv, &o, err, sizeof(err))) {

@@ -86,6 +86,15 @@ sys.exit(0 if ok else 1)
 PY
 rm -f "$img"
 
+# exec: the command line, and no guest to talk to (exit 255, one line).
+expect 0 "Usage: vfio-vmm exec --cid N" -- exec --help
+expect 2 "exec: --cid N is required" -- exec -- true
+expect 2 "exec: no command given" -- exec --cid 3
+expect 2 "exec: --timeout 0: use whole seconds" -- exec --cid 3 --timeout 0 -- true
+expect 2 "exec: --cid 2: use the guest's context id" -- exec --cid 2 -- true
+expect 255 "^vfio-vmm exec: cannot connect to CID 4000000 port 1024: \|^vfio-vmm exec: no vsock on this host" \
+	-- exec --cid 4000000 -- true
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails CLI checks failed"
 	exit 1

@@ -22,7 +22,7 @@ set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
-ALL+=" virtqueue initrd"
+ALL+=" virtqueue initrd agent"
 time_per=15
 targets=()
 coverage=0
@@ -79,7 +79,7 @@ if [ "$coverage" = 1 ]; then
 	llvm-profdata-14 merge -o "$COV/fuzz.profdata" "$COV"/prof/*.profraw || exit 1
 	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
 		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
-		vmm/cli.c host/config.c \
+		vmm/cli.c host/config.c agent/proto.c \
 		devices/virtio/virtqueue.c
 	exit 0
 fi

@@ -327,7 +327,7 @@ Test(host_docs, man_page_covers_the_help)
 		cr_assert(k && strstr(man, roff), "the man page lacks --%s", word);
 	}
 	for (const char *const *c = (const char *const[]){ "B vfio-vmm doctor", "B vfio-vmm devices",
-			  "B vfio-vmm bind", "B vfio-vmm unbind", "alias:", NULL }; *c; c++)
+			  "B vfio-vmm bind", "B vfio-vmm unbind", "B vfio-vmm exec", "SS exec", "alias:", NULL }; *c; c++)
 		cr_assert(strstr(man, *c), "the man page lacks %s", *c);
 	free(help);
 	free(man);

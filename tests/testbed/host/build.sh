@@ -2,7 +2,7 @@
 # Builds everything of ours that goes into L1 (sourced by run.sh). Always a
 # fresh build directory: a stale binary must never hide a change.
 
-# Sets VMM_BIN, IOMMU_PROBE_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN and GUESTS (lines "name path").
+# Sets VMM_BIN, IOMMU_PROBE_BIN, AGENT_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN and GUESTS (lines "name path").
 build_all()
 {
 	local build=$OUT_DIR/build blog=$OUT_DIR/build.log src
@@ -20,6 +20,8 @@ build_all()
 	VMM_BIN=$(static_bin "$build/vfio-vmm")
 	# iommu/'s own probe, for the iommu scenarios (docs/iommu.md).
 	IOMMU_PROBE_BIN=$(static_bin "$build/iommu/iommu-probe")
+	# The guest agent, for the L2 initramfs (scenario net, `vfio-vmm exec`).
+	AGENT_BIN=$(static_bin "$build/agent/vfio-vmm-agent")
 	GUESTS=$(list_guests "$build")
 	log "build: vfio-vmm: ${VMM_BIN:-NOT BUILT}; iommu-probe: ${IOMMU_PROBE_BIN:-NOT BUILT}; guests: $(echo "$GUESTS" | awk '{ printf "%s ", $1 }')"
 

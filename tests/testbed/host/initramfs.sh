@@ -121,6 +121,7 @@ build_l2_initramfs()
 	cp "$TB_DIR/l2/init" "$root/init"
 	cp "$XFER_BIN" "$root/bin/"
 	cp "$HAMMER_BIN" "$root/bin/"
+	[ -z "${AGENT_BIN:-}" ] || cp "$AGENT_BIN" "$root/bin/"
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }

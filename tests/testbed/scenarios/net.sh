@@ -21,6 +21,16 @@
 #                  driver runs: either way the tap is gone and the CID free
 #   net.cid-in-use a second VM asking for a CID the first holds: one line
 #                  naming the CID, exit 2; free again after the first ends
+#   net.exec       a Linux L2 with --vsock cid=3 running vfio-vmm-agent:
+#                  vfio-vmm exec from L1 gets true 0, sh -c 'exit 7' 7, a
+#                  missing command 127, /proc/version's text, the md5 of
+#                  1 MiB piped through md5sum, --timeout 2 on sleep 30 124;
+#                  exec start latency over EXEC_RUNS runs of true (NOTE)
+#   net.all        ONE VM with the nvme assigned (--device), a virtio disk
+#                  (--disk, 8 MiB of random bytes), a network (--net) and
+#                  vsock with the agent; through exec: the nvme driver binds
+#                  and nvme0n1 reads, /dev/vda's md5 is the file's, L2 pings
+#                  L1 over the tap, and poweroff ends the VM
 
 . "$TB/scenarios/linux.sh"	# vmm_watch
 
@@ -37,11 +47,90 @@ scenario_net()
 	run_test net.no-vhost 30 net_no_vhost
 	modprobe -a tun vhost_net vhost_vsock ||
 		echo "TESTBED-L1: modprobe tun vhost_net vhost_vsock failed"
+	run_test net.exec 240 net_exec
+	run_test net.all 300 net_all
 	run_test net.linux 360 net_linux
 	run_test net.mq 240 net_mq
 	run_test net.sigterm 150 net_signal TERM 143
 	run_test net.sigkill 150 net_signal KILL 137
 	run_test net.cid-in-use 60 net_cid_in_use
+}
+
+# exec_expect STATUS ARGS...: vfio-vmm exec --cid 3 ARGS exits with STATUS.
+exec_expect()
+{
+	local want=$1 rc
+	shift
+	vfio-vmm exec --cid 3 "$@" </dev/null >"$TB_OUT/exec.out" 2>"$TB_OUT/exec.err"
+	rc=$?
+	echo "exec $*: exit $rc; stdout '$(head -c 200 "$TB_OUT/exec.out")' stderr '$(head -c 200 "$TB_OUT/exec.err")'"
+	[ "$rc" = "$want" ] || die "vfio-vmm exec $*: exit $rc, expected $want"
+}
+
+net_exec()
+{
+	local out=$TB_OUT/net-exec.out pid i=0 md5 got t0 t1 runs=${EXEC_RUNS:-20}
+	need_vmm
+	vfio-vmm run --kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
+		--cmdline "$NET_CMDLINE tb.agent=1 tb.checks=agent-hold" --memory 256M \
+		--vsock cid=3 >"$out" 2>&1 &
+	pid=$!
+	while ! grep -q "L2-AGENT-UP" "$out"; do
+		kill -0 "$pid" 2>/dev/null || { cat "$out"; die "the VMM ended early"; }
+		[ $i -lt 1200 ] || { kill -KILL "$pid"; die "L2 never started its agent"; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# The agent may need a moment after the marker to listen.
+	i=0
+	while ! vfio-vmm exec --cid 3 -- true </dev/null 2>"$TB_OUT/exec.err"; do
+		[ $i -lt 50 ] || { kill -KILL "$pid"; tr -d '\r' <"$out" | tail -20
+			die "no agent: $(cat "$TB_OUT/exec.err")"; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	exec_expect 0 -- true
+	exec_expect 7 -- sh -c 'exit 7'
+	exec_expect 127 -- no-such-command
+	grep -q "command not found" "$TB_OUT/exec.err" || die "no 'command not found' for a missing command"
+	exec_expect 0 -- cat /proc/version
+	grep -q "^Linux version" "$TB_OUT/exec.out" || die "cat /proc/version gave: $(cat "$TB_OUT/exec.out")"
+	echo "NOTE: L2's kernel: $(cut -c1-60 "$TB_OUT/exec.out")"
+	dd if=/dev/urandom of=/tmp/exec-in.bin bs=64k count=16 2>/dev/null
+	md5=$(md5sum /tmp/exec-in.bin | cut -d' ' -f1)
+	got=$(vfio-vmm exec --cid 3 -- md5sum </tmp/exec-in.bin | cut -d' ' -f1)
+	[ "$got" = "$md5" ] || die "1 MiB through exec's stdin: md5 $got in L2, $md5 in L1"
+	echo "NOTE: 1 MiB piped to md5sum in L2: $got, as in L1"
+	read -r t0 _ </proc/uptime
+	exec_expect 124 --timeout 2 -- sleep 30
+	read -r t1 _ </proc/uptime
+	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 10) }' ||
+		die "--timeout 2 took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')s"
+	grep -q "timed out after 2 s" "$TB_OUT/exec.err" || die "no timeout line: $(cat "$TB_OUT/exec.err")"
+	# Start latency: connect, fork and exec in L2, EXIT back. busybox has no
+	# sub-second clock but /proc/uptime (10 ms), so each run is timed
+	# coarsely and the mean comes from the whole loop.
+	local times="" s e
+	read -r t0 _ </proc/uptime
+	for i in $(seq "$runs"); do
+		read -r s _ </proc/uptime
+		vfio-vmm exec --cid 3 -- true </dev/null || die "run $i of true failed"
+		read -r e _ </proc/uptime
+		times="$times $(awk -v a="$s" -v b="$e" 'BEGIN { printf "%d", (b - a) * 1000 + 0.5 }')"
+	done
+	read -r t1 _ </proc/uptime
+	echo "NOTE: exec start latency ($runs runs of true, L1 -> L2 -> L1): mean $(awk -v a="$t0" -v b="$t1" -v n="$runs" 'BEGIN { printf "%.1f", (b - a) * 1000 / n }') ms; per run (10 ms clock) median $(echo $times | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') ms, min $(echo $times | tr ' ' '\n' | sort -n | head -1), max $(echo $times | tr ' ' '\n' | sort -n | tail -1)"
+	# And the VM ends through the agent too.
+	vfio-vmm exec --cid 3 -- poweroff -f </dev/null >/dev/null 2>&1
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "poweroff -f through exec did not end the VM"; }
+	wait "$pid"
+	echo "NOTE: poweroff -f through exec ended the VM: exit $?"
+	rm -f /tmp/exec-in.bin
 }
 
 # expect_one_line STATUS PATTERN OUT: the VMM's stderr (in OUT) is one line
@@ -251,4 +340,67 @@ net_signal()
 	vfio-vmm run --kernel "$TB/guests/hello" --vsock cid=9 >"$out.2" 2>&1
 	grep -q '^PASS hello' "$out.2" || die "cid 9 not free after SIG$1: $(cat "$out.2")"
 	echo "NOTE: SIG$1 while L2 ran: exit $rc, tbsig0 gone, cid 9 free"
+}
+
+# l2_exec ARGS...: vfio-vmm exec --cid 3 -- ARGS, its output shown; dies on failure.
+l2_exec()
+{
+	local rc
+	vfio-vmm exec --cid 3 -- "$@" </dev/null >"$TB_OUT/exec.out" 2>&1
+	rc=$?
+	echo "exec $*: exit $rc: $(head -c 300 "$TB_OUT/exec.out")"
+	[ "$rc" = 0 ] || die "vfio-vmm exec $*: exit $rc: $(head -c 300 "$TB_OUT/exec.out")"
+}
+
+net_all()
+{
+	local out=$TB_OUT/net-all.out pid i=0 bdf md5 got
+	need_vmm
+	bdf=$(awk '$1 == "nvme" { print $2 }' "$TB_OUT/devices")
+	[ -n "$bdf" ] || die "no nvme in $TB_OUT/devices"
+	dd if=/dev/urandom of=/tmp/net-all.img bs=1M count=8 2>/dev/null
+	md5=$(md5sum </tmp/net-all.img | cut -d' ' -f1)
+	configure_tap tball0 10.9.3.1/24 &
+	set -- run --kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
+		--cmdline "$NET_CMDLINE tb.agent=1 tb.checks=agent-hold" --memory 256M \
+		--device "$bdf" --disk path=/tmp/net-all.img --net tap=tball0 --vsock cid=3 --stats
+	echo "+ vfio-vmm $*"
+	vfio-vmm "$@" >"$out" 2>&1 &
+	pid=$!
+	while ! grep -q "L2-AGENT-UP" "$out"; do
+		kill -0 "$pid" 2>/dev/null || { tr -d '\r' <"$out" | tail -20; die "the VMM ended early"; }
+		[ $i -lt 1200 ] || { kill -KILL "$pid"; die "L2 never started its agent"; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	i=0
+	while ! vfio-vmm exec --cid 3 -- true </dev/null 2>"$TB_OUT/exec.err"; do
+		[ $i -lt 50 ] || { kill -KILL "$pid"; tr -d '\r' <"$out" | tail -20
+			die "no agent: $(cat "$TB_OUT/exec.err")"; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	# The assigned nvme: its driver binds and the namespace reads.
+	l2_exec sh -c 'modprobe nvme && i=0 && while [ ! -e /sys/block/nvme0n1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; ls /sys/bus/pci/drivers/nvme | grep : && dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16'
+	echo "NOTE: nvme in L2: $(grep : "$TB_OUT/exec.out" | head -1) bound to nvme, nvme0n1 reads"
+	# The virtio disk: every byte of the file.
+	l2_exec sh -c 'modprobe virtio_blk; i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; md5sum </dev/vda'
+	got=$(cut -d' ' -f1 "$TB_OUT/exec.out")
+	[ "$got" = "$md5" ] || die "/dev/vda md5 $got in L2, the file's $md5 in L1"
+	echo "NOTE: /dev/vda in L2: md5 $got, as the 8 MiB file in L1"
+	# The network: an address on our virtio-net, and L1's end of the tap answers.
+	l2_exec sh -c 'modprobe virtio_net; i=0; while [ ! -e /sys/bus/virtio/drivers/virtio_net/virtio*/net ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; ifc=$(ls /sys/bus/virtio/drivers/virtio_net/virtio*/net | head -1); ip addr add 10.9.3.2/24 dev $ifc && ip link set $ifc up && i=0 && while ! ping -c 1 -W 1 10.9.3.1 >/dev/null && [ $i -lt 30 ]; do i=$((i + 1)); done; ping -c 3 -W 2 10.9.3.1 >/tmp/ping.out; r=$?; tail -1 /tmp/ping.out; exit $r'
+	echo "NOTE: ping from L2 over tball0: $(tail -1 "$TB_OUT/exec.out")"
+	vfio-vmm exec --cid 3 -- poweroff -f </dev/null >/dev/null 2>&1
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; die "poweroff -f through exec did not end the VM"; }
+	wait "$pid"
+	echo "NOTE: poweroff -f through exec ended the VM: exit $?"
+	no_notify_exits "$out" "virtio-net tball0" "virtio-vsock cid 3"
+	! ip link show tball0 >/dev/null 2>&1 || die "tball0 still exists after the VM ended"
+	rm -f /tmp/net-all.img
 }
