@@ -32,6 +32,11 @@ build_all()
 	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-o "$XFER_BIN" "$TB_DIR/tb-xfer.c" >>"$blog" 2>&1 ||
 		{ tail -20 "$blog"; die "tb-xfer failed to build"; }
+	# The bench scenario's disk rows, run by L2 Linux (in the L2 initramfs).
+	DISKBENCH_BIN=$OUT_DIR/tb-diskbench
+	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-o "$DISKBENCH_BIN" "$TB_DIR/tb-diskbench.c" >>"$blog" 2>&1 ||
+		{ tail -20 "$blog"; die "tb-diskbench failed to build"; }
 }
 
 # static_bin PATH: echoes PATH if it was built, nothing if not. A dynamic
