@@ -551,9 +551,11 @@ bench_linux_round()
 	bench_sample "$1" linux-boot "$t"
 }
 
+# root=none: lkvm appends root=/dev/vda unless the command line names a
+# root, and l2/init would then wait for a disk that is not there.
 bench_linux_once()
 {
-	local vmm=$1 out=$BENCH_TMP/linux-$1.out t0 i pid cmdline="console=ttyS0 panic=-1 tb.checks=none"
+	local vmm=$1 out=$BENCH_TMP/linux-$1.out t0 i pid cmdline="console=ttyS0 panic=-1 root=none tb.checks=none"
 	t0=$(ns_now)
 	case "$vmm" in
 	vfio-vmm)
