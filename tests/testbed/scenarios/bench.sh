@@ -698,7 +698,14 @@ bench_disk_boot()
 	pid=$!
 	limit=$((1200 + 40 * $(bench_disk_secs)))	# tenths of a second
 	i=0
+	rm -f "$out.cpu0" "$out.cpu1"
 	while kill -0 "$pid" 2>/dev/null && [ $i -lt $limit ]; do
+		# The VMM's threads' CPU time from L2's init to the end of the
+		# tests: the profile the report's "why" reads (no perf in L1).
+		[ -f "$out.cpu0" ] || ! grep -q 'L2-TESTBED: init reached' "$out" ||
+			bench_thread_cpu "$(bench_leaf_pid $pid)" >"$out.cpu0"
+		[ -f "$out.cpu1" ] || ! grep -q '^DISKBENCH done' "$out" ||
+			bench_thread_cpu "$(bench_leaf_pid $pid)" >"$out.cpu1"
 		if grep -q 'L2-TESTBED: done' "$out"; then
 			[ $limit -le $((i + 50)) ] || limit=$((i + 50))
 		fi
@@ -711,6 +718,31 @@ bench_disk_boot()
 	fi
 	wait "$pid" 2>/dev/null
 	tr -d '\r' <"$out" >"$out.txt"
+}
+
+# bench_thread_cpu PID: "TID NAME TICKS" per thread of PID, TICKS its user
+# plus system time in clock ticks (1/100 s); spaces in NAME become _.
+bench_thread_cpu()
+{
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ -r "$t/stat" ] || continue
+		echo "${t##*/} $(tr ' ' _ <"$t/comm") $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat")"
+	done
+}
+
+# bench_disk_cpu OUT REQS: one line, each thread's CPU time between the two
+# snapshots of bench_disk_boot, in microseconds per block request (threads
+# that used none left out; io_uring's workers summed as iou-wrk).
+bench_disk_cpu()
+{
+	[ -s "$1.cpu0" ] && [ -s "$1.cpu1" ] && [ "${2:-0}" -gt 0 ] || { echo "no snapshot"; return; }
+	awk -v n="$2" 'NR == FNR { t0[$1] = $3; next }
+		{ d = $3 - t0[$1]; name = $2; sub(/^iou-wrk-.*/, "iou-wrk", name)
+		  if (!(name in sum)) order[++k] = name; sum[name] += d; all += d }
+		END { for (i = 1; i <= k; i++) if (sum[order[i]] > 0)
+			printf "%s %.0f, ", order[i], sum[order[i]] * 10000 / n
+		      printf "total %.0f us/request", all * 10000 / n }' "$1.cpu0" "$1.cpu1"
 }
 
 # bench_disk_once VMM ROUND: one boot; every test's MiB/s, IOPS and median
@@ -732,6 +764,9 @@ bench_disk_once()
 		bench_sample "$vmm" "disk-$t-iops" "$(bench_field iops "$line")"
 		bench_sample "$vmm" "disk-$t-lat" "$(bench_field lat_us_p50 "$line")"
 	done
+	line=$(grep '^DISKBENCH done' "$out.txt")
+	[ "$round" != 1 ] || cat "$out.cpu0" "$out.cpu1" 2>/dev/null
+	echo "NOTE: disk: round $round, $vmm threads' CPU from L2 init to the tests' end, per request: $(bench_disk_cpu "$out" "$(bench_field reqs_all "$line")")"
 	[ "$round" != 1 ] || cp "$out.txt" "$out.1"
 }
 
