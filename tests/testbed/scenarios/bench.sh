@@ -732,13 +732,16 @@ bench_thread_cpu()
 }
 
 # bench_disk_cpu OUT REQS: one line, each thread's CPU time between the two
-# snapshots of bench_disk_boot, in microseconds per block request (threads
-# that used none left out; io_uring's workers summed as iou-wrk).
+# snapshots of bench_disk_boot, in microseconds per block request, as
+# NAME/TID (a thread inherits its creator's name: vfio-vmm's disk thread,
+# started from the vCPU at DRIVER_OK, is "vcpu0" too; a thread that started
+# after the first snapshot counts in full; threads that used none left
+# out; io_uring's workers summed as iou-wrk).
 bench_disk_cpu()
 {
 	[ -s "$1.cpu0" ] && [ -s "$1.cpu1" ] && [ "${2:-0}" -gt 0 ] || { echo "no snapshot"; return; }
 	awk -v n="$2" 'NR == FNR { t0[$1] = $3; next }
-		{ d = $3 - t0[$1]; name = $2; sub(/^iou-wrk-.*/, "iou-wrk", name)
+		{ d = $3 - t0[$1]; name = $2 "/" $1; sub(/^iou-wrk-.*/, "iou-wrk", name)
 		  if (!(name in sum)) order[++k] = name; sum[name] += d; all += d }
 		END { for (i = 1; i <= k; i++) if (sum[order[i]] > 0)
 			printf "%s %.0f, ", order[i], sum[order[i]] * 10000 / n
