@@ -12,27 +12,54 @@ set grid ytics
 set xtics rotate by -25 nomirror
 set boxwidth 0.9
 
-f = dir."/plot-access.dat"
-set output dir."/plot-access.png"
-set title "Cost per guest access or interrupt, in the nested testbed (median; log scale)"
-set ylabel "ns"
-set logscale y
-ncol = words(system("head -1 ".f)) - 1
-plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
+# Each chart only when report.py wrote its data (an --only run has some).
+have(f) = system("test -s ".f." && echo y") eq "y"
 
-unset logscale y
+f = dir."/plot-access.dat"
+if (have(f)) {
+	set output dir."/plot-access.png"
+	set title "Cost per guest access or interrupt, in the nested testbed (median; log scale)"
+	set ylabel "ns"
+	set logscale y
+	ncol = words(system("head -1 ".f)) - 1
+	plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
+	unset logscale y
+}
+
 f = dir."/plot-start.dat"
-set output dir."/plot-start.png"
-set title "VMM start to guest exit, tiny guest (median)"
-set ylabel "ms"
-ncol = words(system("head -1 ".f)) - 1
-plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
+if (have(f)) {
+	set output dir."/plot-start.png"
+	set title "VMM start to guest exit, tiny guest (median)"
+	set ylabel "ms"
+	ncol = words(system("head -1 ".f)) - 1
+	plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
+}
+
+# The disk rows: L2 Linux on a virtio-blk disk, one request at a time;
+# MiB/s and IOPS side by side (higher is better in both).
+f = dir."/plot-disk-mib.dat"
+g = dir."/plot-disk-iops.dat"
+if (have(f) && have(g)) {
+	set output dir."/plot-disk.png"
+	set multiplot layout 1,2 title "L2 Linux on a virtio-blk disk (a RAM disk in L1, direct I/O in L2 and L1, one request at a time; median; higher is better)"
+	set logscale y
+	set title "throughput"
+	set ylabel "MiB/s"
+	ncol = words(system("head -1 ".f)) - 1
+	plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
+	set title "requests per second"
+	set ylabel "IOPS"
+	ncol = words(system("head -1 ".g)) - 1
+	plot for [i=2:ncol+1] g using i:xtic(1) title columnheader(i)
+	unset multiplot
+	unset logscale y
+}
 
 # Peer / vfio-vmm, only when a peer (QEMU, kvmtool) was measured: per peer
 # three columns (median of the per-round ratios, min, max) drawn as a bar
 # with an error bar; "(?)" after a metric marks a spread that reaches 1.
 f = dir."/plot-ratio.dat"
-if (system("test -s ".f." && echo y") eq "y") {
+if (have(f)) {
 	set output dir."/plot-ratio.png"
 	set title "What the other VMMs pay for the same work, in multiples of vfio-vmm's cost (log scale; above 1: vfio-vmm is cheaper)\nbar: median of the per-round ratios; error bar: their min-max; (?): inconclusive, the error bar reaches 1"
 	set ylabel "peer / vfio-vmm"

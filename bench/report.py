@@ -12,6 +12,10 @@ With rounds=N, sample i was taken in round i, in which every VMM ran once:
 a peer's ratio to vfio-vmm is then taken round by round, and reported as
 the median of those per-round ratios with their spread (min-max); a ratio
 whose spread reaches 1.0 is flagged inconclusive.
+The disk rows (metrics disk-*: MiB/s, IOPS and median latency of L2
+Linux's tb-diskbench) get a table of their own whose ratios all read
+"above 1: vfio-vmm did better" (vfio-vmm / peer for throughput, peer /
+vfio-vmm for latency; "ratio" and "ratio_is" in the JSON), and plot-disk.
 Exits with status 1 when the log holds no results or a --require'd
 vfio-vmm metric is missing, so CI notices a bench that stopped producing.
 """
@@ -47,7 +51,24 @@ METRICS = {
     "binary": ("binary size as built (with its libraries)", "MiB", True),
     "binary-stripped": ("binary size stripped (with its libraries)", "MiB", True),
     "linux-boot": ("VMM start to L2 Linux init", "s", True),
+    "disk-seq-read": ("disk: sequential read, 1 MiB, QD1", "MiB/s", False),
+    "disk-seq-write": ("disk: sequential write, 1 MiB, QD1", "MiB/s", False),
+    "disk-rand-read": ("disk: random read, 4 KiB, QD1", "MiB/s", False),
+    "disk-rand-write": ("disk: random write, 4 KiB, QD1", "MiB/s", False),
+    "disk-seq-read-iops": ("disk: sequential read, 1 MiB, QD1", "IOPS", False),
+    "disk-seq-write-iops": ("disk: sequential write, 1 MiB, QD1", "IOPS", False),
+    "disk-rand-read-iops": ("disk: random read, 4 KiB, QD1", "IOPS", False),
+    "disk-rand-write-iops": ("disk: random write, 4 KiB, QD1", "IOPS", False),
+    "disk-seq-read-lat": ("disk: sequential read, median latency", "us", True),
+    "disk-seq-write-lat": ("disk: sequential write, median latency", "us", True),
+    "disk-rand-read-lat": ("disk: random read, median latency", "us", True),
+    "disk-rand-write-lat": ("disk: random write, median latency", "us", True),
 }
+# The disk rows (bench.disk), in table order: throughput, where higher is
+# better, then latency.
+DISK_TESTS = ["seq-read", "seq-write", "rand-read", "rand-write"]
+DISK_METRICS = ([f"disk-{t}" for t in DISK_TESTS] + [f"disk-{t}-iops" for t in DISK_TESTS]
+                + [f"disk-{t}-lat" for t in DISK_TESTS])
 VMMS = ["vfio-vmm", "qemu", "qemu-microvm", "kvmtool"]
 
 
@@ -169,6 +190,19 @@ def peer_ratio(peer, ours):
     return out
 
 
+def disk_ratio(peer, ours):
+    """A disk row's ratio, turned so that above 1 means vfio-vmm did better:
+    vfio-vmm / peer for throughput (MiB/s, IOPS: higher is better), peer /
+    vfio-vmm for latency. Per round, median, spread and flag as in peer_ratio."""
+    lower_better = METRICS[peer["metric"]][2]
+    r = peer_ratio(peer, ours) if lower_better else peer_ratio(ours, peer)
+    if not r:
+        return None
+    r["ratio"] = r.pop("peer_over_vfio_vmm")
+    r["ratio_is"] = "peer / vfio-vmm" if lower_better else "vfio-vmm / peer"
+    return r
+
+
 def ratios(results):
     """Peers against vfio-vmm, and each trapped access against the exit floor."""
     out = []
@@ -177,6 +211,11 @@ def ratios(results):
             continue
         ours = find(results, "vfio-vmm", r["metric"])
         if not ours:
+            continue
+        if r["metric"] in DISK_METRICS:
+            dr = disk_ratio(r, ours)
+            if dr:
+                out.append({"metric": r["metric"], "peer": r["vmm"], **dr})
             continue
         pr = peer_ratio(r, ours)
         if pr:
@@ -257,8 +296,50 @@ def ratio_table(ratio_list):
         line += f" {'/'.join(sorted(bases)):>8}"
         print(line)
     flagged = [f"{r['metric']} ({r['peer']})" for r in ratio_list
-               if r.get("inconclusive")]
+               if r.get("inconclusive") and "peer_over_vfio_vmm" in r]
     print(f"inconclusive: {', '.join(flagged) if flagged else 'none'}")
+    return True
+
+
+def disk_ratio_cell(r):
+    if not r:
+        return "-"
+    cell = f"{fmt(r['ratio'])} [{fmt(r['min'])}-{fmt(r['max'])}]"
+    return cell + (f" {FLAG}" if r["inconclusive"] else "")
+
+
+def disk_ratio_table(ratio_list):
+    """The disk rows against each peer, every ratio turned so that above 1
+    means vfio-vmm did better (issue 9's target: >= 1.0 on each)."""
+    by = {(r["peer"], r["metric"]): r for r in ratio_list if "ratio_is" in r}
+    peers = [p for p in PEERS if any(k[0] == p for k in by)]
+    if not peers:
+        return False
+    print("disk, vfio-vmm against each peer, above 1: vfio-vmm did better (target >= 1.0):\n"
+          "throughput and IOPS as vfio-vmm / peer, latency as peer / vfio-vmm; median of the\n"
+          f"per-round ratios [min-max]; {FLAG} = inconclusive: the spread reaches 1.0")
+    head = (f"{'measurement':44} {'unit':10} {'ratio is':16}" + "".join(f" {p:>26}" for p in peers)
+            + f" {'rounds':>8}")
+    print(head)
+    print("-" * len(head))
+    # A test's IOPS ratio is its MiB/s ratio (the same requests of one size
+    # in the same time): one row for both.
+    for metric in (m for m in DISK_METRICS if not m.endswith("-iops")):
+        row = [by.get((p, metric)) for p in peers]
+        if not any(row):
+            continue
+        unit = "MiB/s=IOPS" if METRICS[metric][1] == "MiB/s" else METRICS[metric][1]
+        line = (f"{METRICS[metric][0]:44} {unit:10} "
+                f"{next(r for r in row if r)['ratio_is']:16}"
+                + "".join(f" {disk_ratio_cell(r):>26}" for r in row))
+        bases = {str(r["rounds"]) if r["basis"] == "rounds" else r["basis"] for r in row if r}
+        print(line + f" {'/'.join(sorted(bases)):>8}")
+    shown = [r for r in ratio_list if "ratio_is" in r and not r["metric"].endswith("-iops")]
+    flagged = [f"{r['metric']} ({r['peer']})" for r in shown if r["inconclusive"]]
+    below = [f"{r['metric']} ({r['peer']})" for r in shown
+             if r["ratio"] < 1.0 and not r["inconclusive"]]
+    print(f"inconclusive: {', '.join(flagged) if flagged else 'none'}")
+    print(f"vfio-vmm below the target (all rounds agree): {', '.join(below) if below else 'none'}")
     return True
 
 
@@ -269,17 +350,28 @@ def write_plot_data(results, out_dir):
         "access": ["exit", "cf8", "ecam", "bar-trap", "msix-table", "msix-pba",
                    "bar-direct", "bar-ram", "irq-latency"],
         "start": ["start", "start-edu"],
+        "disk-mib": [f"disk-{t}" for t in DISK_TESTS],
+        "disk-iops": [f"disk-{t}-iops" for t in DISK_TESTS],
     }
     for name, metrics in groups.items():
-        # gnuplot refuses a histogram column without a single value.
+        # gnuplot refuses a histogram column without a single value, and
+        # plot.gnuplot skips a chart whose file is missing (an --only run).
+        path = os.path.join(out_dir, f"plot-{name}.dat")
         cols = [c for c in vmms if any(find(results, c, m) for m in metrics)]
-        with open(os.path.join(out_dir, f"plot-{name}.dat"), "w") as f:
+        if os.path.exists(path):
+            os.remove(path)
+        if not cols:
+            continue
+        with open(path, "w") as f:
             f.write("metric " + " ".join(cols) + "\n")
             for m in metrics:
                 row = [find(results, c, m) for c in cols]
                 if not any(row):
                     continue
-                f.write(m + " " + " ".join(f"{r['median']:.6g}" if r else "NaN" for r in row) + "\n")
+                label = m[len("disk-"):-len("-iops")] if m.endswith("-iops") else \
+                    m[len("disk-"):] if m.startswith("disk-") else m
+                f.write(label + " " + " ".join(f"{r['median']:.6g}" if r else "NaN"
+                                               for r in row) + "\n")
 
 
 # Costs where a ratio reads "how many times vfio-vmm's cost the peer pays"
@@ -342,6 +434,8 @@ def main():
     table(results, tsc, a.mode)
     print()
     if ratio_table(doc["ratios"]):
+        print()
+    if disk_ratio_table(doc["ratios"]):
         print()
     for r in doc["ratios"]:
         if "over_floor" in r:

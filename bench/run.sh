@@ -6,10 +6,12 @@
 # (stripped) into L1 next to vfio-vmm, then writes bench/out/results.json, a
 # terminal table and PNG plots.
 #
-#   bench/run.sh [--quick] [--kvmtool PATH | --no-kvmtool] [--no-qemu] [--out DIR]
+#   bench/run.sh [--quick] [--only TEST,...] [--kvmtool PATH | --no-kvmtool] [--no-qemu] [--out DIR]
 #   bench/run.sh --from-log SERIAL_LOG [--out DIR]
 #
 # --quick runs 3 rounds of shorter loops (3.3 minutes of L1 on a loaded host);
+# --only runs just those of the scenario's tests (start exit cf8 ecam
+# bar-direct bar-trap msix-table msix-pba bar-ram irq dma rss disk linux);
 # --kvmtool defaults to ../shared/peers/kvmtool/lkvm-static when it is there;
 # --from-log only processes the log of a testbed run that included the bench
 # scenario (CI does this after its testbed step, so the pipeline cannot rot).
@@ -26,10 +28,14 @@ qemu=1
 from_log=""
 # Every vfio-vmm result a run must produce (device ones only in full runs).
 REQUIRE_BASE="start,start-edu,exit,cf8,ecam,dma-4k,dma-2m,rss-none,binary,binary-stripped"
+REQUIRE_BASE="$REQUIRE_BASE,disk-seq-read,disk-seq-write,disk-rand-read,disk-rand-write"
+# The bench scenario's tests that --only accepts (bench.NAME in L1).
+ONLY_TESTS="start exit cf8 ecam bar-direct bar-trap msix-table msix-pba bar-ram irq dma rss disk linux"
+only=""
 
 usage()
 {
-	sed -n '9,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '9,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "${1:-2}"
 }
 
@@ -49,6 +55,7 @@ parse_args()
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--quick) mode=quick ;;
+		--only) only=${2:?--only needs a list of tests, e.g. --only disk}; shift ;;
 		--kvmtool) kvmtool=${2:?--kvmtool needs the path of an lkvm binary}; shift ;;
 		--no-kvmtool) kvmtool="" ;;
 		--no-qemu) qemu=0 ;;
@@ -59,6 +66,14 @@ parse_args()
 		esac
 		shift
 	done
+	local t
+	for t in ${only//,/ }; do
+		case " $ONLY_TESTS " in
+		*" $t "*) ;;
+		*) die "--only $only: no test '$t'; use some of: ${ONLY_TESTS// /,}" ;;
+		esac
+	done
+	[ -z "$only" ] || [ -z "$from_log" ] || die "--only selects what L1 runs; a --from-log report takes what the log has"
 	if [ "$kvmtool" = auto ]; then
 		kvmtool=""
 		[ -n "$from_log" ] || [ ! -x "$SHARED_LKVM" ] || kvmtool=$SHARED_LKVM
@@ -138,20 +153,42 @@ run_testbed()
 	[ -z "$kvmtool" ] || cp_stripped "$kvmtool" "$extra/testbed/bench/lkvm"
 	local append="${TESTBED_APPEND:-}"
 	[ "$mode" = quick ] || append="$append tb.bench=full"
+	[ -z "$only" ] || append="$append tb.bench_only=$only"
 	log "testbed ($mode): tests/testbed/run.sh bench; log $tb_log"
 	TESTBED_EXTRA_ROOT=$extra TESTBED_APPEND="$append" \
 	TESTBED_L1_MEM=${TESTBED_L1_MEM:-4G} TESTBED_OUT=${TESTBED_OUT:-$out/testbed} \
-		bash "$SRC/tests/testbed/run.sh" --timeout "$([ "$mode" = quick ] && echo 300 || echo 1200)" \
+		bash "$SRC/tests/testbed/run.sh" --timeout "$([ "$mode" = quick ] && echo 900 || echo 2400)" \
 		bench 2>&1 | tee "$tb_log" || rc=$?
 	from_log=${TESTBED_OUT:-$out/testbed}/serial.clean
 	[ -f "$from_log" ] || die "the testbed left no serial log"
 	return "$rc"
 }
 
+# The vfio-vmm results an --only run must produce: bench.setup's sizes and
+# what each chosen test measures (the device ones only in full runs).
+only_require()
+{
+	local t r=binary,binary-stripped
+	for t in ${only//,/ }; do
+		case "$t" in
+		start) r="$r,start,start-edu" ;;
+		exit|cf8|ecam) r="$r,$t" ;;
+		bar-direct|bar-trap|msix-table) [ "$mode" = quick ] || r="$r,$t" ;;
+		irq) [ "$mode" = quick ] || r="$r,irq,irq-latency" ;;
+		dma) r="$r,dma-4k,dma-2m" ;;
+		rss) r="$r,rss-none" ;;
+		disk) r="$r,disk-seq-read,disk-seq-write,disk-rand-read,disk-rand-write" ;;
+		linux) [ "$mode" = quick ] || r="$r,linux-boot" ;;
+		esac
+	done
+	echo "$r"
+}
+
 report()
 {
 	local require=$REQUIRE_BASE rc=0
 	[ "$mode" = quick ] || require="$require,bar-direct,bar-trap,msix-table,irq,irq-latency"
+	[ -z "$only" ] || require=$(only_require)
 	python3 "$BENCH_SRC/report.py" "$from_log" "$out" --mode "$mode" --require "$require" |
 		tee "$out/table.txt" || rc=$?
 	[ "$rc" = 0 ] || return "$rc"

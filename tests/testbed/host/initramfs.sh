@@ -4,6 +4,8 @@
 # with its own busybox initramfs.
 
 L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801 tun vhost_net vhost_vsock"
+# The bench scenario's disk rows: a RAM block device (brd) that takes O_DIRECT.
+L1_MODULES="$L1_MODULES brd"
 # Drivers the L2 Linux loads for assigned devices (linux-passthrough) and
 # for vfio-vmm's own virtio devices (net: virtio_net, vsock; linux-disk's
 # root disk: virtio_blk, ext4).
@@ -122,6 +124,7 @@ build_l2_initramfs()
 	cp "$XFER_BIN" "$root/bin/"
 	cp "$HAMMER_BIN" "$root/bin/"
 	[ -z "${AGENT_BIN:-}" ] || cp "$AGENT_BIN" "$root/bin/"
+	cp "$DISKBENCH_BIN" "$root/bin/"
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }

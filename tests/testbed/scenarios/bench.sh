@@ -26,15 +26,25 @@ scenario_bench()
 	local k
 	mkdir -p "$BENCH_TMP"
 	run_test bench.setup 20 bench_setup
-	run_test bench.start 600 bench_start
+	! bench_want start || run_test bench.start 600 bench_start
 	for k in $BENCH_UNCLAIMED_KINDS $BENCH_DEVICE_KINDS; do
-		run_test "bench.$k" 300 bench_kind "$k"
+		! bench_want "$k" || run_test "bench.$k" 300 bench_kind "$k"
 	done
-	run_test bench.dma 300 bench_dma
-	run_test bench.rss 300 bench_rss
-	if bench_full; then
+	! bench_want dma || run_test bench.dma 300 bench_dma
+	! bench_want rss || run_test bench.rss 300 bench_rss
+	! bench_want disk || run_test bench.disk 1800 bench_disk
+	if bench_full && bench_want linux; then
 		run_test bench.linux 1500 bench_linux
 	fi
+}
+
+# bench_want TEST: whether tb.bench_only=LIST (bench/run.sh --only) leaves
+# bench.TEST in; without the switch every test runs (bench.setup always).
+bench_want()
+{
+	local only
+	only=$(sed -n 's/.*tb\.bench_only=\([^ ]*\).*/\1/p' /proc/cmdline)
+	[ -z "$only" ] || case ",$only," in *",$1,"*) ;; *) return 1 ;; esac
 }
 
 bench_full()
@@ -541,9 +551,11 @@ bench_linux_round()
 	bench_sample "$1" linux-boot "$t"
 }
 
+# root=none: lkvm appends root=/dev/vda unless the command line names a
+# root, and l2/init would then wait for a disk that is not there.
 bench_linux_once()
 {
-	local vmm=$1 out=$BENCH_TMP/linux-$1.out t0 i pid cmdline="console=ttyS0 panic=-1 tb.checks=none"
+	local vmm=$1 out=$BENCH_TMP/linux-$1.out t0 i pid cmdline="console=ttyS0 panic=-1 root=none tb.checks=none"
 	t0=$(ns_now)
 	case "$vmm" in
 	vfio-vmm)
@@ -574,4 +586,213 @@ bench_linux_once()
 	kill -KILL "$(bench_leaf_pid $pid)" $pid 2>/dev/null
 	tail -20 "$out" >&2
 	return 1
+}
+
+# ---- bench.disk: L2 Linux on a virtio-blk disk (tb-diskbench) ----
+#
+# The disk is a RAM block device in L1 (brd, /dev/ram0), given to every VMM
+# with O_DIRECT on the host side: vfio-vmm --disk path=/dev/ram0,direct=on;
+# QEMU -drive ...,cache=none,aio=io_uring -device virtio-blk-pci; kvmtool
+# -d /dev/ram0,direct. Not a file on L1's tmpfs: L1's kernel (6.1) refuses
+# O_DIRECT on tmpfs (it came in 6.6). Not L1's own disk: that is emulated by
+# the outer QEMU under TCG, whose cost would drown the VMMs' differences.
+# brd is RAM behind the block layer, and takes O_DIRECT. It is filled once
+# (so reads copy data, not zeroes), and removed at the end.
+#
+# Each round boots L2 Linux once per VMM (the PVH vmlinux; kvmtool the
+# bzImage) with tb.checks=disk-bench: l2/init loads virtio_blk and runs
+# tb-diskbench on /dev/vda, four tests of BENCH_DISK_SECS each, one request
+# at a time; the guest's own clock times them. For vfio-vmm, exits per
+# request: --stats of round 1's boot against one more boot whose
+# tb-diskbench runs no test (the baseline), divided by the block requests
+# L2 completed in between (all four tests with their warm-ups).
+
+BENCH_DISK_DEV=/dev/ram0
+BENCH_DISK_MIB=128
+BENCH_DISK_TESTS="seq-read seq-write rand-read rand-write"
+
+# Seconds per test, and rounds: 5 in full runs, 3 in quick ones; CI's form
+# (vfio-vmm alone, no peer to pair rounds with) boots once, plus the baseline.
+bench_disk_secs() { if bench_full; then echo 3; else echo 1; fi; }
+bench_disk_rounds()
+{
+	if bench_full; then
+		echo 5
+	elif [ -n "$(bench_vmms qemu kvmtool)" ]; then
+		echo 3
+	else
+		echo 1
+	fi
+}
+
+bench_disk()
+{
+	local v t vmms epr
+	need_vmm
+	[ -f "$TB/l2/vmlinux" ] || die "no L2 kernel in $TB/l2"
+	bench_disk_setup
+	BENCH_NROUNDS=$(bench_disk_rounds)
+	bench_clear $(for t in $BENCH_DISK_TESTS; do echo "disk-$t disk-$t-iops disk-$t-lat"; done)
+	vmms=$(bench_vmms vfio-vmm qemu kvmtool)
+	bench_interleave bench_disk_once $vmms
+	rm -f "$BENCH_TMP/disk-exits"
+	bench_failed vfio-vmm || bench_disk_exits
+	for v in $vmms; do
+		epr=""
+		[ "$v" != vfio-vmm ] || [ ! -s "$BENCH_TMP/disk-exits" ] ||
+			epr="exits=$(cat "$BENCH_TMP/disk-exits")"
+		for t in $BENCH_DISK_TESTS; do
+			bench_emit "$v" "disk-$t" MiB/s "secs=$(bench_disk_secs)" $epr
+			bench_emit "$v" "disk-$t-iops" 1/s
+			bench_emit "$v" "disk-$t-lat" us
+		done
+	done
+	rmmod brd 2>/dev/null
+	bench_finish
+}
+
+# A fresh RAM disk of BENCH_DISK_MIB, every page written once.
+bench_disk_setup()
+{
+	if [ -b "$BENCH_DISK_DEV" ]; then
+		rmmod brd || die "$BENCH_DISK_DEV exists and brd cannot be removed"
+	fi
+	modprobe brd rd_nr=1 rd_size=$((BENCH_DISK_MIB * 1024)) max_part=0 ||
+		die "modprobe brd failed (L1_MODULES in host/initramfs.sh)"
+	dd if=/dev/zero of="$BENCH_DISK_DEV" bs=1M count="$BENCH_DISK_MIB" 2>&1 ||
+		die "cannot fill $BENCH_DISK_DEV"
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	echo "$BENCH_DISK_DEV: $BENCH_DISK_MIB MiB, filled"
+}
+
+# bench_disk_boot VMM OUT TESTS: one L2 boot running tb-diskbench (TESTS:
+# its list, "" for all), output in OUT. Returns once the VMM has exited,
+# or has been killed a few seconds after L2's done marker (kvmtool's guest
+# cannot power off: lkvm gives it no ACPI) or after a time limit.
+bench_disk_boot()
+{
+	local vmm=$1 out=$2 tests=$3 cmdline pid i limit
+	# root=none: lkvm adds root=/dev/vda unless the command line has a
+	# root=, and l2/init would then try to mount the scratch disk.
+	cmdline="console=ttyS0 panic=-1 root=none tb.checks=disk-bench tb.dbsecs=$(bench_disk_secs)"
+	cmdline="$cmdline${tests:+ tb.dbtests=$tests}"
+	case "$vmm" in
+	vfio-vmm)
+		vfio-vmm run --kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
+			--memory 256M --disk "path=$BENCH_DISK_DEV,direct=on" --stats \
+			--cmdline "$cmdline" >"$out" 2>&1 </dev/null &
+		;;
+	qemu)
+		"$BENCH_DIR/qemu/qemu" -machine q35 -accel kvm -cpu host -m 256 -nodefaults \
+			-no-user-config -display none -no-reboot -serial stdio \
+			-kernel "$TB/l2/vmlinux" -initrd "$TB/l2/initramfs.cpio.gz" \
+			-drive "file=$BENCH_DISK_DEV,if=none,id=d0,format=raw,cache=none,aio=io_uring" \
+			-device virtio-blk-pci,drive=d0 -append "$cmdline" >"$out" 2>&1 </dev/null &
+		;;
+	kvmtool)
+		"$BENCH_DIR/lkvm" run -k "$TB/l2/bzImage" -i "$TB/l2/initramfs.cpio.gz" \
+			-m 256 -c 1 -d "$BENCH_DISK_DEV,direct" -p "$cmdline" >"$out" 2>&1 </dev/null &
+		;;
+	esac
+	pid=$!
+	limit=$((1200 + 40 * $(bench_disk_secs)))	# tenths of a second
+	i=0
+	rm -f "$out.cpu0" "$out.cpu1"
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt $limit ]; do
+		# The VMM's threads' CPU time from L2's init to the end of the
+		# tests: the profile the report's "why" reads (no perf in L1).
+		[ -f "$out.cpu0" ] || ! grep -q 'L2-TESTBED: init reached' "$out" ||
+			bench_thread_cpu "$(bench_leaf_pid $pid)" >"$out.cpu0"
+		[ -f "$out.cpu1" ] || ! grep -q '^DISKBENCH done' "$out" ||
+			bench_thread_cpu "$(bench_leaf_pid $pid)" >"$out.cpu1"
+		if grep -q 'L2-TESTBED: done' "$out"; then
+			[ $limit -le $((i + 50)) ] || limit=$((i + 50))
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$(bench_leaf_pid $pid)" $pid 2>/dev/null
+		grep -q 'L2-TESTBED: done' "$out" || echo "bench: $vmm killed after $((limit / 10)) s"
+	fi
+	wait "$pid" 2>/dev/null
+	tr -d '\r' <"$out" >"$out.txt"
+}
+
+# bench_thread_cpu PID: "TID NAME TICKS" per thread of PID, TICKS its user
+# plus system time in clock ticks (1/100 s); spaces in NAME become _.
+bench_thread_cpu()
+{
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ -r "$t/stat" ] || continue
+		echo "${t##*/} $(tr ' ' _ <"$t/comm") $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat")"
+	done
+}
+
+# bench_disk_cpu OUT REQS: one line, each thread's CPU time between the two
+# snapshots of bench_disk_boot, in microseconds per block request, as
+# NAME/TID (a thread inherits its creator's name: vfio-vmm's disk thread,
+# started from the vCPU at DRIVER_OK, is "vcpu0" too; a thread that started
+# after the first snapshot counts in full; threads that used none left
+# out; io_uring's workers summed as iou-wrk).
+bench_disk_cpu()
+{
+	[ -s "$1.cpu0" ] && [ -s "$1.cpu1" ] && [ "${2:-0}" -gt 0 ] || { echo "no snapshot"; return; }
+	awk -v n="$2" 'NR == FNR { t0[$1] = $3; next }
+		{ d = $3 - t0[$1]; name = $2 "/" $1; sub(/^iou-wrk-.*/, "iou-wrk", name)
+		  if (!(name in sum)) order[++k] = name; sum[name] += d; all += d }
+		END { for (i = 1; i <= k; i++) if (sum[order[i]] > 0)
+			printf "%s %.0f, ", order[i], sum[order[i]] * 10000 / n
+		      printf "total %.0f us/request", all * 10000 / n }' "$1.cpu0" "$1.cpu1"
+}
+
+# bench_disk_once VMM ROUND: one boot; every test's MiB/s, IOPS and median
+# latency are the round's samples.
+bench_disk_once()
+{
+	local vmm=$1 round=$2 out=$BENCH_TMP/disk-$1.out t line
+	bench_disk_boot "$vmm" "$out" ""
+	grep -E 'DISKBENCH|L2-CHECK|tb-diskbench|vfio-vmm stats|exits|virtio-pci|error' "$out.txt"
+	line=$(grep '^L2-CHECK fail' "$out.txt" | head -1)
+	[ -z "$line" ] || { bench_fail "$vmm" "${line#L2-CHECK fail }"; return; }
+	for t in $BENCH_DISK_TESTS; do
+		line=$(grep "^DISKBENCH test=$t " "$out.txt")
+		[ -n "$line" ] || { tail -20 "$out.txt"; bench_fail "$vmm" "no DISKBENCH line for $t"; return; }
+	done
+	for t in $BENCH_DISK_TESTS; do
+		line=$(grep "^DISKBENCH test=$t " "$out.txt")
+		bench_sample "$vmm" "disk-$t" "$(bench_field mib_s "$line")"
+		bench_sample "$vmm" "disk-$t-iops" "$(bench_field iops "$line")"
+		bench_sample "$vmm" "disk-$t-lat" "$(bench_field lat_us_p50 "$line")"
+	done
+	line=$(grep '^DISKBENCH done' "$out.txt")
+	[ "$round" != 1 ] || cat "$out.cpu0" "$out.cpu1" 2>/dev/null
+	echo "NOTE: disk: round $round, $vmm threads' CPU from L2 init to the tests' end, per request: $(bench_disk_cpu "$out" "$(bench_field reqs_all "$line")")"
+	[ "$round" != 1 ] || cp "$out.txt" "$out.1"
+}
+
+# vfio-vmm's exits per block request, into $BENCH_TMP/disk-exits: round
+# 1's boot against a baseline boot that runs no test (the same kernel,
+# probe and console output but the DISKBENCH lines; serial exits are not
+# counted anyway).
+bench_disk_exits()
+{
+	local out=$BENCH_TMP/disk-vfio-vmm.out e0 e1 r0 r1 notify epr
+	[ -f "$out.1" ] || return 1
+	bench_disk_boot vfio-vmm "$out.0" none
+	r0=$(bench_field reqs_all "$(grep '^DISKBENCH done' "$out.0.txt")")
+	r1=$(bench_field reqs_all "$(grep '^DISKBENCH done' "$out.1")")
+	if [ -z "$r0" ] || [ -z "$r1" ] || [ "$r1" -le "$r0" ]; then
+		tail -20 "$out.0.txt"
+		echo "vfio-vmm: the baseline boot for the disk exits failed" >>"$BENCH_TMP/failed"
+		return 1
+	fi
+	e0=$(bench_exits "$out.0.txt")
+	e1=$(bench_exits "$out.1")
+	notify=$(grep -m1 '(virtio-pci): notify exits' "$out.1" | awk '{ print $NF }')
+	epr=$(awk -v a="$e1" -v b="$e0" -v n="$((r1 - r0))" 'BEGIN { printf "%.3f", (a - b) / n }')
+	echo "$epr" >"$BENCH_TMP/disk-exits"
+	echo "NOTE: disk: vfio-vmm exits to the process per block request: $epr ($e1 - $e0 exits over $((r1 - r0)) requests; the disk's notify exits: ${notify:-none counted})"
 }
