@@ -4,7 +4,8 @@
 
 /*
  * The test guest runtime, in one include. By the time main() runs: long
- * mode, identity-mapped 0..64 GiB (2 MiB pages, 3-4 GiB uncached), .bss
+ * mode, identity-mapped 0..64 GiB (2 MiB pages, 3-4 GiB uncached; anything
+ * above on demand with map_phys(), paging.h), .bss
  * zeroed, serial ready, boot_info filled from the PVH start info, IDT
  * loaded with failing defaults, interrupts off. main's return value becomes
  * the exit status; a passing test ends with test_pass(name) instead.
@@ -18,6 +19,7 @@
 #include "ioapic.h"
 #include "lapic.h"
 #include "msi.h"
+#include "paging.h"
 #include "pci.h"
 #include "pvh.h"
 #include "serial.h"
