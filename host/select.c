@@ -7,7 +7,10 @@
  */
 #include "host/select.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +81,110 @@ static int try_pick(const struct host_env *env, const struct host_pci_dev *d, ch
 	return ret ? ret : 1;
 }
 
+/* The basename of dir/name's symlink target, "" when there is none. */
+static void link_base(const char *dir, const char *name, char *out, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	const char *slash;
+
+	out[0] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	if ((size_t)snprintf(out, len, "%s", slash ? slash + 1 : target) >= len)
+		out[0] = '\0';	/* longer than any type name we could match */
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(x, y);
+}
+
+/*
+ * An mdev_type alias: COUNT instances of that type that exist already
+ * (/sys/bus/mdev/devices/UUID whose mdev_type is it), in UUID order, each
+ * locked like a PCI function. Creating instances is the host's business
+ * (echo UUID > .../mdev_supported_types/TYPE/create), as with binding.
+ */
+static int pick_mdevs(const struct host_env *env, const struct host_alias *a, unsigned int count,
+		      const char *const *taken, unsigned int nr_taken,
+		      char (*out)[HOST_BDF_LEN], char *err, size_t errlen)
+{
+	char dir[PATH_MAX], dev[PATH_MAX], type[128], notes[768] = "";
+	char (*uuids)[HOST_BDF_LEN] = NULL;
+	unsigned int got = 0, matched = 0, n = 0, cap = 0;
+	struct dirent *e;
+	pid_t holder;
+	DIR *d;
+	int ret = 0;
+
+	snprintf(dir, sizeof(dir), "%s/bus/mdev/devices", env->sysfs);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (!iommu_is_uuid(e->d_name))
+			continue;
+		if ((size_t)snprintf(dev, sizeof(dev), "%s/%s", dir, e->d_name) >= sizeof(dev))
+			continue;
+		link_base(dev, "mdev_type", type, sizeof(type));
+		if (strcmp(type, a->mdev_type))
+			continue;
+		if (n == cap) {
+			void *p = realloc(uuids, (cap = cap ? 2 * cap : 16) * sizeof(*uuids));
+
+			if (!p)
+				break;
+			uuids = p;
+		}
+		memcpy(uuids[n++], e->d_name, 37);	/* a UUID: 36 characters */
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(uuids, n, sizeof(*uuids), cmp_str);
+	for (unsigned int i = 0; i < n && got < count; i++) {
+		if (is_taken(uuids[i], taken, nr_taken))
+			continue;
+		matched++;
+		ret = host_lock_device(env, uuids[i], &holder);
+		if (ret == -EBUSY) {
+			note(notes, sizeof(notes), "%s is in use by vfio-vmm pid %d", uuids[i],
+			     (int)holder);
+			ret = 0;
+			continue;
+		}
+		if (ret) {
+			fail(err, errlen, "alias %s: cannot lock %s in %s: %s (run as root)",
+			     a->name, uuids[i], env->run_dir, strerror(-ret));
+			break;
+		}
+		snprintf(out[got++], HOST_BDF_LEN, "%s", uuids[i]);
+	}
+	free(uuids);
+	if (!ret && got < count) {
+		if (!matched)
+			fail(err, errlen, "alias %s: no %s instance%s in %s (create one: echo "
+			     "$(uuidgen) > /sys/class/mdev_bus/*/mdev_supported_types/%s/create)",
+			     a->name, a->mdev_type, nr_taken ? " not already in this VM" : "", dir,
+			     a->mdev_type);
+		else
+			fail(err, errlen, "alias %s (mdev type %s): %u wanted but only %u free%s%s; "
+			     "create more or ask for fewer", a->name, a->mdev_type, count, got,
+			     notes[0] ? ": " : "", notes);
+		ret = -1;
+	}
+	if (ret) {
+		while (got)
+			host_unlock_device(out[--got]);
+		return -1;
+	}
+	return 0;
+}
+
 int host_pick_devices(const struct host_env *env, const struct host_alias *a, unsigned int count,
 		      const char *const *taken, unsigned int nr_taken,
 		      char (*out)[HOST_BDF_LEN], char *err, size_t errlen)
@@ -86,8 +193,11 @@ int host_pick_devices(const struct host_env *env, const struct host_alias *a, un
 	char notes[768] = "", ids[48];
 	unsigned int got = 0, matched = 0;
 	size_t n;
-	int ret = host_pci_list(env, &all, &n);
+	int ret;
 
+	if (a->mdev_type[0])
+		return pick_mdevs(env, a, count, taken, nr_taken, out, err, errlen);
+	ret = host_pci_list(env, &all, &n);
 	host_alias_describe(a, ids, sizeof(ids));
 	if (ret)
 		return fail(err, errlen, "alias %s: cannot list PCI devices: %s", a->name,
@@ -221,10 +331,17 @@ static int plan_explicit(struct run_plan *pl, const struct cli_opts *o)
 
 		if (!strncmp(arg, "alias:", 6))
 			continue;
-		if (!iommu_parse_bdf(slash ? slash + 1 : arg, pl->canon[pl->nr_taken],
-				     HOST_BDF_LEN)) {
-			pl->taken[pl->nr_taken] = pl->canon[pl->nr_taken];
-			pl->nr_taken++;
+		const char *base = slash ? slash + 1 : arg;
+		char *canon = pl->canon[pl->nr_taken];
+
+		if (!iommu_parse_bdf(base, canon, HOST_BDF_LEN)) {
+			pl->taken[pl->nr_taken++] = canon;
+		} else if (iommu_is_uuid(base)) {
+			/* An mdev named outright: an mdev_type alias must not pick it again. */
+			for (unsigned int k = 0; k < 36; k++)
+				canon[k] = (char)tolower((unsigned char)base[k]);
+			canon[36] = '\0';
+			pl->taken[pl->nr_taken++] = canon;
 		}
 	}
 	return 0;
