@@ -128,6 +128,7 @@ build_l2_initramfs()
 	cp "$HAMMER_BIN" "$root/bin/"
 	[ -z "${AGENT_BIN:-}" ] || cp "$AGENT_BIN" "$root/bin/"
 	cp "$DISKBENCH_BIN" "$root/bin/"
+	[ -z "${MGPU_GUEST_KO:-}" ] || cp "$MGPU_GUEST_KO" "$root/"	# scenario mdev
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }

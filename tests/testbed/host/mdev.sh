@@ -6,12 +6,13 @@
 
 MDEV_PACKAGES="make"
 
-# Sets MGPU_KO (empty when the build failed: the mdev scenario then fails with
-# "mgpu.ko was not built"; the other scenarios do not need it).
+# Sets MGPU_KO and MGPU_GUEST_KO (L2's driver for it), both empty when the
+# build failed: the mdev scenario then fails with "mgpu.ko was not built"; the
+# other scenarios do not need them.
 build_mdev_module()
 {
 	local hdr src=$TB_DIR/mdev out=$OUT_DIR/mdev blog=$OUT_DIR/mdev-build.log
-	MGPU_KO=""
+	MGPU_KO="" MGPU_GUEST_KO=""
 	hdr=$(prepare_kernel_headers) || return 0
 	rm -rf "$out"
 	mkdir -p "$out"
@@ -29,7 +30,8 @@ build_mdev_module()
 		return 0
 	fi
 	MGPU_KO=$out/mgpu.ko
-	log "mdev: built $MGPU_KO for $KVER"
+	MGPU_GUEST_KO=$out/mgpu_guest.ko
+	log "mdev: built $MGPU_KO and $MGPU_GUEST_KO for $KVER"
 }
 
 # The fixtures' config spaces as C arrays, so the module needs no firmware loading.

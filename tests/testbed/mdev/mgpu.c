@@ -274,9 +274,11 @@ out:
 		m->ce_status = MGPU_CE_STATUS_DONE;
 	}
 	m->ce_done++;
-	/* MSI-X enabled and the vector given an eventfd: signal it (masking is the VMM's). */
-	if ((m->cfg[MGPU_MSIX_CAP + PCI_MSIX_FLAGS + 1] & 0x80) && vec < MGPU_MSIX_NR &&
-	    m->msix_trigger[vec])
+	/*
+	 * A vector the VMM gave an eventfd is enabled: as with vfio-pci, MSI-X is
+	 * switched on through SET_IRQS, not by a config write, and masking is the VMM's.
+	 */
+	if (vec < MGPU_MSIX_NR && m->msix_trigger[vec])
 		eventfd_signal(m->msix_trigger[vec], 1);
 }
 
