@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "host/bind.h"
+#include "host/mdev.h"
 #include "iommu/sysfs.h"
 #include "util/log.h"
 
@@ -81,30 +82,6 @@ static int try_pick(const struct host_env *env, const struct host_pci_dev *d, ch
 	return ret ? ret : 1;
 }
 
-/* The basename of dir/name's symlink target, "" when there is none. */
-static void link_base(const char *dir, const char *name, char *out, size_t len)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-	const char *slash;
-
-	out[0] = '\0';
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return;
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	slash = strrchr(target, '/');
-	if ((size_t)snprintf(out, len, "%s", slash ? slash + 1 : target) >= len)
-		out[0] = '\0';	/* longer than any type name we could match */
-}
-
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(x, y);
-}
-
 /*
  * An mdev_type alias: COUNT instances of that type that exist already
  * (/sys/bus/mdev/devices/UUID whose mdev_type is it), in UUID order, each
@@ -115,62 +92,43 @@ static int pick_mdevs(const struct host_env *env, const struct host_alias *a, un
 		      const char *const *taken, unsigned int nr_taken,
 		      char (*out)[HOST_BDF_LEN], char *err, size_t errlen)
 {
-	char dir[PATH_MAX], dev[PATH_MAX], type[128], notes[768] = "";
-	char (*uuids)[HOST_BDF_LEN] = NULL;
-	unsigned int got = 0, matched = 0, n = 0, cap = 0;
-	struct dirent *e;
+	char notes[768] = "";
+	unsigned int got = 0, matched = 0;
+	struct host_mdev *all;
+	size_t n;
 	pid_t holder;
-	DIR *d;
-	int ret = 0;
+	int ret = host_mdev_list(env, &all, &n);
 
-	snprintf(dir, sizeof(dir), "%s/bus/mdev/devices", env->sysfs);
-	d = opendir(dir);
-	while (d && (e = readdir(d))) {
-		if (!iommu_is_uuid(e->d_name))
-			continue;
-		if ((size_t)snprintf(dev, sizeof(dev), "%s/%s", dir, e->d_name) >= sizeof(dev))
-			continue;
-		link_base(dev, "mdev_type", type, sizeof(type));
-		if (strcmp(type, a->mdev_type))
-			continue;
-		if (n == cap) {
-			void *p = realloc(uuids, (cap = cap ? 2 * cap : 16) * sizeof(*uuids));
+	if (ret)
+		return fail(err, errlen, "alias %s: cannot list %s/bus/mdev/devices: %s", a->name,
+			    env->sysfs, strerror(-ret));
+	for (size_t i = 0; i < n && got < count; i++) {
+		const char *uuid = all[i].uuid;
 
-			if (!p)
-				break;
-			uuids = p;
-		}
-		memcpy(uuids[n++], e->d_name, 37);	/* a UUID: 36 characters */
-	}
-	if (d)
-		closedir(d);
-	if (n)
-		qsort(uuids, n, sizeof(*uuids), cmp_str);
-	for (unsigned int i = 0; i < n && got < count; i++) {
-		if (is_taken(uuids[i], taken, nr_taken))
+		if (strcmp(all[i].type, a->mdev_type) || is_taken(uuid, taken, nr_taken))
 			continue;
 		matched++;
-		ret = host_lock_device(env, uuids[i], &holder);
+		ret = host_lock_device(env, uuid, &holder);
 		if (ret == -EBUSY) {
-			note(notes, sizeof(notes), "%s is in use by vfio-vmm pid %d", uuids[i],
+			note(notes, sizeof(notes), "%s is in use by vfio-vmm pid %d", uuid,
 			     (int)holder);
 			ret = 0;
 			continue;
 		}
 		if (ret) {
 			fail(err, errlen, "alias %s: cannot lock %s in %s: %s (run as root)",
-			     a->name, uuids[i], env->run_dir, strerror(-ret));
+			     a->name, uuid, env->run_dir, strerror(-ret));
 			break;
 		}
-		snprintf(out[got++], HOST_BDF_LEN, "%s", uuids[i]);
+		snprintf(out[got++], HOST_BDF_LEN, "%s", uuid);
 	}
-	free(uuids);
+	free(all);
 	if (!ret && got < count) {
 		if (!matched)
-			fail(err, errlen, "alias %s: no %s instance%s in %s (create one: echo "
-			     "$(uuidgen) > /sys/class/mdev_bus/*/mdev_supported_types/%s/create)",
-			     a->name, a->mdev_type, nr_taken ? " not already in this VM" : "", dir,
-			     a->mdev_type);
+			fail(err, errlen, "alias %s: no %s instance%s in %s/bus/mdev/devices "
+			     "(create one: echo $(uuidgen) > /sys/class/mdev_bus/*/"
+			     "mdev_supported_types/%s/create)", a->name, a->mdev_type,
+			     nr_taken ? " not already in this VM" : "", env->sysfs, a->mdev_type);
 		else
 			fail(err, errlen, "alias %s (mdev type %s): %u wanted but only %u free%s%s; "
 			     "create more or ask for fewer", a->name, a->mdev_type, count, got,

@@ -12,6 +12,7 @@ scenario_mdev()
 	run_test mdev.load 30 mdev_load
 	run_test mdev.types 10 mdev_types
 	run_test mdev.create 20 mdev_create_remove
+	run_test mdev.host-tools 20 mdev_host_tools
 	# One H100-shaped instance assigned to a tiny guest (guest-tests/pt-gpu.c).
 	run_test mdev.pt-gpu 90 mdev_guest h100 h100 $MDEV_U1
 	mdev_checks h100 gpu0.bars gpu0.bar2-placement gpu0.bar2-rw gpu0.msix gpu0.copy-to-vram \
@@ -210,4 +211,26 @@ mdev_create_remove()
 	[ ! -e /sys/bus/mdev/devices/$MDEV_U1 ] || die "$MDEV_U1 still there after remove"
 	[ "$(mdev_type_attr h100 available_instances)" = "$before" ] ||
 		die "available_instances not back to $before after remove"
+}
+
+# vfio-vmm devices lists an instance with its type, parent and group; doctor
+# passes it by UUID and by path, and names one that does not exist.
+mdev_host_tools()
+{
+	local out grp
+	need_vmm
+	mdev_create h100-1g $MDEV_U1
+	grp=$(basename "$(readlink /sys/bus/mdev/devices/$MDEV_U1/iommu_group)")
+	out=$(vfio-vmm devices 2>&1)
+	echo "$out"
+	echo "$out" | grep -q "^$MDEV_U1  mgpu-h100-1g  *mgpu  *mgpu  *$grp  *yes\$" ||
+		{ mdev_remove $MDEV_U1; die "devices does not list $MDEV_U1 (type, parent, group $grp)"; }
+	out=$(vfio-vmm doctor $MDEV_U1 /sys/bus/mdev/devices/$MDEV_U1 2>&1)
+	echo "$out"
+	mdev_remove $MDEV_U1
+	echo "$out" | grep -q "^PASS  $MDEV_U1: mediated device of type mgpu-h100-1g on mgpu" ||
+		die "doctor did not pass the instance"
+	echo "$out" | grep -q "^PASS  $MDEV_U1: /dev/vfio/$grp usable" || die "doctor: no node line"
+	echo "$out" | grep -q "^FAIL  $MDEV_U1" && die "doctor failed the instance"
+	echo "NOTE: $(echo "$out" | grep "^PASS  $MDEV_U1" | head -2 | tr '\n' ' ')"
 }
