@@ -11,13 +11,16 @@ MDEV_PACKAGES="make"
 # other scenarios do not need them.
 build_mdev_module()
 {
-	local hdr src=$TB_DIR/mdev out=$OUT_DIR/mdev blog=$OUT_DIR/mdev-build.log
+	local hdr tree=$SRC_DIR out=$OUT_DIR/mdev blog=$OUT_DIR/mdev-build.log src
+	# With --ref, the exported revision (host/build.sh made it), like vfio-vmm.
+	[ -z "${build_ref:-}" ] || tree=$OUT_DIR/src
+	src=$tree/tests/testbed/mdev
 	MGPU_KO="" MGPU_GUEST_KO=""
 	hdr=$(prepare_kernel_headers) || return 0
 	rm -rf "$out"
 	mkdir -p "$out"
 	cp "$src"/*.c "$src"/*.h "$src"/Kbuild "$out/"
-	fixtures_header "$SRC_DIR/tests/fixtures" >"$out/mgpu_fixtures.h"
+	fixtures_header "$tree/tests/fixtures" >"$out/mgpu_fixtures.h"
 	if ! make -C "$hdr" M="$out" modules >"$blog" 2>&1; then
 		grep -E 'error|warning' "$blog" | head -20
 		log "mdev: mgpu.ko FAILED to build (full log: $blog)"
