@@ -225,6 +225,33 @@ static void check_flr(unsigned int k, struct pt_dev *d, uint64_t bar0)
 	    w == (0x6770750000000000ull | k), s);
 }
 
+/*
+ * With --p2p (cmdline p2p=1) the VMM maps every BAR for DMA at its guest
+ * address: GPU 0's engine copies GPU 1's first BAR2 page (peer to peer) and its
+ * own last BAR2 page (a DMA into its own BAR) into its BAR2, reading both
+ * through the container's mappings of the BARs.
+ */
+static void check_p2p(struct pt_dev *g0, struct pt_dev *g1)
+{
+	uint64_t bar0 = g0->bar[0].addr, dst = 8 * 4096, dst2 = 16 * 4096, n0 = 0, n1 = 0;
+	const struct pci_bar *b2 = &g0->bar[2];
+	uint32_t st0 = 0, st1 = 0;
+	long bad = -1;
+	bool ok0, ok1;
+	char s[200];
+
+	ok0 = ce_copy(bar0, false, g1->bar[2].addr, dst, 4096, 0, VEC_BASE, &st0, &n0);
+	ok1 = ce_copy(bar0, false, b2->addr + b2->size - 4096, dst2, 4096, 0, VEC_BASE, &st1, &n1);
+	for (unsigned int i = 0; i < 512 && bad < 0; i++)
+		if (mmio_read64(b2->addr + dst + 8 * i) != (0x6770750000000000ull ^ 1 ^ i) ||
+		    mmio_read64(b2->addr + dst2 + 8 * i) != (~0x6770750000000000ull ^ i))
+			bad = i;
+	snprintf(s, sizeof(s), "gpu0's engine read gpu1's BAR2 at 0x%lx (status 0x%x, %lu irq) and "
+		 "its own last BAR2 page (status 0x%x, %lu irq): %s", g1->bar[2].addr, st0, n0, st1,
+		 n1, bad < 0 ? "both copies hold the data" : "data differs");
+	pt_check("gpu.p2p", ok0 && ok1 && bad < 0, "%s", s);
+}
+
 int main(void)
 {
 	static struct pt_dev gpus[MAX_GPUS];
@@ -256,6 +283,15 @@ int main(void)
 		if (setup_msix(k, (uint16_t)d->bdf, bar0, &mx))
 			check_copy(k, bar0, &d->bar[2]);
 		check_flr(k, d, bar0);
+	}
+	/* After the FLRs: decode, bus mastering and MSI-X back on GPU 0. */
+	if (n >= 2 && cmdline_get(boot_info.cmdline, "p2p")) {
+		struct msix_info mx;
+
+		pci_cfg_write16((uint16_t)gpus[0].bdf, PCI_COMMAND, PCI_COMMAND_MEMORY |
+				PCI_COMMAND_MASTER);
+		if (setup_msix(0, (uint16_t)gpus[0].bdf, gpus[0].bar[0].addr, &mx))
+			check_p2p(&gpus[0], &gpus[1]);
 	}
 	pt_finish("pt-gpu");
 }

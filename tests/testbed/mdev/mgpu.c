@@ -79,7 +79,13 @@ static DEFINE_MUTEX(mgpu_lock);
 struct mgpu {
 	struct vfio_device vdev;
 	struct mgpu_type *t;
-	struct mutex lock;		/* everything below */
+	/*
+	 * lock: config space, registers, MSI-X triggers. The BAR pages have a
+	 * lock of their own, taken alone: the page fault handler needs it, and a
+	 * copy can fault on this device's own mapping (--p2p maps BARs for DMA).
+	 */
+	struct mutex lock;
+	struct mutex backing_lock;	/* allocation in backing[], backing_pages */
 	u8 cfg[MGPU_CFG_SIZE];
 	u8 cfg_wmask[PCI_STD_HEADER_SIZEOF + 0xc0];	/* writable bits of the first 256 bytes */
 	u64 bar_size[PCI_STD_NUM_BARS];
@@ -103,23 +109,31 @@ static struct page *mgpu_page(struct mgpu *m, unsigned int bar, pgoff_t idx, boo
 {
 	struct page *page, *old;
 
+	/* Pages stay until the device is released: a lockless lookup is safe. */
 	page = xa_load(&m->backing[bar], idx);
 	if (page || !alloc)
 		return page;
+	mutex_lock(&m->backing_lock);
+	page = xa_load(&m->backing[bar], idx);
+	if (page)
+		goto out;
 	if (m->backing_pages >= ((unsigned long)backing_max_mb << (20 - PAGE_SHIFT))) {
 		pr_warn_ratelimited("mgpu %s: BAR%u page %#lx refused: backing_max_mb=%u used up\n",
 				    dev_name(m->vdev.dev), bar, idx, backing_max_mb);
-		return NULL;
+		goto out;
 	}
 	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!page)
-		return NULL;
-	old = xa_cmpxchg(&m->backing[bar], idx, NULL, page, GFP_KERNEL);
-	if (old) {
+		goto out;
+	old = xa_store(&m->backing[bar], idx, page, GFP_KERNEL);
+	if (xa_is_err(old)) {
 		__free_page(page);
-		return xa_is_err(old) ? NULL : old;
+		page = NULL;
+		goto out;
 	}
 	m->backing_pages++;
+out:
+	mutex_unlock(&m->backing_lock);
 	return page;
 }
 
@@ -324,14 +338,17 @@ static int mgpu_bar0_rw(struct mgpu *m, u64 off, u8 *buf, size_t len, bool write
 	u32 v;
 
 	if (off < MGPU_REGS_SIZE) {
-		if (len != 4 || (off & 3))
+		/* Dwords; an aligned 8-byte access is two, low first. */
+		if ((len != 4 && len != 8) || (off & (len - 1)))
 			return -EINVAL;
-		if (write) {
-			memcpy(&v, buf, 4);
-			mgpu_reg_write(m, off, le32_to_cpu(v));
-		} else {
-			v = cpu_to_le32(mgpu_reg_read(m, off));
-			memcpy(buf, &v, 4);
+		for (; len; len -= 4, off += 4, buf += 4) {
+			if (write) {
+				memcpy(&v, buf, 4);
+				mgpu_reg_write(m, off, le32_to_cpu(v));
+			} else {
+				v = cpu_to_le32(mgpu_reg_read(m, off));
+				memcpy(buf, &v, 4);
+			}
 		}
 		return 0;
 	}
@@ -424,11 +441,9 @@ static vm_fault_t mgpu_fault(struct vm_fault *vmf)
 	struct page *page;
 
 	off &= MGPU_OFFSET_MASK;
-	mutex_lock(&m->lock);
 	page = mgpu_page(m, index, off >> PAGE_SHIFT, true);
 	if (page)
 		get_page(page);
-	mutex_unlock(&m->lock);
 	if (!page)
 		return VM_FAULT_SIGBUS;
 	vmf->page = page;
@@ -695,6 +710,7 @@ static int mgpu_init_dev(struct vfio_device *vdev)
 
 	m->t = t;
 	mutex_init(&m->lock);
+	mutex_init(&m->backing_lock);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++)
 		xa_init(&m->backing[i]);
 	m->bar_size[0] = MGPU_BAR0_SIZE;
@@ -710,6 +726,7 @@ static void mgpu_release_dev(struct vfio_device *vdev)
 	struct mgpu *m = to_mgpu(vdev);
 
 	mgpu_free_backing(m);
+	mutex_destroy(&m->backing_lock);
 	mutex_destroy(&m->lock);
 	mutex_lock(&mgpu_lock);
 	m->t->instances--;

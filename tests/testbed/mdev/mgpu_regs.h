@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The register page at the start of mgpu's BAR0 (tests/testbed/mdev/mgpu.c), shared
- * by the module and the guests that drive it (guest-tests/pt-gpu.c). Dword access only.
+ * by the module and the guests that drive it (guest-tests/pt-gpu.c, mgpu_guest.c).
+ * Dword access (an aligned 8-byte one counts as two, low dword first).
  *
  * Copy engine: program SRC, DST (64-bit each) and LEN (at most 1 MiB), then write
  * DOORBELL. Bit 0 of DOORBELL picks the direction: 0 moves LEN bytes from guest RAM

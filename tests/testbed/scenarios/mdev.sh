@@ -29,6 +29,12 @@ scenario_mdev()
 	mdev_checks two gpu0.bar2-placement gpu0.bar2-rw gpu0.copy-to-vram gpu0.copy-to-ram \
 		gpu1.bar2-placement gpu1.bar2-rw gpu1.copy-to-vram gpu1.copy-to-ram gpu1.flr
 	run_test mdev.pt-gpu-two.stats 5 mdev_stats_zero_exits two 1
+	# --p2p: the BARs mapped for DMA; one GPU's engine reads the other's BAR2
+	# and its own through the container (vfio_dma_rw faulting on mgpu's mmap).
+	export MDEV_VMM_ARGS="--p2p --cmdline p2p=1"
+	run_test mdev.pt-gpu-p2p 90 mdev_guest p2p h100-1g $MDEV_U1 $MDEV_U2
+	unset MDEV_VMM_ARGS
+	mdev_checks p2p gpu.p2p
 	# L2 Linux: the BAR sizes it sees, and its own driver's MSI-X and DMA.
 	run_test mdev.linux 180 mdev_linux h100 $((128 << 30))
 }
@@ -88,9 +94,10 @@ EOC
 		cat "$TB_OUT/mdev.conf"
 		devs=" --config $TB_OUT/mdev.conf --flavor gpu.${n}x"
 	fi
-	echo "+ vfio-vmm run --kernel $TB/guests/pt-gpu --memory 64M --stats$devs"
+	echo "+ vfio-vmm run --kernel $TB/guests/pt-gpu --memory 64M --stats$devs ${MDEV_VMM_ARGS:-}"
+	# $devs and MDEV_VMM_ARGS unquoted on purpose: words without spaces.
 	timeout -s KILL 60 vfio-vmm run --kernel "$TB/guests/pt-gpu" --memory 64M --stats \
-		$devs >"$out" 2>&1
+		$devs ${MDEV_VMM_ARGS:-} >"$out" 2>&1
 	rc=$?
 	cat "$out"
 	for u in "$@"; do
