@@ -168,6 +168,12 @@ static void check_copy(unsigned int k, uint64_t bar0, const struct pci_bar *b2)
 	ok = ce_copy(bar0, false, (uint64_t)ram_src, b2->size - 16, 32, 0, v0, &st, &n);
 	snprintf(s, sizeof(s), "a copy past BAR2's end: status 0x%x, %lu interrupt(s)", st, n);
 	chk(k, "copy-refused", !ok && (st & MGPU_CE_STATUS_ERROR) && n == 1, s);
+
+	/* From a bus address the VMM never mapped (no RAM there): the DMA fails, nothing else. */
+	ok = ce_copy(bar0, false, 0xfe00000000ull, 0, 4096, 0, v0, &st, &n);
+	snprintf(s, sizeof(s), "a copy from unmapped IOVA 0xfe00000000: status 0x%x, %lu "
+		 "interrupt(s)", st, n);
+	chk(k, "copy-unmapped", !ok && (st & MGPU_CE_STATUS_ERROR) && n == 1, s);
 }
 
 static bool setup_msix(unsigned int k, uint16_t bdf, uint64_t bar0, struct msix_info *mx)

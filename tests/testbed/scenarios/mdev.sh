@@ -16,7 +16,7 @@ scenario_mdev()
 	# One H100-shaped instance assigned to a tiny guest (guest-tests/pt-gpu.c).
 	run_test mdev.pt-gpu 90 mdev_guest h100 h100 $MDEV_U1
 	mdev_checks h100 gpu0.bars gpu0.bar2-placement gpu0.bar2-rw gpu0.msix gpu0.copy-to-vram \
-		gpu0.copy-to-ram gpu0.copy-refused gpu0.flr
+		gpu0.copy-to-ram gpu0.copy-refused gpu0.copy-unmapped gpu0.flr
 	run_test mdev.pt-gpu.stats 5 mdev_stats_zero_exits h100 0
 	# The H200's 256 GiB BAR2.
 	run_test mdev.pt-gpu-h200 90 mdev_guest h200 h200 $MDEV_U1
@@ -37,6 +37,19 @@ scenario_mdev()
 	mdev_checks p2p gpu.p2p
 	# L2 Linux: the BAR sizes it sees, and its own driver's MSI-X and DMA.
 	run_test mdev.linux 180 mdev_linux h100 $((128 << 30))
+	run_test mdev.unload 20 mdev_unload
+}
+
+# With every instance gone the module unloads, and nothing in the runs made
+# the kernel warn (a leaked reference, a lock held at release...).
+mdev_unload()
+{
+	ls /sys/bus/mdev/devices
+	[ -z "$(ls /sys/bus/mdev/devices)" ] || die "instances left: $(ls /sys/bus/mdev/devices)"
+	rmmod mgpu || die "rmmod mgpu failed"
+	[ ! -d "$MGPU_PARENT" ] || die "$MGPU_PARENT still there after rmmod"
+	dmesg | grep -E 'WARNING|BUG|Oops|general protection' && die "L1's kernel complained"
+	dmesg | grep -c 'mgpu.*failed' | sed 's/^/NOTE: rate-limited mgpu failure lines in dmesg: /'
 }
 
 # mdev_linux TYPE BAR2BYTES: L2 Linux with one instance assigned runs the
