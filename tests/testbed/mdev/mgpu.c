@@ -12,9 +12,10 @@
  * in the container's mappings, through vfio_dma_rw) and BAR2, then signals an MSI-X
  * vector through the eventfd VFIO_DEVICE_SET_IRQS gave it.
  *
- * GPL-2.0, not the project's MIT: it uses GPL-only kernel symbols
- * (mdev_register_parent, vfio_register_emulated_iommu_dev, vfio_dma_rw, ...), which
- * only a module declaring a GPL-compatible licence may link against.
+ * GPL-2.0, not the project's MIT: it uses GPL-only kernel exports
+ * (_vfio_alloc_device, vfio_register_emulated_iommu_dev, eventfd_ctx_fdget,
+ * eventfd_signal), which only a module declaring a GPL-compatible licence may
+ * link against.
  *
  * Written for the Debian 6.1 kernel's mdev API (struct mdev_parent, mdev_type).
  */

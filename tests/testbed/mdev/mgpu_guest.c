@@ -9,7 +9,9 @@
  * MSI-X interrupt. l2/init (check pt-gpu) reads what it logged, the resource
  * sizes and /proc/interrupts.
  *
- * GPL-2.0 like mgpu.ko: pci_alloc_irq_vectors and the DMA API are GPL-only.
+ * GPL-2.0 like mgpu.ko. It needs no GPL-only export itself (the PCI, IRQ and DMA
+ * calls it makes are plain EXPORT_SYMBOLs), but it is a Linux kernel module built
+ * from the kernel's own headers, and one licence for the directory keeps it simple.
  */
 #include <linux/module.h>
 #include <linux/pci.h>
