@@ -40,16 +40,25 @@ scenario_mdev()
 	run_test mdev.unload 20 mdev_unload
 }
 
-# With every instance gone the module unloads, and nothing in the runs made
-# the kernel warn (a leaked reference, a lock held at release...).
+mdev_kernel_complaints()
+{
+	dmesg | grep -c -E 'WARNING|BUG|Oops|general protection|Call Trace' || true
+}
+
+# With every instance gone the module unloads, and nothing since mdev.load
+# made the kernel warn (a leaked reference, a lock held at release...).
 mdev_unload()
 {
+	local before now
 	ls /sys/bus/mdev/devices
 	[ -z "$(ls /sys/bus/mdev/devices)" ] || die "instances left: $(ls /sys/bus/mdev/devices)"
 	rmmod mgpu || die "rmmod mgpu failed"
 	[ ! -d "$MGPU_PARENT" ] || die "$MGPU_PARENT still there after rmmod"
-	dmesg | grep -E 'WARNING|BUG|Oops|general protection' && die "L1's kernel complained"
-	dmesg | grep -c 'mgpu.*failed' | sed 's/^/NOTE: rate-limited mgpu failure lines in dmesg: /'
+	before=$(cat "$TB_OUT/mdev-complaints-before" 2>/dev/null)
+	now=$(mdev_kernel_complaints)
+	[ "$now" = "${before:-x}" ] ||
+		die "L1's kernel log gained $((now - ${before:-0})) WARNING/BUG lines: $(dmesg | grep -E 'WARNING|BUG|Oops|general protection|Call Trace' | tail -3)"
+	echo "NOTE: rmmod clean; $(dmesg | grep -c 'mgpu.*failed') rate-limited mgpu copy-failure lines, no new WARNING/BUG"
 }
 
 # mdev_linux TYPE BAR2BYTES: L2 Linux with one instance assigned runs the
@@ -166,6 +175,8 @@ mdev_stats_zero_exits()
 mdev_load()
 {
 	[ -f "$TB/mgpu.ko" ] || die "mgpu.ko was not built (see mdev-build.log on the host)"
+	# What the kernel said before mgpu (the boot has its own WARNING lines): mdev.unload compares.
+	mdev_kernel_complaints >"$TB_OUT/mdev-complaints-before"
 	modprobe mdev || die "modprobe mdev failed"
 	insmod "$TB/mgpu.ko" || die "insmod mgpu.ko failed: $(dmesg | tail -3)"
 	[ -d "$MGPU_TYPES" ] || die "no $MGPU_TYPES after insmod"
