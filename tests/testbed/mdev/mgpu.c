@@ -55,6 +55,18 @@ static unsigned int backing_max_mb = 64;
 module_param(backing_max_mb, uint, 0644);
 MODULE_PARM_DESC(backing_max_mb, "RAM one instance may allocate for its BARs (MiB)");
 
+/* BAR pages ever allocated, all instances (read-only parameter: what the sparse backing cost). */
+static atomic_long_t mgpu_pages_allocated = ATOMIC_LONG_INIT(0);
+
+static int mgpu_pages_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&mgpu_pages_allocated));
+}
+
+static const struct kernel_param_ops mgpu_pages_ops = { .get = mgpu_pages_get };
+module_param_cb(pages_allocated, &mgpu_pages_ops, NULL, 0444);
+MODULE_PARM_DESC(pages_allocated, "BAR pages allocated since load, all instances");
+
 struct mgpu_type {
 	struct mdev_type type;
 	const u8 *config;
@@ -133,6 +145,7 @@ static struct page *mgpu_page(struct mgpu *m, unsigned int bar, pgoff_t idx, boo
 		goto out;
 	}
 	m->backing_pages++;
+	atomic_long_inc(&mgpu_pages_allocated);
 out:
 	mutex_unlock(&m->backing_lock);
 	return page;
