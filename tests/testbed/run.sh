@@ -27,7 +27,7 @@ verbose=0
 iommu=intel
 intremap=on
 ivshmem_size=1G
-timeout_s=720
+timeout_s=1500
 build_ref=""
 scenarios=()
 
