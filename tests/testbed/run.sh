@@ -28,6 +28,7 @@ iommu=intel
 intremap=on
 ivshmem_size=1G
 timeout_s=1500
+slow=${TESTBED_SLOW:-1}
 build_ref=""
 scenarios=()
 
@@ -45,6 +46,7 @@ usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--noremap] [--ivshmem
           [--timeout SECS] [--ref GITREV] [SCENARIO...]
 --ref builds a committed revision instead of the working tree.
 --verbose puts every test's output in the serial log, not only a failing one's.
+TESTBED_SLOW=N multiplies every time limit by N (a busy host; docs/testbed.md).
 scenarios (default, in order): $(list_scenarios default | tr '\n' ' ')
 scenarios on request: $(list_scenarios extra | tr '\n' ' ')
 EOF
@@ -72,6 +74,11 @@ parse_args()
 	intel|amd) ;;
 	*) die "--iommu must be intel or amd, not '$iommu'" ;;
 	esac
+	case "$slow" in
+	[1-9]|[1-9][0-9]) ;;
+	*) die "TESTBED_SLOW must be a whole number from 1 to 99, not '$slow'" ;;
+	esac
+	timeout_s=$((timeout_s * slow))
 	case "$ivshmem_size" in
 	[0-9]*[KMGT]|[0-9]*) ;;
 	*) die "--ivshmem-size must look like 256M, 1G or 16G" ;;

@@ -97,6 +97,7 @@ VERBOSE=$verbose
 IOMMU=$iommu
 IVSHMEM_SIZE=$ivshmem_size
 KICK=${TESTBED_KICK:-1}
+SLOW=$slow
 KVER=$KVER
 L2_APPEND='${TESTBED_L2_APPEND:-}'
 VMM_STRIPPED_BYTES=$(vmm_stripped_bytes)

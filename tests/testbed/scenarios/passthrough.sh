@@ -46,7 +46,7 @@ pt_bdf()
 
 # pt_guest RUN GUEST DEVICE... [-- VMM ARGS]: boots guests/GUEST with the
 # devices assigned and --stats; output (guest and stats) in $TB_OUT/pt-RUN.out.
-# The VMM is killed after PT_LIMIT seconds (30).
+# The VMM is killed after PT_LIMIT seconds (30; times TESTBED_SLOW).
 pt_guest()
 {
 	local run=$1 guest=$2 out=$TB_OUT/pt-$1.out rc devs=""
@@ -61,10 +61,11 @@ pt_guest()
 	# $devs unquoted on purpose: BDFs have no spaces; the rest keeps its words.
 	set -- run --kernel "$TB/guests/$guest" --memory "$PT_MEM" --stats $devs "$@"
 	echo "+ vfio-vmm $*"
-	timeout -s KILL "${PT_LIMIT:-30}" vfio-vmm "$@" >"$out" 2>&1
+	local limit=$((${PT_LIMIT:-30} * ${SLOW:-1}))
+	timeout -s KILL "$limit" vfio-vmm "$@" >"$out" 2>&1
 	rc=$?
 	cat "$out"
-	[ "$rc" != 137 ] || die "vfio-vmm did not exit within ${PT_LIMIT:-30}s"
+	[ "$rc" != 137 ] || die "vfio-vmm did not exit within ${limit}s"
 	[ "$rc" = 0 ] || die "vfio-vmm exited with status $rc"
 	grep -q "^PASS $guest\$" "$out" || die "exit status 0 but no 'PASS $guest' line"
 }
