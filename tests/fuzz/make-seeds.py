@@ -441,6 +441,112 @@ def initrd_seeds():
                        [100 * MiB, 106 * MiB, 1 << 40]))
 
 
+# fuzz_passthrough: a setup byte, then operations (fuzz_passthrough.c's list).
+PT_REG = {'cmd': 0, 'bar0': 1, 'bar2': 3, 'bar4': 5, 'rom': 7, 'lat': 8, 'bist': 9, 'pm': 11,
+          'msi_flags': 12, 'msi_lo': 13, 'msi_hi': 14, 'msi_data': 15, 'msi_mask': 16,
+          'msix_flags': 17, 'devctl': 19, 'lnkctl': 20}
+PT_LEN = {1: 0, 2: 1, 4: 2}
+
+
+def pt_cfg_read(off, length):
+    return u8(0) + u16(off) + u8(PT_LEN[length])
+
+
+def pt_cfg_write(off, length, val):
+    return u8(1) + u16(off) + u8(PT_LEN[length]) + u32(val)
+
+
+def pt_reg(reg, length, val):
+    return u8(2) + u8(PT_REG[reg]) + u32(val) + u8(PT_LEN[length])
+
+
+def pt_map_access(nth, length, write, off, data=0):
+    return u8(3) + u8(nth) + u8((length - 1) | (8 if write else 0)) + u32(off) + u64(data)
+
+
+def pt_msix(entry_off, length, write, data=0, pba=False, via_map=True):
+    sel = {1: 0, 2: 1, 4: 2, 8: 3}[length] | (4 if write else 0) | (8 if pba else 0) | \
+        (16 if via_map else 0)
+    return u8(4) + u8(sel) + u16(entry_off) + u64(data)
+
+
+def pt_bar(bar, off, length, write, data=0):
+    return u8(5) + u8(0x80 | bar | ((length - 1) << 3) | (0x40 if write else 0)) + u64(off) + \
+        u64(data)
+
+
+def pt_place(bar, kind, other=0, addr=0):
+    return u8(6) + u8(bar) + u8(other) + u8(kind) + (u64(addr) if kind == 11 else b'')
+
+
+def pt_pm(state):
+    return u8(7) + u8(state)
+
+
+def pt_msix_entry(v, addr, data, ctrl):
+    return b''.join(pt_msix(16 * v + 4 * i, 4, True, x) for i, x in
+                    enumerate((addr, addr >> 32, data, ctrl)))
+
+
+PT_FLR, PT_P2P, PT_REOPEN = u8(8), u8(11), u8(12)
+
+
+def pt_fail(kind):
+    return u8(9) + u8(kind)
+
+
+def pt_signal(sel):
+    return u8(10) + u8(sel)
+
+
+def passthrough_seeds():
+    boot = (pt_place(0, 3) + pt_place(2, 7) + pt_place(4, 11, addr=0x10100000000) +
+            pt_place(6, 11, addr=0xc1000000))
+    msix_on = (pt_msix_entry(0, 0xfee00000, 0x20, 0) + pt_msix_entry(1, 0xfee01000, 0x21, 0) +
+               pt_msix_entry(2, 0x12345678, 0x22, 0) + pt_reg('msix_flags', 2, 0x8000))
+    write('passthrough', 'h100-boot-msix',
+          u8(0) + boot + msix_on + pt_msix(0, 8, False, pba=True) + pt_signal(1) +
+          pt_msix(16 + 12, 4, True, 1) + pt_signal(1) + pt_msix(0, 8, False, pba=True) +
+          pt_reg('msix_flags', 2, 0xc000) + pt_msix(0, 4, False, pba=True) +
+          pt_map_access(0, 4, True, 0x100, 0xdeadbeef) + pt_map_access(1, 8, False, 0x2000))
+    write('passthrough', 'h200-mappable-msi',
+          u8(3) + boot + pt_reg('msi_lo', 4, 0xfee00000) + pt_reg('msi_hi', 4, 0) +
+          pt_reg('msi_data', 2, 0x4041) + pt_reg('msi_flags', 2, 0x0021) +
+          pt_reg('msi_mask', 4, 0x2) + pt_signal(0x81) + pt_reg('msi_flags', 2, 0x0041) +
+          pt_reg('msi_lo', 4, 0x12340000) + pt_reg('msi_flags', 2, 0))
+    write('passthrough', 'd3hot-and-back',
+          u8(0) + boot + msix_on + pt_pm(3) + pt_reg('msix_flags', 2, 0) +
+          pt_reg('msix_flags', 2, 0x8000) + pt_map_access(0, 4, False, 0x10) + pt_pm(0) +
+          pt_map_access(0, 4, False, 0x10) + pt_pm(3) + PT_FLR)
+    write('passthrough', 'flr-with-everything-on',
+          u8(0) + boot + msix_on + PT_P2P + PT_FLR + pt_msix(0, 4, False) + boot + PT_FLR)
+    write('passthrough', 'flr-cannot-reset',
+          u8(0x44) + boot + msix_on + PT_FLR + pt_reg('devctl', 2, 0x8000) +
+          pt_cfg_read(0x64, 4))
+    write('passthrough', 'sparse-areas-h200',
+          u8(0x09) + u8(8) + b''.join(u16(0x200 * k) + u16(0x100 + k) for k in range(8)) + boot +
+          msix_on + pt_map_access(3, 8, True, 0x40, 7))
+    write('passthrough', 'sparse-areas-too-many', u8(0x08) + u8(9) + u32(0) * 9 + boot)
+    write('passthrough', 'host-refuses',
+          u8(0) + pt_fail(0) + boot + pt_fail(1) + msix_on + pt_fail(2) +
+          pt_msix_entry(3, 0xfee00000, 0x23, 0) + pt_fail(0) + pt_place(0, 1) +
+          pt_place(0, 3))
+    write('passthrough', 'bars-over-ram-lapic-and-each-other',
+          u8(0) + boot + pt_place(4, 9, other=0) + pt_place(0, 4) + pt_place(0, 2) +
+          pt_place(2, 6) + pt_place(4, 10, other=2) + pt_place(0, 5) + pt_place(6, 8) +
+          pt_reg('cmd', 2, 0) + pt_reg('cmd', 2, 0x7))
+    write('passthrough', 'p2p-and-reopen',
+          u8(0x22) + PT_P2P + boot + pt_place(0, 9, other=4) + PT_REOPEN + boot + PT_P2P +
+          msix_on + PT_REOPEN)
+    write('passthrough', 'virtualized-registers',
+          u8(0x10) + pt_reg('lat', 1, 0xff) + pt_reg('bist', 1, 0x40) +
+          pt_cfg_write(0x0c, 4, 0xffffffff) + pt_cfg_write(0x2c, 4, 0) +
+          pt_cfg_write(0x34, 1, 0x50) + pt_reg('lnkctl', 2, 0xffff) + pt_cfg_write(0x60, 4, 0) +
+          pt_cfg_write(0xb0, 4, 0xffffffff) + pt_cfg_write(0x100, 4, 0) +
+          pt_cfg_write(0x2a8, 4, 0x12345678) + pt_bar(0, 0xb90000, 8, True, 1) +
+          pt_bar(6, 0, 4, False) + pt_bar(2, 1 << 36, 8, True, 3))
+
+
 def main():
     bus_seeds()
     pci_seeds()
@@ -451,6 +557,7 @@ def main():
     cli_seeds()
     virtqueue_seeds()
     initrd_seeds()
+    passthrough_seeds()
     return 0
 
 

@@ -24,7 +24,7 @@ set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
-ALL+=" virtqueue initrd agent"
+ALL+=" virtqueue initrd agent passthrough"
 time_per=15
 runs=0
 targets=()
@@ -87,7 +87,9 @@ if [ "$coverage" = 1 ]; then
 	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
 		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
 		vmm/cli.c host/config.c agent/proto.c \
-		devices/virtio/virtqueue.c
+		devices/virtio/virtqueue.c \
+		vfio/config.c vfio/bar.c vfio/msi.c vfio/msix.c vfio/vfio_pci.c vfio/pci_passthrough.c \
+		devices/pci_dev.c devices/msix.c devices/pci_vector.c
 	exit 0
 fi
 
