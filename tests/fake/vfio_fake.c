@@ -381,8 +381,12 @@ static int host_detach(void *o, int fd, uint32_t gsi)
 
 static int host_ioeventfd(void *o, bool assign, bool io, uint64_t gpa, uint32_t len, int fd)
 {
-	struct fake_event *e = record(o, assign ? EV_IOEVENTFD : EV_IOEVENTFD_OFF);
+	struct fake_host *h = o;
+	struct fake_event *e;
 
+	if (assign && h->ioeventfd_ret)
+		return h->ioeventfd_ret;
+	e = record(h, assign ? EV_IOEVENTFD : EV_IOEVENTFD_OFF);
 	e->gpa = gpa;
 	e->size = len;
 	e->fd = fd;

@@ -75,6 +75,7 @@ struct fake_host {
 	int routes;		/* routes currently present */
 	int mapped;		/* pieces currently mapped */
 	int intx_gsi;		/* what intx_gsi answers (10) */
+	int ioeventfd_ret;	/* what an ioeventfd assign answers (0) */
 	struct pci_host pci;	/* the interface handed to the device */
 };
 
