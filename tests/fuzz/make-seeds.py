@@ -547,6 +547,84 @@ def passthrough_seeds():
           pt_bar(6, 0, 4, False) + pt_bar(2, 1 << 36, 8, True, 3))
 
 
+# fuzz_virtio_pci: three setup bytes, then operations (fuzz_virtio_pci.c's list).
+def vp_setup(queues, qmax_log2, config_size, feats, fail_activate=False):
+    return (u8((queues - 1) | ((qmax_log2 - 1) << 2)) + u8(config_size | (feats << 5)) +
+            u8(1 if fail_activate else 0))
+
+
+def vp_bar(write, off, length, val=0, via_map=False):
+    return (u8(1 if write else 0) + u8(0x80 | (length - 1) | (0x40 if via_map else 0)) +
+            u16(off) + u64(val))
+
+
+def vp_status(v):
+    return u8(3) + u8(v)
+
+
+def vp_ring(where, off):  # where: 0 low RAM, 1 high RAM, 2 across the end of low RAM
+    return u8(where) + u16(off)
+
+
+def vp_bringup(msix, queues, fmask=~0, cfg_vector=0):
+    """queues: (size_log2, vector, (desc, avail, used) as vp_ring args, enable)"""
+    out = u8(4) + u8(4 if msix else 0) + u64(fmask) + u8(cfg_vector)
+    for size_log2, vec, rings, enable in queues:
+        out += u8(size_log2 | (vec << 4) | (0 if enable else 0x80))
+        out += b''.join(vp_ring(*r) for r in rings)
+    return out
+
+
+def vp_place(sel, addr=None):
+    return u8(9) + u8(sel | (8 if addr is not None else 0)) + (u32(addr) if addr is not None else b'')
+
+
+def vp_ram(off, data16):
+    return u8(11) + u16(off // 2) + data16.ljust(16, b'\0')[:16]
+
+
+def vp_cfg(write, off, length, val=0):
+    return u8(8) + u8({1: 0, 2: 1, 4: 2}[length] | (4 if write else 0)) + u16(off) + u32(val)
+
+
+def virtio_pci_seeds():
+    good_q = (4, 1, ((0, 0x1000), (0, 0x2000), (0, 0x3000)), True)
+    chain = (vp_ram(0x1000, struct.pack('<QIHH', 0x4000, 16, 1, 1)) +
+             vp_ram(0x1010, struct.pack('<QIHH', 0x5000, 32, 2, 0)) +
+             vp_ram(0x2000, struct.pack('<HHH', 0, 1, 0)))
+    write('virtio_pci', 'bringup-serve-reset',
+          vp_setup(1, 8, 16, 3) + vp_place(2) + vp_bringup(True, [good_q]) + chain +
+          u8(7) + u8(0) + u8(12) + u8(0x10) + u8(5) + vp_bar(False, 0x5000, 8) +
+          u8(10) + u8(0x1c) + u8(0x10) + u64(0) + vp_status(0) + vp_bar(False, 0x14, 1))
+    write('virtio_pci', 'rings-outside-ram',
+          vp_setup(2, 8, 0, 1) + vp_place(2) +
+          vp_bringup(True, [good_q, (4, 2, ((2, 0x10), (1, 0x100), (0, 0x3000)), True)]) +
+          vp_bar(False, 0x14, 1) + vp_status(0))
+    write('virtio_pci', 'device-config-edges',
+          vp_setup(1, 4, 8, 0) + b''.join(u8(6) + u8(sel) + u8(off) + u64(0x1122334455667788)
+                                          for sel, off in ((0, 0), (3, 0), (7, 1), (8 | 3, 4),
+                                                           (8 | 7, 0), (1, 7), (8, 8), (0, 19))))
+    write('virtio_pci', 'pci-cfg-window',
+          vp_setup(1, 8, 0, 2) + vp_bringup(False, [good_q]) + vp_cfg(True, 0x78, 1, 0) +
+          vp_cfg(True, 0x7c, 4, 0x14) + vp_cfg(True, 0x80, 4, 1) + vp_cfg(False, 0x84, 4) +
+          vp_cfg(True, 0x84, 1, 0) + vp_cfg(True, 0x80, 4, 2) + vp_cfg(True, 0x7c, 4, 0x4000) +
+          vp_cfg(True, 0x84, 2, 0xffff))
+    write('virtio_pci', 'bar-moves-while-running',
+          vp_setup(3, 6, 4, 3) + vp_place(2) +
+          vp_bringup(True, [good_q, (3, 2, ((0, 0x6000), (0, 0x7000), (1, 0x1000)), True),
+                            (3, 3, ((1, 0x2000), (1, 0x3000), (0, 0x8000)), False)]) +
+          vp_place(0, 0x10000000) + vp_place(0x10 | 2) + vp_place(2) + vp_place(3) +
+          u8(7) + u8(0x41) + u8(7) + u8(0x21) + vp_status(0))
+    write('virtio_pci', 'host-refuses',
+          vp_setup(2, 8, 16, 3) + u8(13) + u8(3) + vp_place(2) + u8(13) + u8(1) +
+          vp_bringup(True, [good_q, good_q]) + u8(13) + u8(0) + vp_place(0, 0x20000000) +
+          u8(13) + u8(2) + vp_cfg(True, 0x98 + 2, 2, 0x4000) + vp_cfg(True, 0x98 + 2, 2, 0x8000))
+    write('virtio_pci', 'broken-queue-and-activate-failure',
+          vp_setup(1, 8, 16, 3, True) + vp_place(2) + vp_bringup(True, [good_q]) +
+          vp_bringup(False, [good_q]) + u8(12) + u8(8) + vp_status(0xff) + vp_status(0) +
+          u8(14) + vp_place(2) + vp_bringup(True, [good_q]))
+
+
 def main():
     bus_seeds()
     pci_seeds()
@@ -558,6 +636,7 @@ def main():
     virtqueue_seeds()
     initrd_seeds()
     passthrough_seeds()
+    virtio_pci_seeds()
     return 0
 
 

@@ -24,7 +24,7 @@ set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
-ALL+=" virtqueue initrd agent passthrough"
+ALL+=" virtqueue initrd agent passthrough virtio_pci"
 time_per=15
 runs=0
 targets=()
@@ -89,7 +89,7 @@ if [ "$coverage" = 1 ]; then
 		vmm/cli.c host/config.c agent/proto.c \
 		devices/virtio/virtqueue.c \
 		vfio/config.c vfio/bar.c vfio/msi.c vfio/msix.c vfio/vfio_pci.c vfio/pci_passthrough.c \
-		devices/pci_dev.c devices/msix.c devices/pci_vector.c
+		devices/pci_dev.c devices/msix.c devices/pci_vector.c devices/virtio/virtio_pci.c
 	exit 0
 fi
 
