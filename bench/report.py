@@ -111,7 +111,10 @@ def parse(path):
                 kv["samples"] = [float(x) for x in kv["samples"].split(",") if x]
             except ValueError:
                 continue
-            recs.append(kv)
+            # A verbose log has each line twice (the test's output and the
+            # NOTE summary): keep one.
+            if kv not in recs:
+                recs.append(kv)
     if linux and not any(r["metric"] == "linux-boot" for r in recs):
         recs.append({"vmm": "vfio-vmm", "metric": "linux-boot", "unit": "s",
                      "samples": [float(x) for x in linux], "kernel": "vmlinux (linux scenario)"})
