@@ -8,7 +8,7 @@
 #
 #   bench/start-ram.sh [--sizes 1,2,4,8,max] [--pages 1g,2m,4k,thp] [--threads 0,1,N]
 #                      [--rounds N] [--vmms vfio-vmm,qemu] [--l1-mem 12G] [--l1-cpus 2]
-#                      [--timeout S] [--out DIR]
+#                      [--timeout S] [--verbose] [--out DIR]
 #   bench/start-ram.sh --from-log SERIAL_LOG [--out DIR]
 #
 # Sizes are GiB of guest RAM (max: what L1 can hold); N is L1's CPU count;
@@ -22,7 +22,7 @@ SR_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$SR_SRC/run.sh"
 out=$SR_SRC/out
 sizes="" pages="" threads="" rounds="" vmms=""
-l1_mem=12G l1_cpus=2 timeout=7200 from_log=""
+l1_mem=12G l1_cpus=2 timeout=7200 from_log="" verbose=""
 
 sr_usage()
 {
@@ -43,6 +43,7 @@ sr_args()
 		--l1-cpus) l1_cpus=${2:?--l1-cpus needs a number}; shift ;;
 		--timeout) timeout=${2:?--timeout needs seconds}; shift ;;
 		--out) out=${2:?--out needs a directory}; shift ;;
+		--verbose) verbose=--verbose ;;
 		--from-log) from_log=${2:?--from-log needs a serial log}; shift ;;
 		-h|--help) sr_usage 0 ;;
 		*) echo "unknown argument: $1" >&2; sr_usage ;;
@@ -81,7 +82,7 @@ sr_testbed()
 	log "testbed: L1 $l1_mem x$l1_cpus, start-ram,$append; log $out/testbed.log"
 	TESTBED_EXTRA_ROOT=$extra TESTBED_APPEND="$append" TESTBED_L1_MEM=$l1_mem \
 	TESTBED_L1_CPUS=$l1_cpus TESTBED_OUT=${TESTBED_OUT:-$out/testbed} \
-		bash "$SR_SRC/../tests/testbed/run.sh" --timeout "$timeout" start-ram 2>&1 |
+		bash "$SR_SRC/../tests/testbed/run.sh" --timeout "$timeout" $verbose start-ram 2>&1 |
 		tee "$out/testbed.log" || rc=$?
 	from_log=${TESTBED_OUT:-$out/testbed}/serial.clean
 	[ -f "$from_log" ] || die "the testbed left no serial log"

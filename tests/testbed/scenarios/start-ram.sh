@@ -209,7 +209,12 @@ sr_run()
 		else
 			mem="$mem,prealloc=on,prealloc-threads=$t"
 		fi
+		# Three trace events stamp QEMU's own DMA mapping of guest RAM
+		# (vfio_connect_container's listener, between the first RAM
+		# section and vfio_get_device), like vfio-vmm's "mapped" line.
 		"$SR_QEMU" -machine q35,memory-backend=ram0 -accel kvm -cpu host -m "${g}G" \
+			-msg timestamp=on -trace vfio_realize -trace vfio_listener_region_add_ram \
+			-trace vfio_get_device \
 			-object "$mem" -nodefaults -no-user-config -display none -no-reboot \
 			-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 \
 			-kernel "$TB/guests/bench-nop" -device "vfio-pci,host=$edu" </dev/null
@@ -246,7 +251,12 @@ sr_point()
 			grep -q '^PASS bench-nop' "$out" || die "$vmm threads=$t: no PASS line"
 			echo "round $r $vmm threads=$t: $(sr_secs "$t0" "$t1") s"
 			echo "$(sr_secs "$t0" "$t1")" >>"$SR_TMP/pt.$c.start"
-			[ "$vmm" = vfio-vmm ] || continue
+			if [ "$vmm" = qemu ]; then
+				line=$(sr_qemu_map "$out")
+				[ -n "$line" ] || die "QEMU printed no vfio trace stamps (-trace)"
+				echo "$line" >>"$SR_TMP/pt.$c.map"
+				continue
+			fi
 			line=$(sed -n 's/.*prefaulted [0-9]* MiB of guest RAM on [0-9]* threads\{0,1\} in \([0-9.]*\) s.*/\1/p' "$out")
 			[ "$t" = 0 ] || [ -n "$line" ] || die "vfio-vmm printed no prefault time"
 			echo "${line:-0}" >>"$SR_TMP/pt.$c.prefault"
@@ -262,6 +272,16 @@ sr_point()
 		[ ! -f "$SR_TMP/pt.$c.map" ] || line="$line map=$(sr_list "$SR_TMP/pt.$c.map")"
 		echo "$line"
 	done
+}
+
+# Seconds from QEMU's first RAM section handed to VFIO to vfio_get_device:
+# its MAP_DMA of guest RAM (trace lines "PID@SEC.USEC:event ...").
+sr_qemu_map()
+{
+	tr -d '\r' <"$1" | awk -F'[@:]' '
+		$3 ~ /^vfio_listener_region_add_ram/ && !a { a = $2 }
+		$3 ~ /^vfio_get_device/ && a && !b { b = $2 }
+		END { if (a && b) printf "%.2f\n", b - a }'
 }
 
 sr_list()
