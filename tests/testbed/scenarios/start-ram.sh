@@ -48,11 +48,12 @@ sr_cpus()
 	grep -c '^processor' /proc/cpuinfo
 }
 
-# MiB L1 can give one guest: MemAvailable less a margin for the VMM itself
-# and the page cache the run needs, in whole GiB.
+# GiB L1 can give one guest: MemAvailable less 2 GiB for the VMM itself
+# and L1's kernel (with only 1.2 GiB left, a 12 GiB L1 with 10 GiB of
+# 2 MiB pages in a guest stopped for good: both CPUs in soft lockups).
 sr_max_gib()
 {
-	awk '/^MemAvailable:/ { g = int(($2 / 1024 - 1200) / 1024); print (g < 1 ? 1 : g) }' \
+	awk '/^MemAvailable:/ { g = int(($2 / 1024 - 2048) / 1024); print (g < 1 ? 1 : g) }' \
 		/proc/meminfo
 }
 
