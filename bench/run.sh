@@ -215,4 +215,5 @@ main()
 	[ "$tb_rc" = 0 ] || { log "the testbed reported failures (status $tb_rc)"; exit 1; }
 }
 
-main "$@"
+# bench/start-ram.sh sources this file for stage_qemu and its kin.
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

@@ -65,6 +65,13 @@ void vm_destroy(struct vm *vm);
 
 /* Enough free huge pages for --memory? (checked before KVM is opened, and again at allocation) */
 int vm_check_hugepages(uint64_t size, uint64_t hugepage);
+/*
+ * Anonymous guest RAM of size bytes starting on a 2 MiB boundary and marked
+ * MADV_HUGEPAGE, so transparent huge pages can back it (also where THP is
+ * "madvise"), and a huge page's guest and host addresses agree: KVM and the
+ * IOMMU can then map it as one 2 MiB page. NULL with errno on failure.
+ */
+void *vm_map_anon_ram(uint64_t size);
 
 /* Host pointer for [gpa, gpa+len) if it is all guest RAM, else NULL. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);

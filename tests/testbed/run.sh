@@ -46,7 +46,10 @@ usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--noremap] [--ivshmem
           [--timeout SECS] [--ref GITREV] [SCENARIO...]
 --ref builds a committed revision instead of the working tree.
 --verbose puts every test's output in the serial log, not only a failing one's.
-TESTBED_SLOW=N multiplies every time limit by N (a busy host; docs/testbed.md).
+Environment: TESTBED_L1_MEM (L1's RAM, default 2G), TESTBED_L1_CPUS (L1's CPUs,
+default 1; MTTCG runs each on a host thread), TESTBED_CPU, TESTBED_APPEND, TESTBED_OUT,
+TESTBED_SLOW=N (multiplies every time limit by N, for a busy host)
+(docs/testbed.md).
 scenarios (default, in order): $(list_scenarios default | tr '\n' ' ')
 scenarios on request: $(list_scenarios extra | tr '\n' ' ')
 EOF
@@ -79,6 +82,10 @@ parse_args()
 	*) die "TESTBED_SLOW must be a whole number from 1 to 99, not '$slow'" ;;
 	esac
 	timeout_s=$((timeout_s * slow))
+	case "${TESTBED_L1_CPUS:-1}" in
+	[1-9]|[1-9][0-9]) ;;
+	*) die "TESTBED_L1_CPUS must be a number of CPUs from 1 to 99, like 2" ;;
+	esac
 	case "$ivshmem_size" in
 	[0-9]*[KMGT]|[0-9]*) ;;
 	*) die "--ivshmem-size must look like 256M, 1G or 16G" ;;

@@ -34,7 +34,7 @@ qemu_args()
 	local slot=1
 	QEMU_ARGS=(-nodefaults -no-user-config -display none -no-reboot
 		-machine q35 -accel tcg -cpu "${TESTBED_CPU:-EPYC,+svm,+npt}"
-		-smp 1 -m "${TESTBED_L1_MEM:-2G}")
+		-smp "${TESTBED_L1_CPUS:-1}" -m "${TESTBED_L1_MEM:-2G}")
 	case "$iommu" in
 	intel)
 		QEMU_ARGS+=(-device "intel-iommu,intremap=${intremap:-on}")
@@ -79,7 +79,7 @@ run_qemu()
 	SERIAL_LOG=$OUT_DIR/serial.log
 	: >"$SERIAL_LOG"
 	local t0=$EPOCHREALTIME
-	log "qemu: L1 ${TESTBED_CPU:-EPYC,+svm,+npt}, $iommu IOMMU, ivshmem $ivshmem_size, timeout ${timeout_s}s; serial log: $SERIAL_LOG"
+	log "qemu: L1 ${TESTBED_CPU:-EPYC,+svm,+npt} x${TESTBED_L1_CPUS:-1}, ${TESTBED_L1_MEM:-2G}, $iommu IOMMU, ivshmem $ivshmem_size, timeout ${timeout_s}s; serial log: $SERIAL_LOG"
 	QEMU_MON=$OUT_DIR/qemu.mon
 	local kick=$OUT_DIR/qemu-kick.mon
 	rm -f "$QEMU_MON" "$kick" "$OUT_DIR/hang.txt"
