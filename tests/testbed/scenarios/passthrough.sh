@@ -266,7 +266,7 @@ pt_p2p_stop()
 	vfio-vmm run --kernel "$TB/guests/pt-p2p" --memory "$PT_MEM" --device "$(pt_bdf edu)" \
 		--device "$(pt_bdf ivshmem)" --p2p --cmdline "p2p=1 move=0" >"$out" 2>&1 &
 	pid=$!
-	while ! grep -q 'mapping a BAR for peer DMA at IOVA' "$out"; do
+	while ! grep -q 'mapping a BAR for peer DMA at IOVA' "$out" 2>/dev/null; do
 		kill -0 "$pid" 2>/dev/null || { cat "$out"; die "vfio-vmm ended before mapping BAR2"; }
 		n=$((n + 1))
 		[ "$n" -lt 240 ] || { cat "$out"; die "no P2P mapping progress within 120 s"; }
