@@ -139,7 +139,9 @@ lpt_boot()
 		stopper=$!
 		;;
 	esac
-	vmm_watch "$out" $((75 + $(lpt_slack))) 10 "$@"
+	# The grace after L2's poweroff covers the VMM's exit: at 256G that
+	# includes tearing down the BAR mmap's page tables (8-15 s seen).
+	vmm_watch "$out" $((75 + $(lpt_slack))) $((10 + $(lpt_slack) / 4)) "$@"
 	kill "$sampler" $stopper 2>/dev/null
 	wait "$sampler" $stopper 2>/dev/null
 	tr -d '\r' <"$out"
