@@ -433,7 +433,7 @@ int iommu_map_extra(struct iommu *io, uint64_t iova, void *hva, uint64_t size)
 	uint64_t min_page = io->info.pgsizes & -io->info.pgsizes;
 	struct extra_progress p = { .iova = iova, .total = size };
 	uint64_t off, s = 0, t, tc, longest = 0, chunks = 0;
-	char why[1024], sz[32];
+	char why[1024], sz[32], done[32];
 	int ret;
 
 	if (!io->have_info)
@@ -479,11 +479,13 @@ int iommu_map_extra(struct iommu *io, uint64_t iova, void *hva, uint64_t size)
 		fprintf(stderr, "\r\033[K");
 	iommu_fmt_bytes(size, sz, sizeof(sz));
 	if (ret) {
+		/* off: the bytes mapped before the stop or the failure. */
+		iommu_fmt_bytes(off, done, sizeof(done));
 		remove_extra(io, iova);
 		if (ret == -EINTR)
 			log_info("stopped mapping a %s BAR for peer DMA at IOVA %#" PRIx64 " after "
-				 "%" PRIu64 " of %" PRIu64 " GiB; unmapped again", sz, iova, chunks,
-				 (uint64_t)((size + IOMMU_EXTRA_CHUNK - 1) / IOMMU_EXTRA_CHUNK));
+				 "%s in %" PRIu64 " MAP_DMA calls; unmapped again", sz, iova, done,
+				 chunks);
 		return ret;
 	}
 	t = now_ns() - p.t0;
