@@ -476,6 +476,19 @@ bool vm_stopping(struct vm *vm)
 	return s;
 }
 
+int vm_pending_stop_signal(void)
+{
+	static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return 0;
+	for (unsigned int i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		if (sigismember(&pending, stop_sigs[i]) == 1)
+			return stop_sigs[i];
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	struct kvm_pit_config pit = { .flags = 0 };

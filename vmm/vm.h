@@ -106,6 +106,11 @@ int vm_set_irq_line(struct vm *vm, uint32_t gsi, int level);
 /* Ask all vCPUs to stop; the first caller's exit code wins. */
 void vm_request_stop(struct vm *vm, int exit_code);
 bool vm_stopping(struct vm *vm);
+/*
+ * While SIGINT, SIGTERM and SIGHUP are blocked but not yet read (setup, before
+ * the console thread reads them through a signalfd): the one pending, or 0.
+ */
+int vm_pending_stop_signal(void);
 
 /* Runs the vCPU threads until the guest stops; returns the exit code. */
 int vm_run(struct vm *vm);
