@@ -47,15 +47,25 @@ _Noreturn void pt_finish(const char *guest)
 bool pt_open(uint16_t vendor, uint16_t device, const char *what, struct pt_dev *d)
 {
 	char name[48];
-	unsigned int i;
-	uint16_t cmd;
+	int bdf = pci_find_device(vendor, device);
 
-	d->bdf = pci_find_device(vendor, device);
-	if (d->bdf < 0) {
+	if (bdf < 0) {
+		d->bdf = -1;
 		snprintf(name, sizeof(name), "%s.present", what);
 		pt_check(name, false, "no %04x:%04x on bus 0", vendor, device);
 		return false;
 	}
+	pt_open_at((uint16_t)bdf, what, d);
+	return true;
+}
+
+void pt_open_at(uint16_t bdf, const char *what, struct pt_dev *d)
+{
+	char name[48];
+	unsigned int i;
+	uint16_t cmd;
+
+	d->bdf = bdf;
 	pci_print_device((uint16_t)d->bdf);
 	for (i = 0; i < PCI_BAR_COUNT; i++)
 		d->bar[i] = (struct pci_bar){ 0 };
@@ -67,12 +77,19 @@ bool pt_open(uint16_t vendor, uint16_t device, const char *what, struct pt_dev *
 			       d->bar[i].io ? "I/O" : "mem", d->bar[i].addr, d->bar[i].size,
 			       d->bar[i].is64 ? " 64-bit" : "",
 			       d->bar[i].prefetch ? " prefetchable" : "");
+		/* Above what the boot code maps (a GPU's BAR2): map it now, whole. */
+		if (!d->bar[i].io && d->bar[i].size &&
+		    d->bar[i].addr + d->bar[i].size > GUEST_MAPPED_LIMIT &&
+		    !map_phys(d->bar[i].addr, d->bar[i].size, !d->bar[i].prefetch)) {
+			snprintf(name, sizeof(name), "%s.mapped", what);
+			pt_check(name, false, "BAR%u at 0x%lx size 0x%lx cannot be mapped (%u address bits)",
+				 i, d->bar[i].addr, d->bar[i].size, phys_addr_bits());
+		}
 		i += used;
 	}
 	cmd = pci_cfg_read16((uint16_t)d->bdf, PCI_COMMAND);
 	pci_cfg_write16((uint16_t)d->bdf, PCI_COMMAND,
 			cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	return true;
 }
 
 unsigned int pt_intx_gsi(uint16_t bdf)

@@ -35,10 +35,13 @@ void pt_check_known_bug(const char *name, bool ok, const char *fmt, ...)
 
 /*
  * Finds vendor:device on bus 0, prints its header and BARs (as the VMM
- * placed them) and turns on memory and I/O decode and bus mastering.
+ * placed them), maps memory BARs above the boot mapping (map_phys) and turns
+ * on memory and I/O decode and bus mastering.
  * False (with a failed check named "<what>.present") when absent.
  */
 bool pt_open(uint16_t vendor, uint16_t device, const char *what, struct pt_dev *d);
+/* The same for the function at bdf (one of several alike). */
+void pt_open_at(uint16_t bdf, const char *what, struct pt_dev *d);
 
 /*
  * The IOAPIC pin of a function's INTx: what the ACPI _PRT says (vmm/acpi.c,

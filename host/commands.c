@@ -14,6 +14,7 @@
 #include "host/bind.h"
 #include "host/config.h"
 #include "host/doctor.h"
+#include "host/mdev.h"
 #include "host/select.h"
 #include "iommu/sysfs.h"
 #include "vmm/cli.h"
@@ -144,6 +145,35 @@ static void print_json(FILE *out, const struct host_pci_dev *d, char (*members)[
 	fprintf(out, "}");
 }
 
+/* Mediated devices after the PCI table (text only: the JSON stays a list of PCI functions). */
+static void print_mdevs(const struct host_env *env, FILE *out)
+{
+	struct host_mdev *m;
+	char grp[16], use[64], comm[32];
+	size_t n;
+	pid_t pid;
+
+	if (host_mdev_list(env, &m, &n) || !n)
+		return;
+	fprintf(out, "\n%-36s  %-18s  %-12s  %-10s  %-5s  %s\n", "MEDIATED DEVICE", "TYPE", "PARENT",
+		"DRIVER", "GROUP", "ASSIGNABLE");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(grp, sizeof(grp), "%d", m[i].group);
+		pid = host_lock_holder(env, m[i].uuid);
+		if (pid > 0)
+			snprintf(use, sizeof(use), "in use by vfio-vmm pid %d", (int)pid);
+		else if (m[i].group >= 0 &&
+			 (pid = host_group_user(env, m[i].group, comm, sizeof(comm))) > 0)
+			snprintf(use, sizeof(use), "in use by %s pid %d", comm, (int)pid);
+		else
+			snprintf(use, sizeof(use), "%s", m[i].group < 0 ? "no: no IOMMU group" : "yes");
+		fprintf(out, "%-36s  %-18s  %-12s  %-10s  %-5s  %s\n", m[i].uuid, m[i].type,
+			m[i].parent, m[i].driver[0] ? m[i].driver : "-",
+			m[i].group >= 0 ? grp : "-", use);
+	}
+	free(m);
+}
+
 int host_print_devices(const struct host_env *env, bool json, FILE *out)
 {
 	char members[MAX_MEMBERS][HOST_BDF_LEN], status[160], bars[96], others[160], grp[16];
@@ -179,6 +209,8 @@ int host_print_devices(const struct host_env *env, bool json, FILE *out)
 	}
 	fprintf(out, json ? "\n]\n" : "");
 	free(all);
+	if (!json)
+		print_mdevs(env, out);
 	return 0;
 }
 

@@ -46,6 +46,17 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* A type directory's name: it becomes part of a sysfs path, so no '/' and no "..". */
+static bool valid_mdev_type(const char *s)
+{
+	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
 static int parse_hex_id(const char *s, unsigned int max, unsigned int *out, unsigned int *digits)
 {
 	char *end;
@@ -102,9 +113,15 @@ static int alias_key(struct parse_ctx *p, struct host_alias *a, const char *key,
 		a->cls_bits = digits * 4;
 	} else if (!strcmp(key, "description")) {
 		snprintf(a->description, sizeof(a->description), "%s", val);
+	} else if (!strcmp(key, "mdev_type")) {
+		if (strlen(val) >= sizeof(a->mdev_type) || !valid_mdev_type(val))
+			return bad(p, "alias %s: mdev_type '%s' is not a type name like "
+				   "nvidia-471 (letters, digits, . _ -, at most %zu)", a->name, val,
+				   sizeof(a->mdev_type) - 1);
+		snprintf(a->mdev_type, sizeof(a->mdev_type), "%s", val);
 	} else {
 		return bad(p, "alias %s: unknown key '%s' (have vendor, device, class, "
-			   "description)", a->name, key);
+			   "mdev_type, description)", a->name, key);
 	}
 	return 1;
 }
@@ -232,8 +249,14 @@ static int check_refs(struct host_config *c, const char *name, char *err, size_t
 				 a->name);
 			return -EINVAL;
 		}
-		if (!a->has_vendor && !a->cls_bits) {
-			snprintf(err, len, "%s: alias %s needs a vendor or a class", name, a->name);
+		if (a->mdev_type[0] && (a->has_vendor || a->cls_bits)) {
+			snprintf(err, len, "%s: alias %s: mdev_type names mediated devices; it "
+				 "takes no vendor, device or class", name, a->name);
+			return -EINVAL;
+		}
+		if (!a->has_vendor && !a->cls_bits && !a->mdev_type[0]) {
+			snprintf(err, len, "%s: alias %s needs a vendor, a class or an mdev_type",
+				 name, a->name);
 			return -EINVAL;
 		}
 	}
@@ -310,6 +333,8 @@ const struct host_flavor *host_config_flavor(const struct host_config *c, const 
 bool host_alias_matches(const struct host_alias *a, unsigned int vendor, unsigned int device,
 			unsigned int cls)
 {
+	if (a->mdev_type[0])
+		return false;	/* names mediated devices, not PCI functions */
 	if (a->has_vendor && a->vendor != vendor)
 		return false;
 	if (a->has_device && a->device != device)
@@ -321,6 +346,10 @@ void host_alias_describe(const struct host_alias *a, char *out, size_t len)
 {
 	char ids[32] = "", cls[32] = "";
 
+	if (a->mdev_type[0]) {
+		snprintf(out, len, "mdev type %s", a->mdev_type);
+		return;
+	}
 	if (a->has_vendor && a->has_device)
 		snprintf(ids, sizeof(ids), "%04x:%04x", a->vendor, a->device);
 	else if (a->has_vendor)

@@ -15,6 +15,9 @@
  *   class = 0x0302             optional: base class (0x03), +subclass, +prog-if
  *   description = NVIDIA H100 80GB
  *
+ *   [alias mig3g]              or: instances of a mediated device type
+ *   mdev_type = mgpu-h100-3g   (the name in /sys/class/mdev_bus/.../mdev_supported_types)
+ *
  *   [flavor gpu.2x]            what a VM of this size gets
  *   cpus = 16
  *   memory = 128G
@@ -35,6 +38,7 @@ struct host_alias {
 	unsigned int vendor, device;
 	unsigned int cls, cls_bits;	/* cls_bits 0: any class; 8, 16 or 24 */
 	char description[64];
+	char mdev_type[64];		/* "": a PCI function alias */
 };
 
 struct host_flavor_dev {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "host/bind.h"
+#include "host/mdev.h"
 #include "host/select.h"
 #include "iommu/dma_plan.h"
 #include "iommu/sysfs.h"
@@ -641,15 +642,66 @@ static void check_device(struct doctor *dr, const char *arg)
 	check_reset(dr, &d);
 }
 
+/*
+ * A mediated device: it needs no binding (its vendor driver made it), but an
+ * IOMMU group VFIO emulates, that group's node, and nobody holding it.
+ */
+static void check_mdev(struct doctor *dr, const struct host_mdev *m)
+{
+	char path[PATH_MAX], comm[64];
+	pid_t pid;
+
+	say(dr, PASS, m->uuid, "mediated device of type %s on %s, driver %s",
+	    m->type[0] ? m->type : "?", m->parent[0] ? m->parent : "?",
+	    m->driver[0] ? m->driver : "none");
+	if (m->group < 0) {
+		say(dr, FAIL, m->uuid, "no IOMMU group: its vendor driver did not register it with "
+		    "VFIO. Fix: remove it and create it again, or check the vendor driver");
+		return;
+	}
+	host_path(path, sizeof(path), "%s/vfio/%d", dr->env->dev, m->group);
+	if (access(path, F_OK))
+		say(dr, FAIL, m->uuid, "%s is missing. Fix: load vfio and the vendor driver "
+		    "again, or remove and re-create the instance", path);
+	else if (access(path, R_OK | W_OK))
+		say(dr, FAIL, m->uuid, "%s: %s. Fix: run as root, or a udev rule: "
+		    "SUBSYSTEM==\"vfio\", OWNER=\"<user>\"", path, strerror(errno));
+	else
+		say(dr, PASS, m->uuid, "%s usable (IOMMU group %d, emulated by VFIO)", path,
+		    m->group);
+	pid = host_lock_holder(dr->env, m->uuid);
+	if (pid > 0)
+		say(dr, WARN, m->uuid, "in use by vfio-vmm pid %d: a new VM cannot take it now",
+		    (int)pid);
+	else if ((pid = host_group_user(dr->env, m->group, comm, sizeof(comm))) > 0)
+		say(dr, WARN, m->uuid, "/dev/vfio/%d is open in %s (pid %d): a new VM cannot take "
+		    "it now", m->group, comm, (int)pid);
+}
+
 static void check_devices(struct doctor *dr)
 {
 	struct host_pci_dev *all;
-	size_t n, nr_vfio = 0;
+	struct host_mdev *mdevs, m;
+	size_t n, nr_vfio = 0, nr_mdev = 0;
+	int ret;
 
 	if (dr->o->nr_devs) {
-		for (unsigned int i = 0; i < dr->o->nr_devs; i++)
-			check_device(dr, dr->o->devs[i]);
+		for (unsigned int i = 0; i < dr->o->nr_devs; i++) {
+			ret = host_mdev_read(dr->env, dr->o->devs[i], &m);
+			if (!ret)
+				check_mdev(dr, &m);
+			else if (ret == -ENOENT)
+				say(dr, FAIL, dr->o->devs[i], "no such mediated device. Fix: check "
+				    "the UUID with vfio-vmm devices");
+			else
+				check_device(dr, dr->o->devs[i]);
+		}
 		return;
+	}
+	if (!host_mdev_list(dr->env, &mdevs, &nr_mdev)) {
+		for (size_t i = 0; i < nr_mdev; i++)
+			check_mdev(dr, &mdevs[i]);
+		free(mdevs);
 	}
 	if (host_pci_list(dr->env, &all, &n)) {
 		say(dr, FAIL, "devices", "cannot list %s/bus/pci/devices", dr->env->sysfs);
@@ -661,7 +713,7 @@ static void check_devices(struct doctor *dr)
 			nr_vfio++;
 		}
 	free(all);
-	if (!nr_vfio)
+	if (!nr_vfio && !nr_mdev)
 		say(dr, WARN, "devices", "no device is bound to vfio-pci. Fix: vfio-vmm bind DEV "
 		    "(vfio-vmm devices lists them)");
 }

@@ -25,7 +25,8 @@ struct host_env {
 
 void host_env_default(struct host_env *env);
 
-#define HOST_BDF_LEN	24
+/* A PCI address, or a mediated device's UUID (36 characters) that an mdev_type alias picked. */
+#define HOST_BDF_LEN	40
 #define HOST_NR_RES	7	/* BAR0..5 and the expansion ROM */
 
 /* Linux IORESOURCE_* bits as they appear in a sysfs resource file. */

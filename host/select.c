@@ -7,7 +7,10 @@
  */
 #include "host/select.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "host/bind.h"
+#include "host/mdev.h"
 #include "iommu/sysfs.h"
 #include "util/log.h"
 
@@ -78,6 +82,67 @@ static int try_pick(const struct host_env *env, const struct host_pci_dev *d, ch
 	return ret ? ret : 1;
 }
 
+/*
+ * An mdev_type alias: COUNT instances of that type that exist already
+ * (/sys/bus/mdev/devices/UUID whose mdev_type is it), in UUID order, each
+ * locked like a PCI function. Creating instances is the host's business
+ * (echo UUID > .../mdev_supported_types/TYPE/create), as with binding.
+ */
+static int pick_mdevs(const struct host_env *env, const struct host_alias *a, unsigned int count,
+		      const char *const *taken, unsigned int nr_taken,
+		      char (*out)[HOST_BDF_LEN], char *err, size_t errlen)
+{
+	char notes[768] = "";
+	unsigned int got = 0, matched = 0;
+	struct host_mdev *all;
+	size_t n;
+	pid_t holder;
+	int ret = host_mdev_list(env, &all, &n);
+
+	if (ret)
+		return fail(err, errlen, "alias %s: cannot list %s/bus/mdev/devices: %s", a->name,
+			    env->sysfs, strerror(-ret));
+	for (size_t i = 0; i < n && got < count; i++) {
+		const char *uuid = all[i].uuid;
+
+		if (strcmp(all[i].type, a->mdev_type) || is_taken(uuid, taken, nr_taken))
+			continue;
+		matched++;
+		ret = host_lock_device(env, uuid, &holder);
+		if (ret == -EBUSY) {
+			note(notes, sizeof(notes), "%s is in use by vfio-vmm pid %d", uuid,
+			     (int)holder);
+			ret = 0;
+			continue;
+		}
+		if (ret) {
+			fail(err, errlen, "alias %s: cannot lock %s in %s: %s (run as root)",
+			     a->name, uuid, env->run_dir, strerror(-ret));
+			break;
+		}
+		snprintf(out[got++], HOST_BDF_LEN, "%s", uuid);
+	}
+	free(all);
+	if (!ret && got < count) {
+		if (!matched)
+			fail(err, errlen, "alias %s: no %s instance%s in %s/bus/mdev/devices "
+			     "(create one: echo $(uuidgen) > /sys/class/mdev_bus/*/"
+			     "mdev_supported_types/%s/create)", a->name, a->mdev_type,
+			     nr_taken ? " not already in this VM" : "", env->sysfs, a->mdev_type);
+		else
+			fail(err, errlen, "alias %s (mdev type %s): %u wanted but only %u free%s%s; "
+			     "create more or ask for fewer", a->name, a->mdev_type, count, got,
+			     notes[0] ? ": " : "", notes);
+		ret = -1;
+	}
+	if (ret) {
+		while (got)
+			host_unlock_device(out[--got]);
+		return -1;
+	}
+	return 0;
+}
+
 int host_pick_devices(const struct host_env *env, const struct host_alias *a, unsigned int count,
 		      const char *const *taken, unsigned int nr_taken,
 		      char (*out)[HOST_BDF_LEN], char *err, size_t errlen)
@@ -86,8 +151,11 @@ int host_pick_devices(const struct host_env *env, const struct host_alias *a, un
 	char notes[768] = "", ids[48];
 	unsigned int got = 0, matched = 0;
 	size_t n;
-	int ret = host_pci_list(env, &all, &n);
+	int ret;
 
+	if (a->mdev_type[0])
+		return pick_mdevs(env, a, count, taken, nr_taken, out, err, errlen);
+	ret = host_pci_list(env, &all, &n);
 	host_alias_describe(a, ids, sizeof(ids));
 	if (ret)
 		return fail(err, errlen, "alias %s: cannot list PCI devices: %s", a->name,
@@ -221,10 +289,17 @@ static int plan_explicit(struct run_plan *pl, const struct cli_opts *o)
 
 		if (!strncmp(arg, "alias:", 6))
 			continue;
-		if (!iommu_parse_bdf(slash ? slash + 1 : arg, pl->canon[pl->nr_taken],
-				     HOST_BDF_LEN)) {
-			pl->taken[pl->nr_taken] = pl->canon[pl->nr_taken];
-			pl->nr_taken++;
+		const char *base = slash ? slash + 1 : arg;
+		char *canon = pl->canon[pl->nr_taken];
+
+		if (!iommu_parse_bdf(base, canon, HOST_BDF_LEN)) {
+			pl->taken[pl->nr_taken++] = canon;
+		} else if (iommu_is_uuid(base)) {
+			/* An mdev named outright: an mdev_type alias must not pick it again. */
+			for (unsigned int k = 0; k < 36; k++)
+				canon[k] = (char)tolower((unsigned char)base[k]);
+			canon[36] = '\0';
+			pl->taken[pl->nr_taken++] = canon;
 		}
 	}
 	return 0;

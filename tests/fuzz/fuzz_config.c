@@ -8,7 +8,7 @@
  * them without checking again:
  *  - at most 32 aliases and 32 flavors, names valid and unique, each written
  *    in the file as exactly "[alias NAME]" / "[flavor NAME]";
- *  - an alias has a vendor or a class, a device id only with a vendor, ids
+ *  - an alias has a vendor or a class (or only an mdev_type), a device id only with a vendor, ids
  *    within 16 bits, a class of 2, 4 or 6 hex digits; it matches its own ids;
  *  - a flavor has 0-255 cpus, at most 8 device entries, each a defined alias
  *    with a count from 1 to CLI_MAX_DEVICES, hugepages 0, 2M, 1G or none.
@@ -98,7 +98,10 @@ static void check_alias(const char *text, const struct host_alias *a, unsigned i
 	FUZZ_CHECK(section_written(text, "alias", a->name),
 		   "alias '%s' is not written as [alias %s]", a->name, a->name);
 	FUZZ_CHECK(host_config_alias(&cfg, a->name) == a, "alias '%s' twice", a->name);
-	FUZZ_CHECK(a->has_vendor || a->cls_bits, "alias '%s' matches every device", a->name);
+	FUZZ_CHECK(a->has_vendor || a->cls_bits || a->mdev_type[0], "alias '%s' matches every device",
+		   a->name);
+	FUZZ_CHECK(!a->mdev_type[0] || (!a->has_vendor && !a->cls_bits && !strchr(a->mdev_type, '/')),
+		   "alias '%s': mdev_type with PCI ids, or a path", a->name);
 	FUZZ_CHECK(!a->has_device || a->has_vendor, "alias '%s': device without vendor", a->name);
 	FUZZ_CHECK(a->vendor <= 0xffff && a->device <= 0xffff, "alias '%s': ids %#x:%#x", a->name,
 		   a->vendor, a->device);
@@ -109,9 +112,11 @@ static void check_alias(const char *text, const struct host_alias *a, unsigned i
 	FUZZ_CHECK(memchr(a->description, 0, sizeof(a->description)),
 		   "alias '%s': description not terminated", a->name);
 	cls = a->cls_bits ? a->cls << (24 - a->cls_bits) : 0x030200;
-	FUZZ_CHECK(host_alias_matches(a, a->has_vendor ? a->vendor : 0x1af4,
+	FUZZ_CHECK(a->mdev_type[0] ? !host_alias_matches(a, 0x10de, 0x2330, 0x030200) :
+		   host_alias_matches(a, a->has_vendor ? a->vendor : 0x1af4,
 				      a->has_device ? a->device : 0x1234, cls),
-		   "alias '%s' does not match its own ids", a->name);
+		   "alias '%s' does not match its own ids (or an mdev alias a PCI function)",
+		   a->name);
 	host_alias_describe(a, desc, sizeof(desc));
 	FUZZ_CHECK(desc[0] && strlen(desc) < sizeof(desc), "alias '%s' described as '%s'", a->name,
 		   desc);

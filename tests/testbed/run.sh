@@ -37,6 +37,7 @@ scenarios=()
 . "$TB_DIR/host/build.sh"
 . "$TB_DIR/host/initramfs.sh"
 . "$TB_DIR/host/disk.sh"
+. "$TB_DIR/host/mdev.sh"
 . "$TB_DIR/host/qemu.sh"
 
 usage()
@@ -115,6 +116,8 @@ main()
 	phase "kernel" prepare_kernel
 	exec 9>&-
 	phase "build" build_all
+	# mgpu.ko only when a scenario loads it (headers are a 14 MB download once).
+	case " ${scenarios[*]} " in *" mdev "*) phase "mdev module" build_mdev_module ;; esac
 	phase "initramfs" build_initramfs
 	if [ "$interactive" = 1 ]; then
 		run_qemu_interactive

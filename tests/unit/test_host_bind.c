@@ -507,3 +507,82 @@ Test(host_bind, doctor_partly_assigned_group)
 	out = doctor(args, 5, &rc);
 	cr_assert_null(strstr(out, "also holds"), "%s", out);
 }
+
+/*
+ * An mdev instance as the kernel lays it out: the device under its parent,
+ * /sys/bus/mdev/devices/UUID a link to it, links to its type, driver and group.
+ */
+static void fake_mdev(const char *uuid, const char *type, int group, bool node)
+{
+	char rel[512], path[1024], target[256];
+
+	snprintf(rel, sizeof(rel), "sys/devices/virtual/mgpu/mgpu/%s/uevent", uuid);
+	fake_file(rel, "");
+	fake_file("sys/bus/mdev/devices/.keep", "");
+	snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s", fake_root(), uuid);
+	snprintf(target, sizeof(target), "../../../devices/virtual/mgpu/mgpu/%s", uuid);
+	cr_assert_eq(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/sys/devices/virtual/mgpu/mgpu/%s/mdev_type", fake_root(),
+		 uuid);
+	snprintf(target, sizeof(target), "../mdev_supported_types/%s", type);
+	cr_assert_eq(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/sys/devices/virtual/mgpu/mgpu/%s/driver", fake_root(), uuid);
+	cr_assert_eq(symlink("../../../../../bus/mdev/drivers/mgpu", path), 0);
+	if (group < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/sys/devices/virtual/mgpu/mgpu/%s/iommu_group", fake_root(),
+		 uuid);
+	snprintf(target, sizeof(target), "../../../../../kernel/iommu_groups/%d", group);
+	cr_assert_eq(symlink(target, path), 0);
+	if (node) {
+		snprintf(rel, sizeof(rel), "dev/vfio/%d", group);
+		fake_file(rel, "");
+	}
+}
+
+#define MDEV_A "6a5f0a3e-0001-4d3c-9b1e-000000000001"
+#define MDEV_B "6a5f0a3e-0001-4d3c-9b1e-000000000002"
+
+Test(host_bind, devices_lists_mediated_devices)
+{
+	const char *args[] = { "vfio-vmm", "devices", NULL, NULL };
+	const char *out, *err;
+
+	fake_mdev(MDEV_B, "mgpu-h100-3g", 12, true);
+	fake_mdev(MDEV_A, "mgpu-h100", 11, true);
+	cr_assert_eq(run_cmd(args, 2, &out, &err), 0, "%s", err);
+	cr_assert(strstr(out, "\nMEDIATED DEVICE                       TYPE                PARENT"),
+		  "%s", out);
+	cr_assert(strstr(out, "\n" MDEV_A "  mgpu-h100           mgpu          mgpu        11     "
+			 "yes\n" MDEV_B "  mgpu-h100-3g"), "%s", out);
+	/* --json stays a list of PCI functions. */
+	args[2] = "--json";
+	cr_assert_eq(run_cmd(args, 3, &out, &err), 0, "%s", err);
+	cr_assert_null(strstr(out, MDEV_A), "%s", out);
+}
+
+Test(host_bind, doctor_checks_mediated_devices)
+{
+	const char *args[] = { "vfio-vmm", "doctor", MDEV_A, "/sys/bus/mdev/devices/" MDEV_B,
+			       "6a5f0a3e-0001-4d3c-9b1e-0000000000ff", NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	fake_mdev(MDEV_A, "mgpu-h100", 11, true);
+	fake_mdev(MDEV_B, "mgpu-h200", 12, false);
+	out = doctor(args, 5, &rc);
+	cr_assert(strstr(out, "PASS  " MDEV_A ": mediated device of type mgpu-h100 on mgpu, driver "
+			 "mgpu\n"), "%s", out);
+	cr_assert(strstr(out, "PASS  " MDEV_A ": "), "%s", out);
+	cr_assert(strstr(out, "/vfio/11 usable (IOMMU group 11, emulated by VFIO)"), "%s", out);
+	cr_assert(strstr(out, "FAIL  " MDEV_B ": "), "%s", out);
+	cr_assert(strstr(out, "/vfio/12 is missing. Fix: "), "%s", out);
+	cr_assert(strstr(out, "FAIL  6a5f0a3e-0001-4d3c-9b1e-0000000000ff: no such mediated device"),
+		  "%s", out);
+	cr_assert_eq(rc, 1);
+	/* Without arguments every instance is a candidate: no "nothing on vfio-pci" warning. */
+	out = doctor(args, 2, &rc);
+	cr_assert(strstr(out, "PASS  " MDEV_A ": mediated device"), "%s", out);
+	cr_assert_null(strstr(out, "no device is bound to vfio-pci"), "%s", out);
+}

@@ -85,7 +85,7 @@ static void expect_error(const char *text, const char *want)
 Test(host_config, errors_name_file_line_and_fix)
 {
 	expect_error("[alias a]\nvendor = 0x10de\nvendr = 1\n",
-		     "t.conf:3: alias a: unknown key 'vendr' (have vendor, device, class, description)");
+		     "t.conf:3: alias a: unknown key 'vendr' (have vendor, device, class, mdev_type, description)");
 	expect_error("[alias a]\nvendor = nvidia\n",
 		     "t.conf:2: alias a: vendor 'nvidia' is not a 16-bit hex id like 0x10de");
 	expect_error("vendor = 1\n", "t.conf:1: 'vendor' outside a section: put it under "
@@ -97,7 +97,7 @@ Test(host_config, errors_name_file_line_and_fix)
 	expect_error("[flavor f]\nhugepages = 4K\n",
 		     "t.conf:2: flavor f: hugepages '4K' must be 2M, 1G or none");
 	expect_error("[alias a]\ndevice = 0x1234\n", "t.conf: alias a has a device id but no vendor");
-	expect_error("[alias a]\ndescription = x\n", "t.conf: alias a needs a vendor or a class");
+	expect_error("[alias a]\ndescription = x\n", "t.conf: alias a needs a vendor, a class or an mdev_type");
 	expect_error("[alias a]\nclass = 0x123\n",
 		     "t.conf:2: alias a: class '0x123' must be 2, 4 or 6 hex digits (0x03, 0x0302, 0x010802)");
 	expect_error("[flavor f]\ncpus = 0\n", "t.conf:2: flavor f: cpus '0' must be 1 to 255");
@@ -390,4 +390,84 @@ Test(host_select, clique_only_on_nvidia_gpus)
 		  err);
 	cr_assert(strstr(err, "not an NVIDIA GPU"), "%s", err);
 	cr_assert_null(strchr(err, '\n'));
+}
+
+/* An mdev instance of TYPE at sys/bus/mdev/devices/UUID (only its mdev_type link matters). */
+static void fake_mdev(const char *uuid, const char *type)
+{
+	char rel[256], path[1024], target[256];
+
+	snprintf(rel, sizeof(rel), "sys/bus/mdev/devices/%s/uevent", uuid);
+	fake_file(rel, "");
+	snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s/mdev_type", fake_root(), uuid);
+	snprintf(target, sizeof(target), "../../../devices/mgpu/mdev_supported_types/%s", type);
+	cr_assert_eq(symlink(target, path), 0);
+}
+
+static const char mdev_conf[] =
+	"[alias mig3g]\n"
+	"mdev_type = mgpu-h100-3g\n"
+	"[flavor gpu.2x]\n"
+	"memory = 2G\n"
+	"devices = mig3g:2\n";
+
+#define U1 "6a5f0a3e-0001-4d3c-9b1e-000000000001"
+#define U2 "6a5f0a3e-0001-4d3c-9b1e-000000000002"
+#define U3 "6a5f0a3e-0001-4d3c-9b1e-000000000003"
+
+Test(host_select, mdev_type_alias_picks_instances_of_that_type)
+{
+	struct host_config mc;
+	struct cli_opts o;
+
+	cr_assert_eq(host_config_parse(mdev_conf, "m.conf", &mc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not(host_alias_matches(host_config_alias(&mc, "mig3g"), 0x10de, 0x2330, 0x030200),
+		      "an mdev alias matches no PCI function");
+	fake_mdev(U3, "mgpu-h100-3g");
+	fake_mdev(U2, "mgpu-h100-1g");
+	fake_mdev(U1, "mgpu-h100-3g");
+	/* Only two of that type: the flavor gets both, in UUID order, locked. */
+	opts(&o);
+	o.flavor = "gpu.2x";
+	cr_assert_eq(host_resolve_run_env(env, &mc, &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(o.nr_devices, 2);
+	cr_assert_str_eq(o.devices[0], U1);
+	cr_assert_str_eq(o.devices[1], U3);
+	cr_assert_eq(o.vm.ram_size, 2ULL << 30);
+	cr_assert_eq(host_lock_holder(env, U1), getpid());
+	host_unlock_all();
+	/* One named outright is not picked again: one left, two wanted. */
+	opts(&o);
+	o.devices[o.nr_devices++] = "/sys/bus/mdev/devices/" U1;
+	o.devices[o.nr_devices++] = "alias:mig3g:2";
+	cr_assert_eq(host_resolve_run_env(env, &mc, &o, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "alias mig3g (mdev type mgpu-h100-3g): 2 wanted but only 1 free; "
+			 "create more or ask for fewer");
+	cr_assert_eq(host_lock_holder(env, U3), 0, "nothing stays locked");
+}
+
+Test(host_select, mdev_type_alias_without_instances_says_how_to_make_one)
+{
+	struct host_config mc;
+	struct cli_opts o;
+
+	cr_assert_eq(host_config_parse(mdev_conf, "m.conf", &mc, err, sizeof(err)), 0, "%s", err);
+	opts(&o);
+	o.devices[o.nr_devices++] = "alias:mig3g";
+	cr_assert_eq(host_resolve_run_env(env, &mc, &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "alias mig3g: no mgpu-h100-3g instance in "), "%s", err);
+	cr_assert(strstr(err, "mdev_supported_types/mgpu-h100-3g/create"), "%s", err);
+}
+
+Test(host_config, mdev_type_errors)
+{
+	struct host_config c;
+
+	cr_assert_eq(host_config_parse("[alias a]\nmdev_type = ../x\n", "t.conf", &c, err,
+				       sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "t.conf:2: alias a: mdev_type '../x' is not a type name"), "%s", err);
+	cr_assert_eq(host_config_parse("[alias a]\nmdev_type = t\nvendor = 0x10de\n", "t.conf", &c,
+				       err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "t.conf: alias a: mdev_type names mediated devices; it takes no "
+			 "vendor, device or class");
 }

@@ -6,6 +6,8 @@
 L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801 tun vhost_net vhost_vsock"
 # The bench scenario's disk rows: a RAM block device (brd) that takes O_DIRECT.
 L1_MODULES="$L1_MODULES brd"
+# The mdev scenario: mdev.ko for mgpu.ko (host/mdev.sh), which it loads itself.
+L1_MODULES="$L1_MODULES mdev"
 # Drivers the L2 Linux loads for assigned devices (linux-passthrough) and
 # for vfio-vmm's own virtio devices (net: virtio_net, vsock; linux-disk's
 # root disk: virtio_blk, ext4).
@@ -27,6 +29,7 @@ build_initramfs()
 	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
 	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
+	[ -z "${MGPU_KO:-}" ] || cp "$MGPU_KO" "$root/testbed/"
 	local name path
 	while read -r name path; do
 		[ -n "$name" ] && cp "$path" "$root/testbed/guests/$name"
@@ -126,6 +129,7 @@ build_l2_initramfs()
 	cp "$HAMMER_BIN" "$root/bin/"
 	[ -z "${AGENT_BIN:-}" ] || cp "$AGENT_BIN" "$root/bin/"
 	cp "$DISKBENCH_BIN" "$NETBENCH_BIN" "$root/bin/"
+	[ -z "${MGPU_GUEST_KO:-}" ] || cp "$MGPU_GUEST_KO" "$root/"	# scenario mdev
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }
