@@ -55,6 +55,27 @@ if (have(f) && have(g)) {
 	unset logscale y
 }
 
+# The network and vsock rows: L2 Linux <-> L1 over vhost-net and vhost-vsock;
+# stream throughput (higher is better) and request/response round trips
+# (lower is better) side by side.
+f = dir."/plot-net-gbit.dat"
+g = dir."/plot-net-lat.dat"
+if (have(f) && have(g)) {
+	set output dir."/plot-net.png"
+	set multiplot layout 1,2 title "L2 Linux <-> L1: virtio-net over vhost-net and a tap, vsock over vhost-vsock (median)"
+	set title "TCP stream (higher is better)"
+	set ylabel "Gbit/s"
+	ncol = words(system("head -1 ".f)) - 1
+	plot for [i=2:ncol+1] f using i:xtic(1) title columnheader(i)
+	set logscale y
+	set title "1-byte request/response round trip (lower is better; log scale)"
+	set ylabel "us"
+	ncol = words(system("head -1 ".g)) - 1
+	plot for [i=2:ncol+1] g using i:xtic(1) title columnheader(i)
+	unset multiplot
+	unset logscale y
+}
+
 # Peer / vfio-vmm, only when a peer (QEMU, kvmtool) was measured: per peer
 # three columns (median of the per-round ratios, min, max) drawn as a bar
 # with an error bar; "(?)" after a metric marks a spread that reaches 1.

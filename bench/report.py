@@ -16,6 +16,9 @@ The disk rows (metrics disk-*: MiB/s, IOPS and median latency of L2
 Linux's tb-diskbench) get a table of their own whose ratios all read
 "above 1: vfio-vmm did better" (vfio-vmm / peer for throughput, peer /
 vfio-vmm for latency; "ratio" and "ratio_is" in the JSON), and plot-disk.
+The network and vsock rows (bench.net: TCP stream Gbit/s each way, TCP and
+vsock request/response rate and round trips) get one too, against issue
+10's target of 0.95, and plot-net; exec start latency is an ordinary row.
 Exits with status 1 when the log holds no results or a --require'd
 vfio-vmm metric is missing, so CI notices a bench that stopped producing.
 """
@@ -63,12 +66,28 @@ METRICS = {
     "disk-seq-write-lat": ("disk: sequential write, median latency", "us", True),
     "disk-rand-read-lat": ("disk: random read, median latency", "us", True),
     "disk-rand-write-lat": ("disk: random write, median latency", "us", True),
+    "net-tcp-tx": ("network: TCP stream L2 -> L1", "Gbit/s", False),
+    "net-tcp-rx": ("network: TCP stream L1 -> L2", "Gbit/s", False),
+    "net-tcp-rr": ("network: TCP 1-byte request/response", "1/s", False),
+    "net-tcp-rr-lat": ("network: TCP RR, median round trip", "us", True),
+    "net-tcp-rr-p99": ("network: TCP RR, p99 round trip", "us", True),
+    "vsock-rr": ("vsock: 1-byte request/response", "1/s", False),
+    "vsock-rr-lat": ("vsock: RR, median round trip", "us", True),
+    "vsock-rr-p99": ("vsock: RR, p99 round trip", "us", True),
+    "exec-start": ("vfio-vmm exec -- true, median", "ms", True),
+    "exec-start-p90": ("vfio-vmm exec -- true, p90", "ms", True),
 }
 # The disk rows (bench.disk), in table order: throughput, where higher is
 # better, then latency.
 DISK_TESTS = ["seq-read", "seq-write", "rand-read", "rand-write"]
 DISK_METRICS = ([f"disk-{t}" for t in DISK_TESTS] + [f"disk-{t}-iops" for t in DISK_TESTS]
                 + [f"disk-{t}-lat" for t in DISK_TESTS])
+# The network and vsock rows (bench.net), in table order; their ratios are
+# turned like the disk rows' (above 1: vfio-vmm did better).
+NET_METRICS = ["net-tcp-tx", "net-tcp-rx", "net-tcp-rr", "net-tcp-rr-lat", "net-tcp-rr-p99",
+               "vsock-rr", "vsock-rr-lat", "vsock-rr-p99"]
+# What each table of turned ratios calls itself, its rows and its target.
+TURNED = {"disk": (DISK_METRICS, 1.0), "network and vsock": (NET_METRICS, 0.95)}
 VMMS = ["vfio-vmm", "qemu", "qemu-microvm", "kvmtool"]
 
 
@@ -92,7 +111,10 @@ def parse(path):
                 kv["samples"] = [float(x) for x in kv["samples"].split(",") if x]
             except ValueError:
                 continue
-            recs.append(kv)
+            # A verbose log has each line twice (the test's output and the
+            # NOTE summary): keep one.
+            if kv not in recs:
+                recs.append(kv)
     if linux and not any(r["metric"] == "linux-boot" for r in recs):
         recs.append({"vmm": "vfio-vmm", "metric": "linux-boot", "unit": "s",
                      "samples": [float(x) for x in linux], "kernel": "vmlinux (linux scenario)"})
@@ -212,7 +234,7 @@ def ratios(results):
         ours = find(results, "vfio-vmm", r["metric"])
         if not ours:
             continue
-        if r["metric"] in DISK_METRICS:
+        if r["metric"] in DISK_METRICS or r["metric"] in NET_METRICS:
             dr = disk_ratio(r, ours)
             if dr:
                 out.append({"metric": r["metric"], "peer": r["vmm"], **dr})
@@ -308,38 +330,47 @@ def disk_ratio_cell(r):
     return cell + (f" {FLAG}" if r["inconclusive"] else "")
 
 
-def disk_ratio_table(ratio_list):
-    """The disk rows against each peer, every ratio turned so that above 1
-    means vfio-vmm did better (issue 9's target: >= 1.0 on each)."""
-    by = {(r["peer"], r["metric"]): r for r in ratio_list if "ratio_is" in r}
+def disk_ratio_table(ratio_list, title="disk"):
+    """One table of turned ratios (the disk rows, or the network and vsock
+    rows) against each peer, every ratio turned so that above 1 means
+    vfio-vmm did better; the target is issue 9's >= 1.0 for the disk and
+    issue 10's >= 0.95 (of QEMU) for the network."""
+    metrics, target = TURNED[title]
+    by = {(r["peer"], r["metric"]): r for r in ratio_list
+          if "ratio_is" in r and r["metric"] in metrics}
     peers = [p for p in PEERS if any(k[0] == p for k in by)]
     if not peers:
         return False
-    print("disk, vfio-vmm against each peer, above 1: vfio-vmm did better (target >= 1.0):\n"
-          "throughput and IOPS as vfio-vmm / peer, latency as peer / vfio-vmm; median of the\n"
-          f"per-round ratios [min-max]; {FLAG} = inconclusive: the spread reaches 1.0")
+    print(f"{title}, vfio-vmm against each peer, above 1: vfio-vmm did better "
+          f"(target >= {target:g}):\n"
+          "throughput, IOPS and transactions/s as vfio-vmm / peer, latency as peer / vfio-vmm;\n"
+          f"median of the per-round ratios [min-max]; {FLAG} = inconclusive: the spread reaches 1.0")
     head = (f"{'measurement':44} {'unit':10} {'ratio is':16}" + "".join(f" {p:>26}" for p in peers)
             + f" {'rounds':>8}")
     print(head)
     print("-" * len(head))
-    # A test's IOPS ratio is its MiB/s ratio (the same requests of one size
-    # in the same time): one row for both.
-    for metric in (m for m in DISK_METRICS if not m.endswith("-iops")):
+    # A disk test's IOPS ratio is its MiB/s ratio (the same requests of one
+    # size in the same time): one row for both.
+    for metric in (m for m in metrics if not m.endswith("-iops")):
         row = [by.get((p, metric)) for p in peers]
         if not any(row):
             continue
-        unit = "MiB/s=IOPS" if METRICS[metric][1] == "MiB/s" else METRICS[metric][1]
+        unit = ("MiB/s=IOPS" if METRICS[metric][1] == "MiB/s" and metric in DISK_METRICS
+                else METRICS[metric][1])
         line = (f"{METRICS[metric][0]:44} {unit:10} "
                 f"{next(r for r in row if r)['ratio_is']:16}"
                 + "".join(f" {disk_ratio_cell(r):>26}" for r in row))
         bases = {str(r["rounds"]) if r["basis"] == "rounds" else r["basis"] for r in row if r}
         print(line + f" {'/'.join(sorted(bases)):>8}")
-    shown = [r for r in ratio_list if "ratio_is" in r and not r["metric"].endswith("-iops")]
+    shown = [r for r in by.values() if not r["metric"].endswith("-iops")]
     flagged = [f"{r['metric']} ({r['peer']})" for r in shown if r["inconclusive"]]
-    below = [f"{r['metric']} ({r['peer']})" for r in shown
-             if r["ratio"] < 1.0 and not r["inconclusive"]]
+    below = [f"{r['metric']} ({r['peer']})" for r in shown if r["max"] < target]
+    median_below = [f"{r['metric']} ({r['peer']})" for r in shown
+                     if r["ratio"] < target <= r["max"]]
     print(f"inconclusive: {', '.join(flagged) if flagged else 'none'}")
-    print(f"vfio-vmm below the target (all rounds agree): {', '.join(below) if below else 'none'}")
+    print(f"vfio-vmm below the target in every round: {', '.join(below) if below else 'none'}")
+    print(f"median below the target, some round above: "
+          f"{', '.join(median_below) if median_below else 'none'}")
     return True
 
 
@@ -352,6 +383,8 @@ def write_plot_data(results, out_dir):
         "start": ["start", "start-edu"],
         "disk-mib": [f"disk-{t}" for t in DISK_TESTS],
         "disk-iops": [f"disk-{t}-iops" for t in DISK_TESTS],
+        "net-gbit": ["net-tcp-tx", "net-tcp-rx"],
+        "net-lat": ["net-tcp-rr-lat", "net-tcp-rr-p99", "vsock-rr-lat", "vsock-rr-p99"],
     }
     for name, metrics in groups.items():
         # gnuplot refuses a histogram column without a single value, and
@@ -369,7 +402,8 @@ def write_plot_data(results, out_dir):
                 if not any(row):
                     continue
                 label = m[len("disk-"):-len("-iops")] if m.endswith("-iops") else \
-                    m[len("disk-"):] if m.startswith("disk-") else m
+                    m[len("disk-"):] if m.startswith("disk-") else \
+                    m[len("net-"):] if m.startswith("net-") else m
                 f.write(label + " " + " ".join(f"{r['median']:.6g}" if r else "NaN"
                                                for r in row) + "\n")
 
@@ -379,7 +413,7 @@ def write_plot_data(results, out_dir):
 # so is the unstripped binary size, the stripped one compares like with like).
 RATIO_METRICS = ["start", "start-edu", "linux-boot", "exit", "cf8", "ecam", "bar-trap",
                  "msix-table", "msix-pba", "bar-direct", "bar-ram", "irq-latency",
-                 "rss-none", "binary-stripped"]
+                 "rss-none", "binary-stripped", "exec-start"]
 
 
 def write_ratio_data(ratio_list, out_dir):
@@ -435,8 +469,9 @@ def main():
     print()
     if ratio_table(doc["ratios"]):
         print()
-    if disk_ratio_table(doc["ratios"]):
-        print()
+    for title in TURNED:
+        if disk_ratio_table(doc["ratios"], title):
+            print()
     for r in doc["ratios"]:
         if "over_floor" in r:
             print(f"ratio {r['metric']:12} {r['vmm']:14} / its exit floor = {r['over_floor']:.3g}")

@@ -11,7 +11,7 @@
 #
 # --quick runs 3 rounds of shorter loops (3.3 minutes of L1 on a loaded host);
 # --only runs just those of the scenario's tests (start exit cf8 ecam
-# bar-direct bar-trap msix-table msix-pba bar-ram irq dma rss disk linux);
+# bar-direct bar-trap msix-table msix-pba bar-ram irq dma rss disk net linux);
 # --kvmtool defaults to ../shared/peers/kvmtool/lkvm-static when it is there;
 # --from-log only processes the log of a testbed run that included the bench
 # scenario (CI does this after its testbed step, so the pipeline cannot rot).
@@ -29,8 +29,10 @@ from_log=""
 # Every vfio-vmm result a run must produce (device ones only in full runs).
 REQUIRE_BASE="start,start-edu,exit,cf8,ecam,dma-4k,dma-2m,rss-none,binary,binary-stripped"
 REQUIRE_BASE="$REQUIRE_BASE,disk-seq-read,disk-seq-write,disk-rand-read,disk-rand-write"
+NET_REQUIRE="net-tcp-tx,net-tcp-rx,net-tcp-rr,net-tcp-rr-lat,vsock-rr,vsock-rr-lat,exec-start"
+REQUIRE_BASE="$REQUIRE_BASE,$NET_REQUIRE"
 # The bench scenario's tests that --only accepts (bench.NAME in L1).
-ONLY_TESTS="start exit cf8 ecam bar-direct bar-trap msix-table msix-pba bar-ram irq dma rss disk linux"
+ONLY_TESTS="start exit cf8 ecam bar-direct bar-trap msix-table msix-pba bar-ram irq dma rss disk net linux"
 only=""
 
 usage()
@@ -157,7 +159,7 @@ run_testbed()
 	log "testbed ($mode): tests/testbed/run.sh bench; log $tb_log"
 	TESTBED_EXTRA_ROOT=$extra TESTBED_APPEND="$append" \
 	TESTBED_L1_MEM=${TESTBED_L1_MEM:-4G} TESTBED_OUT=${TESTBED_OUT:-$out/testbed} \
-		bash "$SRC/tests/testbed/run.sh" --timeout "$([ "$mode" = quick ] && echo 900 || echo 2400)" \
+		bash "$SRC/tests/testbed/run.sh" ${BENCH_VERBOSE:+--verbose} --timeout "${BENCH_TIMEOUT:-$([ "$mode" = quick ] && echo 900 || echo 2400)}" \
 		bench 2>&1 | tee "$tb_log" || rc=$?
 	from_log=${TESTBED_OUT:-$out/testbed}/serial.clean
 	[ -f "$from_log" ] || die "the testbed left no serial log"
@@ -178,6 +180,7 @@ only_require()
 		dma) r="$r,dma-4k,dma-2m" ;;
 		rss) r="$r,rss-none" ;;
 		disk) r="$r,disk-seq-read,disk-seq-write,disk-rand-read,disk-rand-write" ;;
+		net) r="$r,$NET_REQUIRE" ;;
 		linux) [ "$mode" = quick ] || r="$r,linux-boot" ;;
 		esac
 	done
@@ -212,4 +215,5 @@ main()
 	[ "$tb_rc" = 0 ] || { log "the testbed reported failures (status $tb_rc)"; exit 1; }
 }
 
-main "$@"
+# bench/start-ram.sh sources this file for stage_qemu and its kin.
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

@@ -21,7 +21,6 @@
 #define EDU_IRQ_RAISE		0x60
 #define IVSHMEM_BAR_RAM		2
 #define VIRTIO_BAR_IO		0
-#define MAPPED_LIMIT		(64ull << 30)	/* start.S identity-maps 64 GiB */
 #define Q35_PCIEXBAR		0x60
 
 struct bench {
@@ -184,7 +183,7 @@ static bool setup(const char *kind, void (**fn)(uint64_t))
 		if (!open_dev(0x1af4, 0x1110, "ivshmem", &d))
 			return false;
 		target = d.bar[IVSHMEM_BAR_RAM].addr;
-		if (!target || target >= MAPPED_LIMIT) {
+		if (!target || target >= GUEST_MAPPED_LIMIT) {
 			printf("bench: ivshmem BAR2 at 0x%lx is outside the guest's page tables\n",
 			       target);
 			return false;

@@ -29,7 +29,7 @@ unsigned int hs_phys_bits(void)
 }
 
 /*
- * The runtime maps the first 64 GiB only. Maps the 2 MiB page holding pa
+ * The runtime maps up to 4 TiB only. Maps the 2 MiB page holding pa
  * (uncached) at HIGH_VA and returns the address through which pa is reached.
  */
 static uint64_t map_high(uint64_t pa)

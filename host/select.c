@@ -333,6 +333,9 @@ int host_resolve_run_env(const struct host_env *env, const struct host_config *c
 		if (add_alias(env, c, &pl, f->devs[i].alias, f->devs[i].count, err, errlen))
 			goto out_unlock;
 	memcpy(o->devices, pl.devs, sizeof(pl.devs));
+	/* The cliques follow their devices: an alias or a flavor shifts them. */
+	for (unsigned int i = 0; i < CLI_MAX_DEVICES; i++)
+		o->cliques[i] = i < pl.nr ? pl.cliques[i] : -1;
 	o->nr_devices = pl.nr;
 	return 0;
 out_unlock:

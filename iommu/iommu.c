@@ -35,6 +35,7 @@ int iommu_open(struct iommu *io, const struct iommu_backend_ops *ops, const char
 	io->ops = ops;
 	io->sysfs_root = sysfs_root ? sysfs_root : "/sys";
 	io->vfio_dev_dir = "/dev/vfio";
+	io->slow_ns = 1000000000ull;
 	trace(LOG_IOMMU, "opening the %s backend", ops->name);
 	return ops->open(io);
 }
@@ -132,7 +133,19 @@ out_close:
 	return ret;
 }
 
-static int record(struct iommu *io, uint64_t iova, void *hva, uint64_t size, bool extra)
+void iommu_set_stop(struct iommu *io, iommu_stop_fn stop, void *arg)
+{
+	io->stop = stop;
+	io->stop_arg = arg;
+}
+
+static bool stop_requested(struct iommu *io)
+{
+	return io->stop && io->stop(io->stop_arg);
+}
+
+static int record(struct iommu *io, uint64_t iova, void *hva, uint64_t size, bool extra,
+		  uint64_t base)
 {
 	struct iommu_mapping *m;
 
@@ -145,7 +158,7 @@ static int record(struct iommu *io, uint64_t iova, void *hva, uint64_t size, boo
 		io->maps = m;
 		io->cap_maps = cap;
 	}
-	io->maps[io->nr_maps++] = (struct iommu_mapping){ iova, size, hva, extra };
+	io->maps[io->nr_maps++] = (struct iommu_mapping){ iova, size, hva, extra, base };
 	return 0;
 }
 
@@ -256,9 +269,11 @@ static int map_region(struct iommu *io, const struct iommu_ram *r, const struct 
 	int ret;
 
 	while (off < r->size) {
+		if (stop_requested(io))
+			return -EINTR;
 		s = iommu_chunk_size(r->gpa + off, (uintptr_t)r->hva + off, r->size - off,
 				     plan->min_page, plan->backing, plan->cap);
-		ret = record(io, r->gpa + off, (uint8_t *)r->hva + off, s, false);
+		ret = record(io, r->gpa + off, (uint8_t *)r->hva + off, s, false, 0);
 		if (ret)
 			return ret;
 		ret = io->ops->map(io, r->gpa + off, (uint8_t *)r->hva + off, s, true);
@@ -327,6 +342,12 @@ int iommu_map_ram(struct iommu *io, const struct iommu_ram *ram, int nr, uint64_
 	for (int i = 0; i < nr && !ret; i++)
 		ret = map_region(io, &ram[i], &plan, &prog);
 	progress_end(&prog);
+	if (ret == -EINTR) {
+		log_info("mapping guest RAM for DMA stopped after %" PRIu64 " of %" PRIu64
+			 " bytes; undoing", prog.done, plan.total);
+		unmap_down_to(io, keep);
+		return ret;
+	}
 	if (ret) {
 		/* All or nothing: a half-mapped guest would corrupt memory silently. */
 		log_err("mapping guest RAM for DMA failed after %" PRIu64 " of %" PRIu64
@@ -356,10 +377,63 @@ static int check_overlap(const struct iommu *io, uint64_t iova, uint64_t size, c
 	return 0;
 }
 
+/* Unmaps and forgets every chunk of the extra range mapped at base; -ENOENT if none. */
+static int remove_extra(struct iommu *io, uint64_t base)
+{
+	size_t keep = 0, n = io->nr_maps;
+	int ret, err = -ENOENT;
+
+	for (size_t i = 0; i < n; i++) {
+		struct iommu_mapping *m = &io->maps[i];
+
+		if (!m->extra || m->base != base) {
+			io->maps[keep++] = *m;
+			continue;
+		}
+		ret = io->ops->unmap(io, m->iova, m->size);
+		if (err == -ENOENT || (!err && ret))
+			err = ret;
+	}
+	io->nr_maps = keep;
+	return err;
+}
+
+/* Progress of one long extra range: a redrawn line on a terminal, else a line every 10 s. */
+struct extra_progress {
+	uint64_t iova, total, t0, last_ns;
+	bool tty, shown;
+};
+
+static void extra_progress_step(const struct iommu *io, struct extra_progress *p, uint64_t done,
+				uint64_t t)
+{
+	double gib = (double)(1ULL << 30);
+
+	if (t - p->t0 < io->slow_ns || done == p->total)
+		return;
+	if (p->tty) {
+		if (p->shown && t - p->last_ns < 100000000ull)
+			return;
+		fprintf(stderr, "\rmapping a BAR for peer DMA: %3u%% (%.1f of %.1f GiB)",
+			(unsigned int)(done * 100.0 / (double)p->total), (double)done / gib,
+			(double)p->total / gib);
+	} else {
+		if (p->shown && t - p->last_ns < 10000000000ull)
+			return;
+		log_info("mapping a BAR for peer DMA at IOVA %#" PRIx64 ": %.1f of %.1f GiB "
+			 "after %.0f s", p->iova, (double)done / gib, (double)p->total / gib,
+			 (double)(t - p->t0) / 1e9);
+	}
+	p->shown = true;
+	p->last_ns = t;
+}
+
 int iommu_map_extra(struct iommu *io, uint64_t iova, void *hva, uint64_t size)
 {
 	uint64_t min_page = io->info.pgsizes & -io->info.pgsizes;
-	char why[1024];
+	struct extra_progress p = { .iova = iova, .total = size };
+	uint64_t off, s = 0, t, tc, longest = 0, chunks = 0;
+	char why[1024], sz[32], done[32];
 	int ret;
 
 	if (!io->have_info)
@@ -376,31 +450,58 @@ int iommu_map_extra(struct iommu *io, uint64_t iova, void *hva, uint64_t size)
 		log_err("%s", why);
 		return ret;
 	}
-	ret = record(io, iova, hva, size, true);
-	if (ret)
-		return ret;
-	ret = io->ops->map(io, iova, hva, size, true);
+	p.tty = isatty(STDERR_FILENO) && !trace_on(LOG_IOMMU);
+	p.t0 = t = now_ns();
+	for (off = 0; off < size && !ret; off += s) {
+		if (stop_requested(io)) {
+			ret = -EINTR;
+			break;
+		}
+		/* IOVA-aligned GiBs: the IOMMU can still use its biggest pages in each. */
+		s = IOMMU_EXTRA_CHUNK - ((iova + off) & (IOMMU_EXTRA_CHUNK - 1));
+		if (s > size - off)
+			s = size - off;
+		ret = record(io, iova + off, (uint8_t *)hva + off, s, true, iova);
+		if (ret)
+			break;
+		tc = t;
+		ret = io->ops->map(io, iova + off, (uint8_t *)hva + off, s, true);
+		if (ret) {
+			io->nr_maps--;	/* never mapped: nothing to undo */
+			break;
+		}
+		chunks++;
+		t = now_ns();
+		longest = t - tc > longest ? t - tc : longest;
+		extra_progress_step(io, &p, off + s, t);
+	}
+	if (p.tty && p.shown)
+		fprintf(stderr, "\r\033[K");
+	iommu_fmt_bytes(size, sz, sizeof(sz));
 	if (ret) {
-		io->nr_maps--;
+		/* off: the bytes mapped before the stop or the failure. */
+		iommu_fmt_bytes(off, done, sizeof(done));
+		remove_extra(io, iova);
+		if (ret == -EINTR)
+			log_info("stopped mapping a %s BAR for peer DMA at IOVA %#" PRIx64 " after "
+				 "%s in %" PRIu64 " MAP_DMA calls; unmapped again", sz, iova, done,
+				 chunks);
 		return ret;
 	}
+	t = now_ns() - p.t0;
+	trace(LOG_IOMMU, "extra range at IOVA %#" PRIx64 ": %" PRIu64 " bytes in %" PRIu64
+	      " MAP_DMA calls, %.3f s, longest call %.3f s", iova, size, chunks, (double)t / 1e9,
+	      (double)longest / 1e9);
+	if (t >= io->slow_ns)
+		log_info("mapped a %s BAR for peer DMA at IOVA %#" PRIx64 " in %.1f s (%" PRIu64
+			 " MAP_DMA calls, the longest %.2f s)", sz, iova, (double)t / 1e9, chunks,
+			 (double)longest / 1e9);
 	return 0;
 }
 
 int iommu_unmap_extra(struct iommu *io, uint64_t iova)
 {
-	size_t i;
-	int ret;
-
-	for (i = 0; i < io->nr_maps; i++)
-		if (io->maps[i].extra && io->maps[i].iova == iova)
-			break;
-	if (i == io->nr_maps)
-		return -ENOENT;
-	ret = io->ops->unmap(io, iova, io->maps[i].size);
-	memmove(&io->maps[i], &io->maps[i + 1], (io->nr_maps - i - 1) * sizeof(io->maps[0]));
-	io->nr_maps--;
-	return ret;
+	return remove_extra(io, iova);
 }
 
 void iommu_unmap_all(struct iommu *io)

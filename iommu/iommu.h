@@ -64,13 +64,26 @@ struct iommu_ram {
 	uint64_t size;
 };
 
-/* One live MAP_DMA entry (a chunk of RAM, or a whole extra range). */
+/* One live MAP_DMA entry (a chunk of RAM, or a chunk of an extra range). */
 struct iommu_mapping {
 	uint64_t iova;
 	uint64_t size;
 	void *hva;
 	bool extra;		/* mapped by iommu_map_extra() */
+	uint64_t base;		/* extra: the IOVA the whole range was mapped at */
 };
+
+/*
+ * An extra range (a BAR, for peer-to-peer DMA) is mapped one MAP_DMA call
+ * per IOVA-aligned GiB. On Linux 6.1 type1 resolves a VM_PFNMAP range one
+ * 4 KiB page at a time and checks for no signal while doing it, so a
+ * 256 GiB BAR in one call would hold the process for minutes, deaf even to
+ * SIGKILL; a chunk is the longest we are deaf (docs/passthrough.md).
+ */
+#define IOMMU_EXTRA_CHUNK	(1ULL << 30)
+
+/* Asked between MAP_DMA calls: true stops the mapping (-EINTR, undone). */
+typedef bool (*iommu_stop_fn)(void *arg);
 
 struct iommu;
 
@@ -102,6 +115,10 @@ struct iommu {
 	struct iommu_mapping *maps;
 	size_t nr_maps, cap_maps;
 	uint64_t ram_mapped;		/* bytes of guest RAM currently mapped */
+
+	iommu_stop_fn stop;		/* NULL: never stop */
+	void *stop_arg;
+	uint64_t slow_ns;		/* an extra range taking longer shows progress (1 s) */
 };
 
 /* Sets up io (no devices yet). sysfs_root NULL means "/sys". */
@@ -115,6 +132,9 @@ int iommu_open(struct iommu *io, const struct iommu_backend_ops *ops, const char
  */
 int iommu_add_devices(struct iommu *io, const char *const *args, int n, struct iommu_device *out);
 
+/* stop is asked between MAP_DMA calls of iommu_map_ram() and iommu_map_extra(). */
+void iommu_set_stop(struct iommu *io, iommu_stop_fn stop, void *arg);
+
 /*
  * Maps guest RAM at IOVA = gpa, refusing layouts the IOMMU cannot map and
  * checking RLIMIT_MEMLOCK first. page_size is the RAM's backing page size.
@@ -122,7 +142,13 @@ int iommu_add_devices(struct iommu *io, const char *const *args, int n, struct i
  */
 int iommu_map_ram(struct iommu *io, const struct iommu_ram *ram, int nr, uint64_t page_size);
 
-/* Extra ranges (a BAR's mmap, for peer-to-peer DMA), one entry each. */
+/*
+ * Extra ranges (a BAR's mmap, for peer-to-peer DMA), in IOMMU_EXTRA_CHUNK
+ * pieces, all or nothing: on a failure, or -EINTR when the stop function
+ * says so between chunks, nothing of the range stays mapped. Progress on
+ * stderr once it takes longer than io->slow_ns. iommu_unmap_extra() unmaps
+ * every chunk of the range mapped at iova.
+ */
 int iommu_map_extra(struct iommu *io, uint64_t iova, void *hva, uint64_t size);
 int iommu_unmap_extra(struct iommu *io, uint64_t iova);
 

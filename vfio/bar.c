@@ -296,7 +296,8 @@ void vfio_pci_bar_moved(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_
 		if (!p->direct || !p->hva || (on && p->handle < 0))
 			continue;
 		ret = d->dma_hook(d->dma_opaque, on, addr + p->offset, p->hva, p->size);
-		if (ret && on)
+		/* -EINTR: the VMM is stopping, and iommu/ said so. */
+		if (ret && on && ret != -EINTR)
 			log_warn_rl("%s: %s +%#llx at %#llx is not a DMA target for peers: %s",
 				    d->vdev.name, vfio_region_name(i), (unsigned long long)p->offset,
 				    (unsigned long long)(addr + p->offset), strerror(-ret));
@@ -323,7 +324,7 @@ int vfio_pci_set_dma_hook(struct vfio_pci_dev *d, vfio_dma_fn fn, void *opaque)
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (ret)
+	if (ret && ret != -EINTR)
 		log_err("%s: BARs for peer-to-peer DMA: %s", d->vdev.name, strerror(-ret));
 	return ret;
 }

@@ -44,6 +44,20 @@ static int p2p_dma_hook(void *opaque, bool map, uint64_t gpa, void *hva, uint64_
 	return ret;
 }
 
+/*
+ * Asked between MAP_DMA calls (iommu_set_stop): a 256 GiB BAR is 256 calls
+ * and can take minutes on Linux 6.1. During setup the stop signals are
+ * blocked and only pending; later the console thread turns them into
+ * vm_request_stop(). sigpending is not in the vCPU seccomp allow-list, and
+ * not needed there.
+ */
+static bool dma_stop(void *arg)
+{
+	struct assignment *a = arg;
+
+	return vm_stopping(a->vm) || (a->in_setup && vm_pending_stop_signal());
+}
+
 /* Pieces already on the guest's bus (decode on before boot) are mapped by setting the hook. */
 static int map_bars_for_p2p(struct assignment *a)
 {
@@ -188,9 +202,13 @@ int assign_map_dma(struct vm *vm, bool p2p, unsigned int prefault_threads, struc
 		if (ret)
 			return ret;
 	}
+	a->vm = vm;
+	a->in_setup = true;
+	iommu_set_stop(&a->io, dma_stop, a);
 	ret = map_guest_ram(a, vm);
 	if (!ret && p2p)
 		ret = map_bars_for_p2p(a);
+	a->in_setup = false;
 	return ret;
 }
 

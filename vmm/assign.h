@@ -22,6 +22,8 @@ struct vfio_dev_ops;
 struct assignment {
 	struct iommu io;
 	bool io_open;
+	struct vm *vm;
+	bool in_setup;		/* assign_map_dma() running: stop signals are only pending */
 	unsigned int nr;
 	struct iommu_device devs[CLI_MAX_DEVICES];
 	struct vfio_passthrough *pts[CLI_MAX_DEVICES];
@@ -36,6 +38,9 @@ int assign_devices(struct vm *vm, const char *const *args, const int *cliques, u
 /*
  * After placement: guest RAM (and with p2p the BARs) mapped for DMA, the
  * RAM first faulted in on prefault_threads threads (0: MAP_DMA faults it).
+ * Between MAP_DMA calls, here and whenever the guest moves a BAR later, it
+ * stops (-EINTR, nothing of that range left mapped) once the VM is stopping
+ * or, here, a stop signal is pending (the caller blocks them first).
  */
 int assign_map_dma(struct vm *vm, bool p2p, unsigned int prefault_threads,
 		   struct assignment *a);

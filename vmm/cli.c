@@ -554,6 +554,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	o->vm.ram_size = CLI_DEFAULT_MEMORY;
 	o->vm.nr_cpus = 1;
 	o->prefault_threads = -1;
+	for (unsigned int i = 0; i < CLI_MAX_DEVICES; i++)
+		o->cliques[i] = -1;
 	o->vm.cmdline = "console=ttyS0";
 	err[0] = '\0';
 

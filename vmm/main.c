@@ -195,6 +195,19 @@ static int run(const struct cli_opts *o)
 		ret = virtio_devices_attach(&m->vm, &m->virtio);
 	if (!ret)
 		ret = vm_place_pci_bars(&m->vm);
+	/*
+	 * Until here a signal simply ends the process (the kernel drops our
+	 * VFIO fds). From now on the stop signals are blocked: DMA mapping
+	 * (minutes for a 256 GiB BAR with --p2p on Linux 6.1) asks between
+	 * MAP_DMA calls whether one is pending and stops in order; once the
+	 * guest runs, the console thread reads them from the signalfd and the
+	 * guest is stopped and torn down in order.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);	/* the terminal went away: stop as cleanly as on ^C */
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (!ret)
 		ret = assign_map_dma(&m->vm, o->p2p, o->prefault_threads < 0 ?
 				     prefault_default_threads() : (unsigned int)o->prefault_threads,
@@ -204,24 +217,18 @@ static int run(const struct cli_opts *o)
 	if (!ret)
 		ret = vcpu_setup_boot(&m->vm.vcpus[0], &entry);
 	if (ret) {
+		/* A stop signal during setup: torn down in order, then its usual status. */
+		int sig = vm_pending_stop_signal();
+
 		assign_release(&m->assigned);
 		virtio_devices_release(&m->virtio);
 		vm_destroy(&m->vm);
 		free(m);
 		log_ratelimit_flush();
-		return VMM_EXIT_SETUP;
+		if (sig)
+			log_info("signal %d during setup: devices released, stopping", sig);
+		return sig ? 128 + sig : VMM_EXIT_SETUP;
 	}
-
-	/*
-	 * Until here a signal simply ends the process (the kernel drops our
-	 * VFIO fds and DMA mappings). From now on the stop signals are read by
-	 * the console thread, so the guest is stopped and torn down in order.
-	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);	/* the terminal went away: stop as cleanly as on ^C */
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	m->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	tty_raw(m);
 	/*

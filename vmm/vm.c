@@ -127,9 +127,31 @@ int vm_check_hugepages(uint64_t size, uint64_t hugepage)
 	return 0;
 }
 
+#define ANON_RAM_ALIGN	(2ULL << 20)
+
+void *vm_map_anon_ram(uint64_t size)
+{
+	uint64_t lead;
+	uint8_t *p;
+
+	/* mmap aligns only to 4 KiB: ask for more, trim both ends. */
+	p = mmap(NULL, size + ANON_RAM_ALIGN, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	lead = (ANON_RAM_ALIGN - ((uintptr_t)p & (ANON_RAM_ALIGN - 1))) & (ANON_RAM_ALIGN - 1);
+	if (lead)
+		munmap(p, lead);
+	munmap(p + lead + size, ANON_RAM_ALIGN - lead);
+	p += lead;
+	/* Only a hint: a kernel without THP still has the memory. */
+	madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
 static int vm_alloc_ram(struct vm *vm, uint64_t size, uint64_t hugepage)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	int flags;
 	void *p;
 
 	if (hugepage) {
@@ -140,8 +162,12 @@ static int vm_alloc_ram(struct vm *vm, uint64_t size, uint64_t hugepage)
 		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
 			(hugepage == (1ULL << 30) ? (30 << MAP_HUGE_SHIFT) : (21 << MAP_HUGE_SHIFT));
 		size = (size + hugepage - 1) / hugepage * hugepage;
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	} else {
+		p = vm_map_anon_ram(size);
+		if (!p)
+			p = MAP_FAILED;
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
 
@@ -448,6 +474,19 @@ bool vm_stopping(struct vm *vm)
 	s = vm->stopping;
 	pthread_mutex_unlock(&vm->stop_lock);
 	return s;
+}
+
+int vm_pending_stop_signal(void)
+{
+	static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return 0;
+	for (unsigned int i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		if (sigismember(&pending, stop_sigs[i]) == 1)
+			return stop_sigs[i];
+	return 0;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)

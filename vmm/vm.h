@@ -65,6 +65,13 @@ void vm_destroy(struct vm *vm);
 
 /* Enough free huge pages for --memory? (checked before KVM is opened, and again at allocation) */
 int vm_check_hugepages(uint64_t size, uint64_t hugepage);
+/*
+ * Anonymous guest RAM of size bytes starting on a 2 MiB boundary and marked
+ * MADV_HUGEPAGE, so transparent huge pages can back it (also where THP is
+ * "madvise"), and a huge page's guest and host addresses agree: KVM and the
+ * IOMMU can then map it as one 2 MiB page. NULL with errno on failure.
+ */
+void *vm_map_anon_ram(uint64_t size);
 
 /* Host pointer for [gpa, gpa+len) if it is all guest RAM, else NULL. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
@@ -99,6 +106,11 @@ int vm_set_irq_line(struct vm *vm, uint32_t gsi, int level);
 /* Ask all vCPUs to stop; the first caller's exit code wins. */
 void vm_request_stop(struct vm *vm, int exit_code);
 bool vm_stopping(struct vm *vm);
+/*
+ * While SIGINT, SIGTERM and SIGHUP are blocked but not yet read (setup, before
+ * the console thread reads them through a signalfd): the one pending, or 0.
+ */
+int vm_pending_stop_signal(void);
 
 /* Runs the vCPU threads until the guest stops; returns the exit code. */
 int vm_run(struct vm *vm);

@@ -227,12 +227,15 @@ static void notify_addrs(struct virtio_pci *vp, bool assign)
 		uint64_t gpa = vp->bar_addr + VPCI_NOTIFY + VPCI_NOTIFY_MULT * i;
 		int ret;
 
-		if (q->kick_fd < 0)
+		/* Only what was registered is removed: the host must not see a stray deassign. */
+		if (q->kick_fd < 0 || assign == !!(vp->ioeventfd_on & (1ull << i)))
 			continue;
 		ret = h->ops->ioeventfd(h->opaque, assign, false, gpa, 2, q->kick_fd);
 		if (ret && assign)	/* still correct: the trapped write signals it */
 			log_warn_rl("%s: queue %u notify at %#llx stays trapped: %s", vp->name, i,
 				    (unsigned long long)gpa, strerror(-ret));
+		if (!ret || !assign)
+			vp->ioeventfd_on ^= 1ull << i;
 	}
 	vp->ioeventfds = assign;
 }

@@ -57,7 +57,8 @@ struct virtio_pci {
 	uint16_t queue_sel;
 	struct virtio_pci_queue_regs q[VIRTIO_MAX_QUEUES];
 	bool active;		/* the device model is serving (DRIVER_OK accepted) */
-	bool ioeventfds;	/* kick fds are registered at bar_addr */
+	bool ioeventfds;	/* kick fds are to be registered at bar_addr */
+	uint64_t ioeventfd_on;	/* by queue: its registration succeeded */
 	uint64_t bar_addr;
 	uint64_t notify_exits;	/* queue notifies the ioeventfds did not catch */
 	char name[32];

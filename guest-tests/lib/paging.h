@@ -6,10 +6,9 @@
 #include <stdint.h>
 
 /*
- * The boot code identity-maps 0..64 GiB (GUEST_MAPPED_LIMIT). Anything above
- * (a 64-bit BAR the VMM placed high, e.g. a 128 or 256 GiB GPU BAR2) is mapped
- * on demand: map_phys() identity-maps [addr, addr + len) in 1 GiB pages when
- * the CPU has them (CPUID 0x80000001 EDX.Page1GB), else in 2 MiB pages from a
+ * The boot code identity-maps 0..4 TiB (GUEST_MAPPED_LIMIT). Anything above
+ * (a 64-bit BAR the VMM placed that high) is mapped on demand: map_phys()
+ * identity-maps [addr, addr + len) in 1 GiB pages when the CPU has them (CPUID 0x80000001 EDX.Page1GB), else in 2 MiB pages from a
  * small pool of page-directory pages. uncached adds PCD|PWT (for registers).
  * False when the range is beyond the CPU's physical address bits or the pool is
  * used up; ranges already mapped are left as they are.

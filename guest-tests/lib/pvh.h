@@ -29,8 +29,8 @@ struct hvm_memmap_entry {
 	uint32_t reserved;
 };
 
-/* The boot code identity-maps this much; RAM above it is not reachable. */
-#define GUEST_MAPPED_LIMIT	(64ul << 30)
+/* The boot code identity-maps this much (start.S); nothing above it is reachable. */
+#define GUEST_MAPPED_LIMIT	(4096ul << 30)
 #define BOOT_MEMMAP_MAX		32
 
 /*

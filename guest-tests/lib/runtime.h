@@ -4,8 +4,9 @@
 
 /*
  * The test guest runtime, in one include. By the time main() runs: long
- * mode, identity-mapped 0..64 GiB (2 MiB pages, 3-4 GiB uncached; anything
- * above on demand with map_phys(), paging.h), .bss
+ * mode, identity-mapped 0..4 TiB (2 MiB pages to 64 GiB, 3-4 GiB uncached;
+ * 1 GiB pages above, where big 64-bit BARs go; anything higher on demand
+ * with map_phys(), paging.h), .bss
  * zeroed, serial ready, boot_info filled from the PVH start info, IDT
  * loaded with failing defaults, interrupts off. main's return value becomes
  * the exit status; a passing test ends with test_pass(name) instead.

@@ -20,8 +20,14 @@
 #define PTE_PCD		(1 << 4)
 #define PTE_PS		(1 << 7)
 
-/* 64 GiB in 2 MiB pages: one PD page per GiB. */
+/*
+ * The first 64 GiB in 2 MiB pages (one PD page per GiB), so the 32-bit
+ * MMIO hole can be uncached on its own; above that, up to 4 TiB in 1 GiB
+ * pages, where the VMM puts 64-bit BARs (a 256 GiB BAR2, eight of them).
+ * GUEST_MAPPED_LIMIT in pvh.h is the top.
+ */
 #define MAP_GIB		64
+#define NR_PDPT		8
 #define PD_ENTRIES	(MAP_GIB * 512)
 /* PD index of 3 GiB: the 32-bit MMIO hole (BARs, ECAM, IOAPIC, LAPIC) is uncached. */
 #define PD_HOLE_START	(3 * 512)
@@ -67,14 +73,33 @@ pvh_start32:
 	movl %eax, %gs
 	movl $boot_stack_top, %esp
 
-	/* PML4 and PDPT: clear, then link the one PDPT and MAP_GIB PDs. */
+	/* PML4 and PDPTs: clear, then link the NR_PDPT PDPTs and MAP_GIB PDs. */
 	xorl %eax, %eax
 	movl $pml4, %edi
-	movl $(2 * 4096 / 4), %ecx
+	movl $((1 + NR_PDPT) * 4096 / 4), %ecx
 	rep stosl
-	movl $(pdpt + PTE_P + PTE_RW), pml4
+	movl $(pdpt + PTE_P + PTE_RW), %eax
+	xorl %ecx, %ecx
+6:	movl %eax, pml4(, %ecx, 8)
+	addl $4096, %eax
+	incl %ecx
+	cmpl $NR_PDPT, %ecx
+	jb 6b
 
+	/* The PDPTs follow each other: entry n maps GiB n. Above MAP_GIB, 1 GiB pages. */
 	movl $pdpt, %edi
+	movl $MAP_GIB, %ecx
+7:	movl %ecx, %eax
+	shll $30, %eax
+	orl $(PTE_P + PTE_RW + PTE_PS), %eax
+	movl %ecx, %edx
+	shrl $2, %edx
+	movl %eax, (%edi, %ecx, 8)
+	movl %edx, 4(%edi, %ecx, 8)
+	incl %ecx
+	cmpl $(NR_PDPT * 512), %ecx
+	jb 7b
+
 	movl $(pd + PTE_P + PTE_RW), %eax
 	movl $MAP_GIB, %ecx
 2:	movl %eax, (%edi)
@@ -173,7 +198,7 @@ entry_state:
 	.section .pgtables, "aw", @nobits
 	.balign 4096
 pml4:	.skip 4096
-pdpt:	.skip 4096
+pdpt:	.skip NR_PDPT * 4096
 pd:	.skip PD_ENTRIES * 8
 
 	.section .stack, "aw", @nobits

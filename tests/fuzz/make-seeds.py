@@ -441,6 +441,190 @@ def initrd_seeds():
                        [100 * MiB, 106 * MiB, 1 << 40]))
 
 
+# fuzz_passthrough: a setup byte, then operations (fuzz_passthrough.c's list).
+PT_REG = {'cmd': 0, 'bar0': 1, 'bar2': 3, 'bar4': 5, 'rom': 7, 'lat': 8, 'bist': 9, 'pm': 11,
+          'msi_flags': 12, 'msi_lo': 13, 'msi_hi': 14, 'msi_data': 15, 'msi_mask': 16,
+          'msix_flags': 17, 'devctl': 19, 'lnkctl': 20}
+PT_LEN = {1: 0, 2: 1, 4: 2}
+
+
+def pt_cfg_read(off, length):
+    return u8(0) + u16(off) + u8(PT_LEN[length])
+
+
+def pt_cfg_write(off, length, val):
+    return u8(1) + u16(off) + u8(PT_LEN[length]) + u32(val)
+
+
+def pt_reg(reg, length, val):
+    return u8(2) + u8(PT_REG[reg]) + u32(val) + u8(PT_LEN[length])
+
+
+def pt_map_access(nth, length, write, off, data=0):
+    return u8(3) + u8(nth) + u8((length - 1) | (8 if write else 0)) + u32(off) + u64(data)
+
+
+def pt_msix(entry_off, length, write, data=0, pba=False, via_map=True):
+    sel = {1: 0, 2: 1, 4: 2, 8: 3}[length] | (4 if write else 0) | (8 if pba else 0) | \
+        (16 if via_map else 0)
+    return u8(4) + u8(sel) + u16(entry_off) + u64(data)
+
+
+def pt_bar(bar, off, length, write, data=0):
+    return u8(5) + u8(0x80 | bar | ((length - 1) << 3) | (0x40 if write else 0)) + u64(off) + \
+        u64(data)
+
+
+def pt_place(bar, kind, other=0, addr=0):
+    return u8(6) + u8(bar) + u8(other) + u8(kind) + (u64(addr) if kind == 11 else b'')
+
+
+def pt_pm(state):
+    return u8(7) + u8(state)
+
+
+def pt_msix_entry(v, addr, data, ctrl):
+    return b''.join(pt_msix(16 * v + 4 * i, 4, True, x) for i, x in
+                    enumerate((addr, addr >> 32, data, ctrl)))
+
+
+PT_FLR, PT_P2P, PT_REOPEN = u8(8), u8(11), u8(12)
+
+
+def pt_fail(kind):
+    return u8(9) + u8(kind)
+
+
+def pt_signal(sel):
+    return u8(10) + u8(sel)
+
+
+def passthrough_seeds():
+    boot = (pt_place(0, 3) + pt_place(2, 7) + pt_place(4, 11, addr=0x10100000000) +
+            pt_place(6, 11, addr=0xc1000000))
+    msix_on = (pt_msix_entry(0, 0xfee00000, 0x20, 0) + pt_msix_entry(1, 0xfee01000, 0x21, 0) +
+               pt_msix_entry(2, 0x12345678, 0x22, 0) + pt_reg('msix_flags', 2, 0x8000))
+    write('passthrough', 'h100-boot-msix',
+          u8(0) + boot + msix_on + pt_msix(0, 8, False, pba=True) + pt_signal(1) +
+          pt_msix(16 + 12, 4, True, 1) + pt_signal(1) + pt_msix(0, 8, False, pba=True) +
+          pt_reg('msix_flags', 2, 0xc000) + pt_msix(0, 4, False, pba=True) +
+          pt_map_access(0, 4, True, 0x100, 0xdeadbeef) + pt_map_access(1, 8, False, 0x2000))
+    write('passthrough', 'h200-mappable-msi',
+          u8(3) + boot + pt_reg('msi_lo', 4, 0xfee00000) + pt_reg('msi_hi', 4, 0) +
+          pt_reg('msi_data', 2, 0x4041) + pt_reg('msi_flags', 2, 0x0021) +
+          pt_reg('msi_mask', 4, 0x2) + pt_signal(0x81) + pt_reg('msi_flags', 2, 0x0041) +
+          pt_reg('msi_lo', 4, 0x12340000) + pt_reg('msi_flags', 2, 0))
+    write('passthrough', 'd3hot-and-back',
+          u8(0) + boot + msix_on + pt_pm(3) + pt_reg('msix_flags', 2, 0) +
+          pt_reg('msix_flags', 2, 0x8000) + pt_map_access(0, 4, False, 0x10) + pt_pm(0) +
+          pt_map_access(0, 4, False, 0x10) + pt_pm(3) + PT_FLR)
+    write('passthrough', 'flr-with-everything-on',
+          u8(0) + boot + msix_on + PT_P2P + PT_FLR + pt_msix(0, 4, False) + boot + PT_FLR)
+    write('passthrough', 'flr-cannot-reset',
+          u8(0x44) + boot + msix_on + PT_FLR + pt_reg('devctl', 2, 0x8000) +
+          pt_cfg_read(0x64, 4))
+    write('passthrough', 'sparse-areas-h200',
+          u8(0x09) + u8(8) + b''.join(u16(0x200 * k) + u16(0x100 + k) for k in range(8)) + boot +
+          msix_on + pt_map_access(3, 8, True, 0x40, 7))
+    write('passthrough', 'sparse-areas-too-many', u8(0x08) + u8(9) + u32(0) * 9 + boot)
+    write('passthrough', 'host-refuses',
+          u8(0) + pt_fail(0) + boot + pt_fail(1) + msix_on + pt_fail(2) +
+          pt_msix_entry(3, 0xfee00000, 0x23, 0) + pt_fail(0) + pt_place(0, 1) +
+          pt_place(0, 3))
+    write('passthrough', 'bars-over-ram-lapic-and-each-other',
+          u8(0) + boot + pt_place(4, 9, other=0) + pt_place(0, 4) + pt_place(0, 2) +
+          pt_place(2, 6) + pt_place(4, 10, other=2) + pt_place(0, 5) + pt_place(6, 8) +
+          pt_reg('cmd', 2, 0) + pt_reg('cmd', 2, 0x7))
+    write('passthrough', 'p2p-and-reopen',
+          u8(0x22) + PT_P2P + boot + pt_place(0, 9, other=4) + PT_REOPEN + boot + PT_P2P +
+          msix_on + PT_REOPEN)
+    write('passthrough', 'virtualized-registers',
+          u8(0x10) + pt_reg('lat', 1, 0xff) + pt_reg('bist', 1, 0x40) +
+          pt_cfg_write(0x0c, 4, 0xffffffff) + pt_cfg_write(0x2c, 4, 0) +
+          pt_cfg_write(0x34, 1, 0x50) + pt_reg('lnkctl', 2, 0xffff) + pt_cfg_write(0x60, 4, 0) +
+          pt_cfg_write(0xb0, 4, 0xffffffff) + pt_cfg_write(0x100, 4, 0) +
+          pt_cfg_write(0x2a8, 4, 0x12345678) + pt_bar(0, 0xb90000, 8, True, 1) +
+          pt_bar(6, 0, 4, False) + pt_bar(2, 1 << 36, 8, True, 3))
+
+
+# fuzz_virtio_pci: three setup bytes, then operations (fuzz_virtio_pci.c's list).
+def vp_setup(queues, qmax_log2, config_size, feats, fail_activate=False):
+    return (u8((queues - 1) | ((qmax_log2 - 1) << 2)) + u8(config_size | (feats << 5)) +
+            u8(1 if fail_activate else 0))
+
+
+def vp_bar(write, off, length, val=0, via_map=False):
+    return (u8(1 if write else 0) + u8(0x80 | (length - 1) | (0x40 if via_map else 0)) +
+            u16(off) + u64(val))
+
+
+def vp_status(v):
+    return u8(3) + u8(v)
+
+
+def vp_ring(where, off):  # where: 0 low RAM, 1 high RAM, 2 across the end of low RAM
+    return u8(where) + u16(off)
+
+
+def vp_bringup(msix, queues, fmask=~0, cfg_vector=0):
+    """queues: (size_log2, vector, (desc, avail, used) as vp_ring args, enable)"""
+    out = u8(4) + u8(4 if msix else 0) + u64(fmask) + u8(cfg_vector)
+    for size_log2, vec, rings, enable in queues:
+        out += u8(size_log2 | (vec << 4) | (0 if enable else 0x80))
+        out += b''.join(vp_ring(*r) for r in rings)
+    return out
+
+
+def vp_place(sel, addr=None):
+    return u8(9) + u8(sel | (8 if addr is not None else 0)) + (u32(addr) if addr is not None else b'')
+
+
+def vp_ram(off, data16):
+    return u8(11) + u16(off // 2) + data16.ljust(16, b'\0')[:16]
+
+
+def vp_cfg(write, off, length, val=0):
+    return u8(8) + u8({1: 0, 2: 1, 4: 2}[length] | (4 if write else 0)) + u16(off) + u32(val)
+
+
+def virtio_pci_seeds():
+    good_q = (4, 1, ((0, 0x1000), (0, 0x2000), (0, 0x3000)), True)
+    chain = (vp_ram(0x1000, struct.pack('<QIHH', 0x4000, 16, 1, 1)) +
+             vp_ram(0x1010, struct.pack('<QIHH', 0x5000, 32, 2, 0)) +
+             vp_ram(0x2000, struct.pack('<HHH', 0, 1, 0)))
+    write('virtio_pci', 'bringup-serve-reset',
+          vp_setup(1, 8, 16, 3) + vp_place(2) + vp_bringup(True, [good_q]) + chain +
+          u8(7) + u8(0) + u8(12) + u8(0x10) + u8(5) + vp_bar(False, 0x5000, 8) +
+          u8(10) + u8(0x1c) + u8(0x10) + u64(0) + vp_status(0) + vp_bar(False, 0x14, 1))
+    write('virtio_pci', 'rings-outside-ram',
+          vp_setup(2, 8, 0, 1) + vp_place(2) +
+          vp_bringup(True, [good_q, (4, 2, ((2, 0x10), (1, 0x100), (0, 0x3000)), True)]) +
+          vp_bar(False, 0x14, 1) + vp_status(0))
+    write('virtio_pci', 'device-config-edges',
+          vp_setup(1, 4, 8, 0) + b''.join(u8(6) + u8(sel) + u8(off) + u64(0x1122334455667788)
+                                          for sel, off in ((0, 0), (3, 0), (7, 1), (8 | 3, 4),
+                                                           (8 | 7, 0), (1, 7), (8, 8), (0, 19))))
+    write('virtio_pci', 'pci-cfg-window',
+          vp_setup(1, 8, 0, 2) + vp_bringup(False, [good_q]) + vp_cfg(True, 0x78, 1, 0) +
+          vp_cfg(True, 0x7c, 4, 0x14) + vp_cfg(True, 0x80, 4, 1) + vp_cfg(False, 0x84, 4) +
+          vp_cfg(True, 0x84, 1, 0) + vp_cfg(True, 0x80, 4, 2) + vp_cfg(True, 0x7c, 4, 0x4000) +
+          vp_cfg(True, 0x84, 2, 0xffff))
+    write('virtio_pci', 'bar-moves-while-running',
+          vp_setup(3, 6, 4, 3) + vp_place(2) +
+          vp_bringup(True, [good_q, (3, 2, ((0, 0x6000), (0, 0x7000), (1, 0x1000)), True),
+                            (3, 3, ((1, 0x2000), (1, 0x3000), (0, 0x8000)), False)]) +
+          vp_place(0, 0x10000000) + vp_place(0x10 | 2) + vp_place(2) + vp_place(3) +
+          u8(7) + u8(0x41) + u8(7) + u8(0x21) + vp_status(0))
+    write('virtio_pci', 'host-refuses',
+          vp_setup(2, 8, 16, 3) + u8(13) + u8(3) + vp_place(2) + u8(13) + u8(1) +
+          vp_bringup(True, [good_q, good_q]) + u8(13) + u8(0) + vp_place(0, 0x20000000) +
+          u8(13) + u8(2) + vp_cfg(True, 0x98 + 2, 2, 0x4000) + vp_cfg(True, 0x98 + 2, 2, 0x8000))
+    write('virtio_pci', 'broken-queue-and-activate-failure',
+          vp_setup(1, 8, 16, 3, True) + vp_place(2) + vp_bringup(True, [good_q]) +
+          vp_bringup(False, [good_q]) + u8(12) + u8(8) + vp_status(0xff) + vp_status(0) +
+          u8(14) + vp_place(2) + vp_bringup(True, [good_q]))
+
+
 def main():
     bus_seeds()
     pci_seeds()
@@ -451,6 +635,8 @@ def main():
     cli_seeds()
     virtqueue_seeds()
     initrd_seeds()
+    passthrough_seeds()
+    virtio_pci_seeds()
     return 0
 
 

@@ -8,6 +8,8 @@
 #   tests/fuzz/run.sh --long            every target an hour
 #   tests/fuzz/run.sh --time 600        every target 600 s
 #   tests/fuzz/run.sh --target pvh      one target (repeatable)
+#   tests/fuzz/run.sh --runs 10000000   every target until it has run that
+#                                       many inputs (no time limit)
 #   tests/fuzz/run.sh --coverage        no fuzzing: replay the corpora in a
 #                                       coverage build (build-fuzz-cov), print
 #                                       llvm-cov's line/branch report per file
@@ -22,13 +24,14 @@ set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
-ALL+=" virtqueue initrd agent"
+ALL+=" virtqueue initrd agent passthrough virtio_pci"
 time_per=15
+runs=0
 targets=()
 coverage=0
 
 usage() {
-	sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
@@ -39,6 +42,10 @@ while [ $# -gt 0 ]; do
 	--time)
 		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --time needs seconds" >&2; exit 2; }
 		time_per=$2
+		shift ;;
+	--runs)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs needs a count" >&2; exit 2; }
+		runs=$2
 		shift ;;
 	--target)
 		[[ " $ALL " == *" ${2:-} "* ]] || { echo "run.sh: --target is one of: $ALL" >&2; exit 2; }
@@ -80,7 +87,9 @@ if [ "$coverage" = 1 ]; then
 	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
 		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
 		vmm/cli.c host/config.c agent/proto.c \
-		devices/virtio/virtqueue.c
+		devices/virtio/virtqueue.c \
+		vfio/config.c vfio/bar.c vfio/msi.c vfio/msix.c vfio/vfio_pci.c vfio/pci_passthrough.c \
+		devices/pci_dev.c devices/msix.c devices/pci_vector.c devices/virtio/virtio_pci.c
 	exit 0
 fi
 
@@ -107,9 +116,16 @@ for t in "${targets[@]}"; do
 	dict=()
 	[ -f "$SRC/tests/fuzz/$t.dict" ] && dict=(-dict="$SRC/tests/fuzz/$t.dict")
 	stamp=$(mktemp)
-	# libFuzzer stops by itself after -max_total_time; timeout only guards
-	# against a hang it could not interrupt.
-	timeout --signal=KILL $((time_per + 300)) "$exe" -max_total_time="$time_per" \
+	# libFuzzer stops by itself after -max_total_time or -runs; timeout only
+	# guards against a hang it could not interrupt (with --runs: 12 hours).
+	limit=(-max_total_time="$time_per")
+	guard=$((time_per + 300))
+	if [ "$runs" -gt 0 ]; then
+		limit=(-runs="$runs")
+		guard=43200
+	fi
+	start=$SECONDS
+	timeout --signal=KILL "$guard" "$exe" "${limit[@]}" \
 		"${dict[@]}" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$art/" "$corpus" "$SRC/tests/fuzz/corpus/$t" >"$log" 2>&1
 	rc=$?
@@ -118,7 +134,7 @@ for t in "${targets[@]}"; do
 	found=$(find "$art" -type f -newer "$stamp" ! -name 'slow-unit-*' | head -1)
 	rm -f "$stamp"
 	if [ "$rc" -eq 0 ] && [ -z "$found" ]; then
-		echo "PASS: fuzz_$t: ${execs:-?} executions in ${time_per} s (${rate:-?}/s)," \
+		echo "PASS: fuzz_$t: ${execs:-?} executions in $((SECONDS - start)) s (${rate:-?}/s)," \
 		     "corpus $(find "$corpus" -type f | wc -l) inputs"
 		passed=$((passed + 1))
 		continue

@@ -27,7 +27,8 @@ verbose=0
 iommu=intel
 intremap=on
 ivshmem_size=1G
-timeout_s=720
+timeout_s=1500
+slow=${TESTBED_SLOW:-1}
 build_ref=""
 scenarios=()
 
@@ -46,6 +47,10 @@ usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--noremap] [--ivshmem
           [--timeout SECS] [--ref GITREV] [SCENARIO...]
 --ref builds a committed revision instead of the working tree.
 --verbose puts every test's output in the serial log, not only a failing one's.
+Environment: TESTBED_L1_MEM (L1's RAM, default 2G), TESTBED_L1_CPUS (L1's CPUs,
+default 1; MTTCG runs each on a host thread), TESTBED_CPU, TESTBED_APPEND, TESTBED_OUT,
+TESTBED_SLOW=N (multiplies every time limit by N, for a busy host)
+(docs/testbed.md).
 scenarios (default, in order): $(list_scenarios default | tr '\n' ' ')
 scenarios on request: $(list_scenarios extra | tr '\n' ' ')
 EOF
@@ -72,6 +77,15 @@ parse_args()
 	case "$iommu" in
 	intel|amd) ;;
 	*) die "--iommu must be intel or amd, not '$iommu'" ;;
+	esac
+	case "$slow" in
+	[1-9]|[1-9][0-9]) ;;
+	*) die "TESTBED_SLOW must be a whole number from 1 to 99, not '$slow'" ;;
+	esac
+	timeout_s=$((timeout_s * slow))
+	case "${TESTBED_L1_CPUS:-1}" in
+	[1-9]|[1-9][0-9]) ;;
+	*) die "TESTBED_L1_CPUS must be a number of CPUs from 1 to 99, like 2" ;;
 	esac
 	case "$ivshmem_size" in
 	[0-9]*[KMGT]|[0-9]*) ;;

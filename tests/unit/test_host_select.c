@@ -238,10 +238,32 @@ Test(host_select, flavor_sizes_unless_given)
 	cr_assert_eq(o.nr_devices, 2);
 	cr_assert_str_eq(o.devices[0], "0000:00:02.0");
 	cr_assert_str_eq(o.devices[1], "0000:00:06.0");
+	/* A flavor's devices carry no GPUDirect clique, whatever the slots held. */
+	cr_assert_eq(o.cliques[0], -1);
+	cr_assert_eq(o.cliques[1], -1);
 	opts(&o);
 	o.flavor = "tiny";
 	cr_assert_eq(host_resolve_run_env(env, &conf, &o, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "--flavor tiny: no such flavor in the config file (have: small; big)");
+}
+
+Test(host_select, cliques_follow_their_devices_past_a_flavor)
+{
+	struct cli_opts o;
+
+	fake_pci("0000:00:06.0", 0x10de, 0x2330, 0x030200, 7, "vfio-pci", "nouveau");
+	opts(&o);
+	o.cliques[o.nr_devices] = 5;
+	o.devices[o.nr_devices++] = "0000:00:04.0";
+	o.flavor = "small";
+	cr_assert_eq(host_resolve_run_env(env, &conf, &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(o.nr_devices, 3);
+	cr_assert_str_eq(o.devices[0], "0000:00:04.0");
+	cr_assert_eq(o.cliques[0], 5, "the explicit device keeps its clique");
+	cr_assert_str_eq(o.devices[1], "0000:00:02.0");
+	cr_assert_eq(o.cliques[1], -1, "what the flavor picked has none");
+	cr_assert_str_eq(o.devices[2], "0000:00:06.0");
+	cr_assert_eq(o.cliques[2], -1);
 }
 
 Test(host_select, unknown_alias_and_bad_count)

@@ -354,3 +354,155 @@ Test(iommu_map, entries_already_used_shrink_the_ram_budget)
 	iommu_close(&io);
 	cr_assert_eq(fake.nr_live, 0);
 }
+
+/* stderr of fn(arg) while it runs, in buf. */
+static void capture_stderr(void (*fn)(void *), void *arg, char *buf, size_t len)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	cr_assert(f);
+	fflush(stderr);
+	dup2(fileno(f), STDERR_FILENO);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+struct extra_call {
+	struct iommu *io;
+	uint64_t iova, size;
+	int ret;
+};
+
+static void call_map_extra(void *arg)
+{
+	struct extra_call *c = arg;
+
+	c->ret = iommu_map_extra(c->io, c->iova, (void *)0x7e0000000000ULL, c->size);
+}
+
+/* 3 GiB starting half a GiB past a GiB boundary: 512 MiB, 1 GiB, 1 GiB, 512 MiB. */
+#define XIOVA	(0x1000000000ULL + 512 * MiB)
+
+Test(iommu_map, extra_range_in_iova_aligned_gib_chunks)
+{
+	static const uint64_t want[4] = { 512 * MiB, GiB, GiB, 512 * MiB };
+	struct iommu_device devs[2];
+	struct iommu io;
+	uint64_t off = 0;
+
+	setup(&io, devs);
+	cr_assert_eq(iommu_map_extra(&io, XIOVA, (void *)0x7e0000000000ULL, 3 * GiB), 0);
+	cr_assert_eq(fake.map_calls, 4);
+	cr_assert_eq(fake.nr_live, 4);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(fake.live[i].iova, XIOVA + off);
+		cr_assert_eq(fake.live[i].size, want[i], "chunk %d", i);
+		cr_assert_eq((uintptr_t)fake.live[i].hva, 0x7e0000000000ULL + off);
+		cr_assert(i == 0 || (fake.live[i].iova & (GiB - 1)) == 0, "chunk %d starts a GiB", i);
+		off += want[i];
+	}
+	/* A BAR of its own size as its neighbour stays apart from it. */
+	cr_assert_eq(iommu_map_extra(&io, XIOVA + 3 * GiB, (void *)0x7e0000000000ULL, 16 * MiB), 0);
+	cr_assert_eq(iommu_unmap_extra(&io, XIOVA), 0);
+	cr_assert_eq(fake.unmap_calls, 4, "every chunk unmapped");
+	cr_assert_eq(fake.nr_live, 1);
+	cr_assert_eq(fake.live[0].iova, XIOVA + 3 * GiB);
+	cr_assert_eq(iommu_unmap_extra(&io, XIOVA), -ENOENT);
+	iommu_close(&io);
+	cr_assert_eq(fake.nr_live, 0);
+}
+
+Test(iommu_map, failing_chunk_in_the_middle_leaves_nothing_of_the_range)
+{
+	struct iommu_device devs[2];
+	struct iommu io;
+
+	setup(&io, devs);
+	cr_assert_eq(iommu_map_extra(&io, 0x2000000000ULL, (void *)0x7e0000000000ULL, 16 * MiB), 0);
+	fake.fail_map_at = 4;	/* the third chunk of the next range */
+	cr_assert_eq(iommu_map_extra(&io, XIOVA, (void *)0x7e0000000000ULL, 3 * GiB), -ENOMEM);
+	cr_assert_eq(fake.unmap_calls, 2, "the two chunks mapped are unmapped again");
+	cr_assert_eq(fake.nr_live, 1, "only the earlier range stays");
+	cr_assert_eq(fake.live[0].iova, 0x2000000000ULL);
+	cr_assert_eq(io.nr_maps, 1);
+	/* Nothing left behind: the same range maps whole afterwards. */
+	fake.fail_map_at = 0;
+	cr_assert_eq(iommu_map_extra(&io, XIOVA, (void *)0x7e0000000000ULL, 3 * GiB), 0);
+	cr_assert_eq(fake.nr_live, 5);
+	iommu_close(&io);
+	cr_assert_eq(fake.nr_live, 0);
+}
+
+static int stop_after, stop_asked;
+
+static bool stop_at(void *arg)
+{
+	cr_assert_eq(arg, &stop_after);
+	return ++stop_asked > stop_after;
+}
+
+Test(iommu_map, stop_between_chunks_unmaps_what_was_mapped)
+{
+	struct iommu_device devs[2];
+	struct iommu io;
+	char err[4096];
+	struct extra_call c = { &io, XIOVA, 3 * GiB, 0 };
+
+	setup(&io, devs);
+	stop_after = 2;
+	stop_asked = 0;
+	iommu_set_stop(&io, stop_at, &stop_after);
+	capture_stderr(call_map_extra, &c, err, sizeof(err));
+	cr_assert_eq(c.ret, -EINTR);
+	cr_assert_eq(stop_asked, 3, "asked before each chunk");
+	cr_assert_eq(fake.map_calls, 2);
+	cr_assert_eq(fake.unmap_calls, 2);
+	cr_assert_eq(fake.nr_live, 0);
+	cr_assert_eq(io.nr_maps, 0);
+	cr_assert(strstr(err, "stopped mapping a 3.0 GiB BAR for peer DMA at IOVA 0x1020000000 "
+			 "after 1.5 GiB in 2 MAP_DMA calls; unmapped again"), "%s", err);
+	/* Guest RAM too: between its MAP_DMA calls, all or nothing. */
+	stop_after = 10;
+	stop_asked = 0;
+	cr_assert_eq(iommu_map_ram(&io, ram4g, 2, 2 * MiB), -EINTR);
+	cr_assert_eq(fake.map_calls, 2 + 10);
+	cr_assert_eq(fake.nr_live, 0);
+	cr_assert_eq(io.ram_mapped, 0);
+	iommu_set_stop(&io, NULL, NULL);
+	cr_assert_eq(iommu_map_extra(&io, XIOVA, (void *)0x7e0000000000ULL, 3 * GiB), 0);
+	iommu_close(&io);
+}
+
+Test(iommu_map, extra_progress_only_when_slow)
+{
+	struct iommu_device devs[2];
+	struct iommu io;
+	char err[4096];
+	struct extra_call c = { &io, 0x1000000000ULL, 16 * MiB, 0 };
+
+	setup(&io, devs);
+	capture_stderr(call_map_extra, &c, err, sizeof(err));
+	cr_assert_eq(c.ret, 0);
+	cr_assert_str_empty(err, "a fast 16 MiB BAR prints nothing: %s", err);
+	io.slow_ns = 0;		/* everything counts as slow */
+	c.iova = XIOVA;
+	c.size = 3 * GiB;
+	capture_stderr(call_map_extra, &c, err, sizeof(err));
+	cr_assert_eq(c.ret, 0);
+	/* Not a terminal: one line, then one every 10 s; the last chunk prints none. */
+	cr_assert(strstr(err, "vfio-vmm: mapping a BAR for peer DMA at IOVA 0x1020000000: "
+			 "0.5 of 3.0 GiB after 0 s\n"), "%s", err);
+	cr_assert_null(strstr(err, "1.5 of 3.0"), "%s", err);
+	cr_assert(strstr(err, "vfio-vmm: mapped a 3.0 GiB BAR for peer DMA at IOVA 0x1020000000 in "),
+		  "%s", err);
+	cr_assert(strstr(err, "(4 MAP_DMA calls, the longest "), "%s", err);
+	iommu_close(&io);
+}

@@ -9,6 +9,7 @@
  * the BAR, the PCI_CFG window, and hostile register traffic.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,6 +401,34 @@ Test(virtio_pci, notify_ioeventfds_follow_the_bar)
 	vcfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	cr_assert_eq(fake_count(&host, EV_IOEVENTFD, 0),
 		     fake_count(&host, EV_IOEVENTFD_OFF, 0) + 1);
+}
+
+/* Found by fuzz_virtio_pci: a refused ioeventfd was deassigned at reset all the same. */
+Test(virtio_pci, refused_ioeventfd_is_not_removed)
+{
+	place_and_enable();
+	negotiate();
+	setup_queue(0, 64, 0x10000, 1);
+	setup_queue(1, 64, 0x20000, 2);
+	host.ioeventfd_ret = -ENOSPC;
+	driver_ok();
+	cr_assert_eq(fd_.activates, 1, "a refused ioeventfd only costs exits");
+	cr_assert_eq(fake_count(&host, EV_IOEVENTFD, 0), 0);
+	bar_wr(VPCI_NOTIFY, 2, 0);
+	cr_assert(readable(fd_.vdev.queues[0].kick_fd), "the trapped notify kicks");
+	/* A BAR move registers them now; a reset removes exactly those. */
+	host.ioeventfd_ret = 0;
+	vcfg_wr(PCI_BASE_ADDRESS_0, 4, BAR_ADDR + 0x100000);
+	cr_assert_eq(fake_count(&host, EV_IOEVENTFD, 0), 2);
+	cr_assert_eq(fake_count(&host, EV_IOEVENTFD_OFF, 0), 0);
+	bar_wr(0x14, 1, 0);
+	cr_assert_eq(fake_count(&host, EV_IOEVENTFD_OFF, 0), 2);
+	host.ioeventfd_ret = -ENOSPC;
+	negotiate();
+	setup_queue(0, 64, 0x10000, 1);
+	driver_ok();
+	bar_wr(0x14, 1, 0);
+	cr_assert_eq(fake_count(&host, EV_IOEVENTFD_OFF, 0), 2, "nothing removed that was refused");
 }
 
 Test(virtio_pci, msix_table_through_the_bar_routes_vectors)

@@ -2,7 +2,7 @@
 # Builds everything of ours that goes into L1 (sourced by run.sh). Always a
 # fresh build directory: a stale binary must never hide a change.
 
-# Sets VMM_BIN, IOMMU_PROBE_BIN, AGENT_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN, DISKBENCH_BIN and GUESTS (lines "name path").
+# Sets VMM_BIN, IOMMU_PROBE_BIN, AGENT_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN, DISKBENCH_BIN, NETBENCH_BIN and GUESTS (lines "name path").
 build_all()
 {
 	local build=$OUT_DIR/build blog=$OUT_DIR/build.log src
@@ -44,6 +44,11 @@ build_all()
 	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-o "$DISKBENCH_BIN" "$TB_DIR/tb-diskbench.c" >>"$blog" 2>&1 ||
 		{ tail -20 "$blog"; die "tb-diskbench failed to build"; }
+	# The bench scenario's network and vsock rows: server in L1, client in L2.
+	NETBENCH_BIN=$OUT_DIR/tb-netbench
+	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-o "$NETBENCH_BIN" "$TB_DIR/tb-netbench.c" >>"$blog" 2>&1 ||
+		{ tail -20 "$blog"; die "tb-netbench failed to build"; }
 }
 
 # static_bin PATH: echoes PATH if it was built, nothing if not. A dynamic

@@ -26,7 +26,7 @@ build_initramfs()
 	cp "$TB_DIR/l1/init" "$root/init"
 	cp "$TB_DIR/l1/lib.sh" "$TB_DIR/l1/runtest.sh" "$root/testbed/"
 	cp -r "$TB_DIR/scenarios" "$root/testbed/"
-	cp "$PROBE_BIN" "$XFER_BIN" "$root/testbed/bin/"
+	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
 	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
 	[ -z "${MGPU_KO:-}" ] || cp "$MGPU_KO" "$root/testbed/"
@@ -100,6 +100,7 @@ VERBOSE=$verbose
 IOMMU=$iommu
 IVSHMEM_SIZE=$ivshmem_size
 KICK=${TESTBED_KICK:-1}
+SLOW=$slow
 KVER=$KVER
 L2_APPEND='${TESTBED_L2_APPEND:-}'
 VMM_STRIPPED_BYTES=$(vmm_stripped_bytes)
@@ -127,7 +128,7 @@ build_l2_initramfs()
 	cp "$XFER_BIN" "$root/bin/"
 	cp "$HAMMER_BIN" "$root/bin/"
 	[ -z "${AGENT_BIN:-}" ] || cp "$AGENT_BIN" "$root/bin/"
-	cp "$DISKBENCH_BIN" "$root/bin/"
+	cp "$DISKBENCH_BIN" "$NETBENCH_BIN" "$root/bin/"
 	[ -z "${MGPU_GUEST_KO:-}" ] || cp "$MGPU_GUEST_KO" "$root/"	# scenario mdev
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"

@@ -9,6 +9,24 @@ QEMU_RC=0
 # 39-bit IOVA space.
 EDU_DMA_MASK=0x7fffffffff
 
+# ivshmem's memory is a sparse file on tmpfs: L1 can be given a 256G BAR
+# while the host pays only for the pages written (a 256G anonymous shared
+# mapping is refused by the host's overcommit check; on ext4 every page
+# L1 touches goes through the page cache and writeback, which is slow).
+# The file is removed when run.sh exits. TESTBED_SHM picks the tmpfs.
+IVSHMEM_FILE=
+ivshmem_file()
+{
+	local dir=${TESTBED_SHM:-/dev/shm}
+	[ -z "$IVSHMEM_FILE" ] || return 0
+	[ "$(stat -f -c %T "$dir" 2>/dev/null)" = tmpfs ] ||
+		die "$dir is not a tmpfs: set TESTBED_SHM to one for ivshmem's backing file"
+	IVSHMEM_FILE=$(mktemp "$dir/vfio-vmm-testbed-ivshmem.XXXXXX")
+	trap 'rm -f "$IVSHMEM_FILE"' EXIT
+	truncate -s "$ivshmem_size" "$IVSHMEM_FILE" ||
+		die "cannot make a $ivshmem_size sparse file in $dir for ivshmem"
+}
+
 # The machine of NOTES.md: q35 (needed for an emulated IOMMU), an AMD CPU
 # model with SVM so L1's kvm_amd gives a real /dev/kvm, and the five test
 # devices at fixed slots so their BDFs and IOMMU groups never move.
@@ -32,9 +50,10 @@ qemu_args()
 	# each packet as sent and still hands its buffer back through the used
 	# ring, which is all the TX check needs, with no network to reach.
 	local slot=1
+	ivshmem_file
 	QEMU_ARGS=(-nodefaults -no-user-config -display none -no-reboot
 		-machine q35 -accel tcg -cpu "${TESTBED_CPU:-EPYC,+svm,+npt}"
-		-smp 1 -m "${TESTBED_L1_MEM:-2G}")
+		-smp "${TESTBED_L1_CPUS:-1}" -m "${TESTBED_L1_MEM:-2G}")
 	case "$iommu" in
 	intel)
 		QEMU_ARGS+=(-device "intel-iommu,intremap=${intremap:-on}")
@@ -51,7 +70,7 @@ qemu_args()
 		-device "edu,addr=$slot.0,dma_mask=$EDU_DMA_MASK"
 		-drive file=null-co://,if=none,id=nv0,format=raw
 		-device "nvme,serial=deadbeef,drive=nv0,addr=$((slot + 1)).0"
-		-object "memory-backend-ram,id=ivmem,size=$ivshmem_size,share=on"
+		-object "memory-backend-file,id=ivmem,size=$ivshmem_size,share=on,mem-path=$IVSHMEM_FILE"
 		-device "ivshmem-plain,memdev=ivmem,addr=$((slot + 2)).0"
 		-nic none -device "virtio-net-pci,addr=$((slot + 3)).0"
 		-device "virtio-net-pci,disable-legacy=on,iommu_platform=on,addr=$((slot + 4)).0")
@@ -79,7 +98,7 @@ run_qemu()
 	SERIAL_LOG=$OUT_DIR/serial.log
 	: >"$SERIAL_LOG"
 	local t0=$EPOCHREALTIME
-	log "qemu: L1 ${TESTBED_CPU:-EPYC,+svm,+npt}, $iommu IOMMU, ivshmem $ivshmem_size, timeout ${timeout_s}s; serial log: $SERIAL_LOG"
+	log "qemu: L1 ${TESTBED_CPU:-EPYC,+svm,+npt} x${TESTBED_L1_CPUS:-1}, ${TESTBED_L1_MEM:-2G}, $iommu IOMMU, ivshmem $ivshmem_size, timeout ${timeout_s}s; serial log: $SERIAL_LOG"
 	QEMU_MON=$OUT_DIR/qemu.mon
 	local kick=$OUT_DIR/qemu-kick.mon
 	rm -f "$QEMU_MON" "$kick" "$OUT_DIR/hang.txt"

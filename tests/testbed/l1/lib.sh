@@ -37,7 +37,7 @@ die()
 # test's output is printed between markers so the host can show it.
 run_test()
 {
-	local name=$1 limit=$2 t0 rc reason log
+	local name=$1 limit=$(($2 * ${SLOW:-1})) t0 rc reason log
 	shift 2
 	log=$TB_OUT/$name.log
 	mkdir -p "$TB_OUT"

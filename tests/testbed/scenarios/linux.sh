@@ -45,7 +45,7 @@ linux_boot()
 # seconds after L2 printed its done marker (a poweroff that never lands).
 vmm_watch()
 {
-	local out=$1 limit=$2 grace=$3 t0 pidf=$TB_OUT/vmm.pid deadline
+	local out=$1 limit=$(($2 * ${SLOW:-1})) grace=$3 t0 pidf=$TB_OUT/vmm.pid deadline
 	shift 3
 	POWEROFF_GRACE=$grace
 	t0=$(uptime_s)

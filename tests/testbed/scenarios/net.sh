@@ -26,11 +26,15 @@
 #                  missing command 127, /proc/version's text, the md5 of
 #                  1 MiB piped through md5sum, --timeout 2 on sleep 30 124;
 #                  exec start latency over EXEC_RUNS runs of true (NOTE)
-#   net.all        ONE VM with the nvme assigned (--device), a virtio disk
-#                  (--disk, 8 MiB of random bytes), a network (--net) and
-#                  vsock with the agent; through exec: the nvme driver binds
-#                  and nvme0n1 reads, /dev/vda's md5 is the file's, L2 pings
-#                  L1 over the tap, and poweroff ends the VM
+#   net.all        ONE VM as docs/quickstart.md's whole GPU-guest command:
+#                  booted from a root disk (--disk, the ext4 image of
+#                  host/disk.sh, root=/dev/vda rw), the nvme assigned
+#                  (--device), a network (--net) and vsock with the agent
+#                  started by the disk's init, plus a data disk (8 MiB of
+#                  random bytes, serial=data); through exec: / is ext4 on
+#                  /dev/vda, the nvme driver binds and nvme0n1 reads, the
+#                  data disk's md5 is the file's, L2 pings L1 over the tap,
+#                  and poweroff ends the VM
 
 . "$TB/scenarios/linux.sh"	# vmm_watch
 
@@ -358,12 +362,15 @@ net_all()
 	need_vmm
 	bdf=$(awk '$1 == "nvme" { print $2 }' "$TB_OUT/devices")
 	[ -n "$bdf" ] || die "no nvme in $TB_OUT/devices"
+	[ -f "$TB/l2/root.img" ] || die "no $TB/l2/root.img (host/disk.sh)"
+	cp "$TB/l2/root.img" /tmp/net-all-root.img || die "cannot copy the root image"
 	dd if=/dev/urandom of=/tmp/net-all.img bs=1M count=8 2>/dev/null
 	md5=$(md5sum </tmp/net-all.img | cut -d' ' -f1)
 	configure_tap tball0 10.9.3.1/24 &
 	set -- run --kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
-		--cmdline "$NET_CMDLINE tb.agent=1 tb.checks=agent-hold" --memory 256M \
-		--device "$bdf" --disk path=/tmp/net-all.img --net tap=tball0 --vsock cid=3 --stats
+		--cmdline "$NET_CMDLINE root=/dev/vda rw tb.agent=1 tb.checks=agent-hold" \
+		--memory 256M --disk path=/tmp/net-all-root.img --net tap=tball0 --vsock cid=3 \
+		--device "$bdf" --disk path=/tmp/net-all.img,serial=data --stats
 	echo "+ vfio-vmm $*"
 	vfio-vmm "$@" >"$out" 2>&1 &
 	pid=$!
@@ -380,14 +387,20 @@ net_all()
 		sleep 0.2
 		i=$((i + 1))
 	done
+	# The root file system is the first disk, as the command line asked.
+	l2_exec awk '$2 == "/" { r = $1 " " $3 " " $4 } END { print r }' /proc/mounts
+	case "$(cat "$TB_OUT/exec.out")" in
+	"/dev/vda ext4 rw"*) echo "NOTE: / in L2: $(cat "$TB_OUT/exec.out")" ;;
+	*) die "/ in L2 is '$(cat "$TB_OUT/exec.out")', not ext4 on /dev/vda rw" ;;
+	esac
 	# The assigned nvme: its driver binds and the namespace reads.
 	l2_exec sh -c 'modprobe nvme && i=0 && while [ ! -e /sys/block/nvme0n1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; ls /sys/bus/pci/drivers/nvme | grep : && dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16'
 	echo "NOTE: nvme in L2: $(grep : "$TB_OUT/exec.out" | head -1) bound to nvme, nvme0n1 reads"
-	# The virtio disk: every byte of the file.
-	l2_exec sh -c 'modprobe virtio_blk; i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; md5sum </dev/vda'
-	got=$(cut -d' ' -f1 "$TB_OUT/exec.out")
-	[ "$got" = "$md5" ] || die "/dev/vda md5 $got in L2, the file's $md5 in L1"
-	echo "NOTE: /dev/vda in L2: md5 $got, as the 8 MiB file in L1"
+	# The data disk (found by its serial): every byte of the file.
+	l2_exec sh -c 'for b in /sys/block/vd*; do [ "$(cat $b/serial)" = data ] && d=/dev/${b##*/}; done; [ -n "$d" ] && echo $d && md5sum <$d'
+	got=$(tail -1 "$TB_OUT/exec.out" | cut -d' ' -f1)
+	[ "$got" = "$md5" ] || die "the data disk's md5 $got in L2, the file's $md5 in L1"
+	echo "NOTE: the data disk ($(head -1 "$TB_OUT/exec.out")) in L2: md5 $got, as the 8 MiB file in L1"
 	# The network: an address on our virtio-net, and L1's end of the tap answers.
 	l2_exec sh -c 'modprobe virtio_net; i=0; while [ ! -e /sys/bus/virtio/drivers/virtio_net/virtio*/net ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; ifc=$(ls /sys/bus/virtio/drivers/virtio_net/virtio*/net | head -1); ip addr add 10.9.3.2/24 dev $ifc && ip link set $ifc up && i=0 && while ! ping -c 1 -W 1 10.9.3.1 >/dev/null && [ $i -lt 30 ]; do i=$((i + 1)); done; ping -c 3 -W 2 10.9.3.1 >/tmp/ping.out; r=$?; tail -1 /tmp/ping.out; exit $r'
 	echo "NOTE: ping from L2 over tball0: $(tail -1 "$TB_OUT/exec.out")"
@@ -402,5 +415,5 @@ net_all()
 	echo "NOTE: poweroff -f through exec ended the VM: exit $?"
 	no_notify_exits "$out" "virtio-net tball0" "virtio-vsock cid 3"
 	! ip link show tball0 >/dev/null 2>&1 || die "tball0 still exists after the VM ended"
-	rm -f /tmp/net-all.img
+	rm -f /tmp/net-all.img /tmp/net-all-root.img
 }
