@@ -72,10 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fuzz_fail("returned 0 with %zu bytes left", chunk - off - used);
 		}
 		if (err) {
-			struct agent_frame f;
-			size_t used;
+			struct agent_frame again;
+			size_t took;
 
-			if (agent_decode(&dec, data, size, &used, &f) != err || used)
+			if (agent_decode(&dec, data, size, &took, &again) != err || took)
 				fuzz_fail("error %d is not sticky", err);
 			break;
 		}
