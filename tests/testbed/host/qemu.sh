@@ -149,6 +149,13 @@ hang_watch()
 	local qpid=$1 size last=-1 quiet=0 limit
 	while kill -0 "$qpid" 2>/dev/null; do
 		sleep 5
+		# The limit is read before the size: a RUN line written after
+		# the size was taken changes the size, so it is never judged
+		# against the silence of the test before it (a 300 s silent
+		# P2P mapping at 256G, then a test with a 168 s limit, was
+		# called a hang the moment that test started).
+		limit=$(tr -d '\r' <"$SERIAL_LOG" |
+			sed -n 's/^RUN [^ ]* (limit \([0-9]*\)s)$/\1/p' | tail -1)
 		size=$(stat -c %s "$SERIAL_LOG" 2>/dev/null || echo 0)
 		if [ "$size" != "$last" ]; then
 			last=$size
@@ -156,8 +163,6 @@ hang_watch()
 			continue
 		fi
 		quiet=$((quiet + 5))
-		limit=$(tr -d '\r' <"$SERIAL_LOG" |
-			sed -n 's/^RUN [^ ]* (limit \([0-9]*\)s)$/\1/p' | tail -1)
 		limit=$((${limit:-0} + 30))
 		[ "$limit" -ge "$HANG_S" ] || limit=$HANG_S
 		[ "$quiet" -ge "$limit" ] || continue
