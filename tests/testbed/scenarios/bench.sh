@@ -922,10 +922,15 @@ bench_net_boot()
 	pid=$!
 	limit=$((1200 + 60 * $(bench_net_secs)))	# tenths of a second
 	i=0
-	rm -f "$out.exec"
+	rm -f "$out.exec" "$out.cpu0" "$out.cpu1"
 	while kill -0 "$pid" 2>/dev/null && [ $i -lt $limit ]; do
+		# CPU of the VMM's threads and of the vhost workers they own, from
+		# the guest's init to the end of its tests (the profile for the why).
+		[ -f "$out.cpu0" ] || ! grep -q 'L2-TESTBED: init reached' "$out" ||
+			bench_net_threads "$(bench_leaf_pid $pid)" >"$out.cpu0"
 		if [ $held = 0 ] && grep -q 'L2-NETBENCH-HOLD' "$out"; then
 			held=1
+			bench_net_threads "$(bench_leaf_pid $pid)" >"$out.cpu1"
 			# One untimed run: the agent answers at all.
 			vfio-vmm exec --cid "$BENCH_NET_CID" --timeout 20 -- true </dev/null ||
 				echo "bench: $vmm: the first exec failed"
@@ -935,7 +940,9 @@ bench_net_boot()
 				t1=$(ns_now)
 				awk -v n=$((t1 - t0 - BENCH_STAMP)) 'BEGIN { printf "%.2f\n", n / 1e6 }' >>"$out.exec"
 			done
-			vfio-vmm exec --cid "$BENCH_NET_CID" -- poweroff -f </dev/null >/dev/null 2>&1
+			# kvmtool's guest halts instead (no ACPI), and the connection
+			# stays open: --timeout bounds the wait, the kill below ends it.
+			vfio-vmm exec --cid "$BENCH_NET_CID" --timeout 5 -- poweroff -f </dev/null >/dev/null 2>&1
 			[ $limit -le $((i + 50)) ] || limit=$((i + 50))
 		fi
 		grep -q 'L2-CHECK fail' "$out" && { [ $limit -le $((i + 20)) ] || limit=$((i + 20)); }
@@ -950,6 +957,31 @@ bench_net_boot()
 	tr -d '\r' <"$out" >"$out.txt"
 }
 
+# bench_net_threads PID: bench_thread_cpu's lines for PID's threads, then
+# the same for each vhost worker one of them owns (Linux 6.1 names the
+# worker kthread vhost-TID after the thread that did VHOST_SET_OWNER).
+bench_net_threads()
+{
+	local tids f c
+	bench_thread_cpu "$1"
+	tids=" $(ls "/proc/$1/task" 2>/dev/null | tr '\n' ' ')"
+	grep -H '^vhost-' /proc/[0-9]*/comm 2>/dev/null | while IFS=: read -r f c; do
+		case "$tids" in *" ${c#vhost-} "*) ;; *) continue ;; esac
+		f=${f%/comm}
+		echo "${f#/proc/} $c $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$f/stat" 2>/dev/null)"
+	done
+}
+
+# bench_net_cpu OUT: each thread's CPU between the two snapshots of
+# bench_net_boot, in ms, as NAME/TID (threads that used none left out).
+bench_net_cpu()
+{
+	[ -s "$1.cpu0" ] && [ -s "$1.cpu1" ] || { echo "no snapshot"; return; }
+	awk 'NR == FNR { t0[$1] = $3; next }
+		{ d = $3 - t0[$1]; if (d > 0) printf "%s/%s %d ms, ", $2, $1, d * 10; all += d }
+		END { printf "total %d ms", all * 10 }' "$1.cpu0" "$1.cpu1"
+}
+
 # bench_pct FILE P: the P-th percentile (nearest rank) of FILE's numbers.
 bench_pct()
 {
@@ -961,8 +993,10 @@ bench_pct()
 # times' median and p90 are the round's samples.
 bench_net_once()
 {
-	local vmm=$1 round=$2 out=$BENCH_TMP/net-$1.out t line
+	local vmm=$1 round=$2 out=$BENCH_TMP/net-$1.out t line t0
+	t0=$(ns_now)
 	bench_net_boot "$vmm" "$out" ""
+	echo "NOTE: net: round $round, $vmm: VMM start to its end $(awk -v a="$t0" -v b="$(ns_now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s"
 	grep -E 'NETBENCH|L2-CHECK|tb-netbench|vfio-vmm stats|exits|virtio-pci|error' "$out.txt"
 	line=$(grep '^L2-CHECK fail' "$out.txt" | head -1)
 	[ -z "$line" ] || { tail -20 "$out.txt"; bench_fail "$vmm" "${line#L2-CHECK fail }"; return; }
@@ -986,6 +1020,7 @@ bench_net_once()
 	bench_sample "$vmm" exec-start "$(bench_pct "$out.exec" 50)"
 	bench_sample "$vmm" exec-start-p90 "$(bench_pct "$out.exec" 90)"
 	echo "NOTE: net: round $round, $vmm: exec start (ms): $(tr '\n' ' ' <"$out.exec")"
+	echo "NOTE: net: round $round, $vmm threads' and vhost workers' CPU from L2 init to the tests' end: $(bench_net_cpu "$out")"
 	[ "$round" != 1 ] || cp "$out.txt" "$out.1"
 }
 
@@ -993,9 +1028,11 @@ bench_net_once()
 # against a baseline boot whose tb-netbench runs no test.
 bench_net_exits()
 {
-	local out=$BENCH_TMP/net-vfio-vmm.out e0 e1 p0 p1 v1 epp n
+	local out=$BENCH_TMP/net-vfio-vmm.out e0 e1 p0 p1 v1 epp n t0
 	[ -f "$out.1" ] || return 1
+	t0=$(ns_now)
 	bench_net_boot vfio-vmm "$out.0" none
+	echo "NOTE: net: the baseline boot, VMM start to its end $(awk -v a="$t0" -v b="$(ns_now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s"
 	p0=$(grep '^NETBENCH packets' "$out.0.txt" | awk -F'[= ]' '{ print $4 + $6 }')
 	p1=$(grep '^NETBENCH packets' "$out.1" | awk -F'[= ]' '{ print $4 + $6 }')
 	v1=$(bench_field trans "$(grep '^NETBENCH test=vsock-rr ' "$out.1")")
