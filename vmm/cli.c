@@ -23,7 +23,7 @@ void cli_usage(FILE *f)
 		"       vfio-vmm bind [--group] DEV...\n"
 		"       vfio-vmm unbind [--group] DEV...\n"
 		"       vfio-vmm exec --cid N [--port P] [--timeout S] CMD [ARGS...]\n"
-		"       vfio-vmm bench overhead --device DEV [options] -- CMD [ARGS...]\n"
+		"       vfio-vmm bench overhead --device DEV [options] CMD [ARGS...]\n"
 		"       vfio-vmm --help | --version\n"
 		"\n"
 		"A minimal KVM VMM for VFIO PCI passthrough.\n"
