@@ -462,7 +462,9 @@ static int one_run(struct bench *b, enum metric_leg leg, unsigned int run, char 
 		fprintf(stderr, "vfio-vmm bench overhead: fork: %s\n", strerror(errno));
 		goto out;
 	}
-	status = wait_child(pid, (uint64_t)b->o->run_timeout_s * 1000, &b->stop_sig);
+	/* In the guest, exec's own --timeout (the agent kills CMD) comes first. */
+	status = wait_child(pid, ((uint64_t)b->o->run_timeout_s + (leg == LEG_HOST ? 0 : 30)) *
+			    1000, &b->stop_sig);
 	if (status == -2)
 		goto out;
 	n = pread(fd, text, OUTPUT_MAX, 0);
@@ -712,7 +714,7 @@ static int overhead_main(int argc, char **argv)
 	ret = host_bind(&env, d.bdf, msg, sizeof(msg));
 	fprintf(stderr, "vfio-vmm bench overhead: %s\n", msg);
 	if (ret)
-		goto out;
+		goto restore;	/* a bind that failed half-way may have unbound the driver */
 	log_fd = open(vm_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (log_fd < 0) {
 		fprintf(stderr, "vfio-vmm bench overhead: %s: %s\n", vm_log, strerror(errno));
