@@ -6,6 +6,9 @@
 L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801 tun vhost_net vhost_vsock"
 # The bench scenario's disk rows: a RAM block device (brd) that takes O_DIRECT.
 L1_MODULES="$L1_MODULES brd"
+# The overhead scenario: L1's own nvme driver on the nvme, the host side of
+# vfio-vmm bench overhead (loaded only there: L1 binds the nvme to vfio-pci).
+L1_MODULES="$L1_MODULES nvme"
 # Drivers the L2 Linux loads for assigned devices (linux-passthrough) and
 # for vfio-vmm's own virtio devices (net: virtio_net, vsock; linux-disk's
 # root disk: virtio_blk, ext4).
