@@ -21,6 +21,7 @@
 #include "vmm/prefault.h"
 #include "vmm/seccomp.h"
 #include "vmm/assign.h"
+#include "vmm/bench_overhead.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/exec.h"
@@ -265,6 +266,9 @@ int main(int argc, char **argv)
 	if (host_rc >= 0)
 		return host_rc;
 	host_rc = exec_main(argc, argv);	/* a command in a guest, through its agent */
+	if (host_rc >= 0)
+		return host_rc;
+	host_rc = bench_main(argc, argv);	/* bench overhead: host against guest */
 	if (host_rc >= 0)
 		return host_rc;
 	if (cli_parse(argc, argv, &o, err, sizeof(err))) {

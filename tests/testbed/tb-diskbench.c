@@ -4,7 +4,7 @@
  * run by the L2 Linux against its virtio-blk disk. Static, in the L2
  * initramfs; l2/init runs it for tb.checks=disk-bench.
  *
- *   tb-diskbench DEV SECONDS [TEST,...]
+ *   tb-diskbench [--metrics] DEV SECONDS [TEST,...]
  *
  * TEST is seq-read, seq-write (1 MiB), rand-read, rand-write (4 KiB), or
  * none; the default is all four, in that order. Each test runs for SECONDS
@@ -23,7 +23,11 @@
  * virtio requests (the device's segment limit), and the VMM sees those.
  * Then "DISKBENCH done ops=N reqs=R reqs_all=Q area_mib=M": the tests'
  * sums, and every request since DEV was opened, warm-ups included (what
- * the VMM served beyond a run of the same boot with TEST none). Exit status 1 on any
+ * the VMM served beyond a run of the same boot with TEST none). With
+ * --metrics, each test also prints the METRIC lines `vfio-vmm bench
+ * overhead` reads (docs/benchmarks.md): T=MiB/s for the sequential tests,
+ * T=IOPS for the random ones (better=higher), and T-lat=p50 microseconds
+ * (better=lower). Exit status 1 on any
  * error (an I/O error, a short transfer, a device that cannot be opened).
  */
 #include <errno.h>
@@ -43,6 +47,8 @@
 #define AREA_MAX	(1ull << 30)
 #define WARMUP		8
 #define MAX_LAT		(1u << 20)	/* latencies kept for the median */
+
+static int metrics;	/* --metrics: METRIC lines too */
 
 struct test {
 	const char *name;
@@ -161,6 +167,14 @@ static int run_test(int fd, const char *dev, const struct test *t, double secs, 
 	       "lat_us_p50=%.1f lat_us_min=%.1f lat_us_max=%.1f reqs=%" PRIu64 "\n",
 	       t->name, t->bs, t1 - t0, ops, mib_s, (double)ops / (t1 - t0),
 	       lat[nlat / 2] * 1e6, lat[0] * 1e6, lat[nlat - 1] * 1e6, reqs);
+	if (metrics) {
+		if (t->random)
+			printf("METRIC %s=%.1f unit=IOPS better=higher\n", t->name,
+			       (double)ops / (t1 - t0));
+		else
+			printf("METRIC %s=%.2f unit=MiB/s better=higher\n", t->name, mib_s);
+		printf("METRIC %s-lat=%.1f unit=us better=lower\n", t->name, lat[nlat / 2] * 1e6);
+	}
 	fflush(stdout);
 	*total_ops += ops;
 	*total_reqs += reqs;
@@ -190,7 +204,7 @@ static int check_list(const char *list)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: tb-diskbench DEV SECONDS [seq-read,seq-write,rand-read,"
+	fprintf(stderr, "usage: tb-diskbench [--metrics] DEV SECONDS [seq-read,seq-write,rand-read,"
 		"rand-write|none]\n");
 	return 2;
 }
@@ -205,6 +219,11 @@ int main(int argc, char **argv)
 	void *buf;
 	int fd, rc = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "--metrics")) {
+		metrics = 1;
+		argc--;
+		argv++;
+	}
 	if (argc < 3 || argc > 4)
 		return usage();
 	dev = argv[1];

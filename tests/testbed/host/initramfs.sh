@@ -8,6 +8,9 @@ L1_MODULES="kvm_amd vfio_pci ahci lpc_ich i2c_i801 tun vhost_net vhost_vsock"
 L1_MODULES="$L1_MODULES brd"
 # The mdev scenario: mdev.ko for mgpu.ko (host/mdev.sh), which it loads itself.
 L1_MODULES="$L1_MODULES mdev"
+# The overhead scenario: L1's own nvme driver on the nvme, the host side of
+# vfio-vmm bench overhead (loaded only there: L1 binds the nvme to vfio-pci).
+L1_MODULES="$L1_MODULES nvme"
 # Drivers the L2 Linux loads for assigned devices (linux-passthrough) and
 # for vfio-vmm's own virtio devices (net: virtio_net, vsock; linux-disk's
 # root disk: virtio_blk, ext4).
@@ -26,7 +29,7 @@ build_initramfs()
 	cp "$TB_DIR/l1/init" "$root/init"
 	cp "$TB_DIR/l1/lib.sh" "$TB_DIR/l1/runtest.sh" "$root/testbed/"
 	cp -r "$TB_DIR/scenarios" "$root/testbed/"
-	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$root/testbed/bin/"
+	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$DISKBENCH_BIN" "$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
 	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
 	[ -z "${MGPU_KO:-}" ] || cp "$MGPU_KO" "$root/testbed/"
