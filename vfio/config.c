@@ -600,6 +600,11 @@ static bool in_range(uint32_t off, uint32_t len, uint32_t start, uint32_t size)
 	return off < start + size && start < off + len;
 }
 
+bool vfio_pci_is_express(const struct vfio_pci_dev *d)
+{
+	return d->cfg.exp_cap != 0;
+}
+
 void vfio_pci_cfg_read(struct vfio_pci_dev *d, uint32_t off, void *data, uint32_t len)
 {
 	uint8_t dev[4], *out = data;

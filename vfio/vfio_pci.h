@@ -118,6 +118,8 @@ int vfio_pci_add_gpudirect_clique(struct vfio_pci_dev *d, unsigned int clique);
 
 /* Guest config accesses (the pci_dev_ops of d->pci call these). */
 void vfio_pci_cfg_read(struct vfio_pci_dev *d, uint32_t off, void *data, uint32_t len);
+/* Does the guest see a PCI Express capability (the device is PCIe)? */
+bool vfio_pci_is_express(const struct vfio_pci_dev *d);
 void vfio_pci_cfg_write(struct vfio_pci_dev *d, uint32_t off, const void *data, uint32_t len);
 extern const struct pci_dev_ops vfio_pci_dev_ops;
 
