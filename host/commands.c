@@ -142,6 +142,11 @@ static void print_json(FILE *out, const struct host_pci_dev *d, char (*members)[
 	}
 	fprintf(out, "], \"assignable\": %s, \"status\": ", status[0] ? "false" : "true");
 	json_str(out, status[0] ? status : "yes");
+	if (d->physfn[0])
+		fprintf(out, ", \"physfn\": \"%s\", \"vf_index\": %d", d->physfn, d->vf_index);
+	if (d->sriov_total > 0)
+		fprintf(out, ", \"sriov_totalvfs\": %d, \"sriov_numvfs\": %d", d->sriov_total,
+			d->sriov_num);
 	fprintf(out, "}");
 }
 
@@ -177,6 +182,7 @@ static void print_mdevs(const struct host_env *env, FILE *out)
 int host_print_devices(const struct host_env *env, bool json, FILE *out)
 {
 	char members[MAX_MEMBERS][HOST_BDF_LEN], status[160], bars[96], others[160], grp[16];
+	char sriov[80];
 	struct host_pci_dev *all;
 	size_t n, nr;
 	int ret = host_pci_list(env, &all, &n);
@@ -202,10 +208,12 @@ int host_print_devices(const struct host_env *env, bool json, FILE *out)
 		format_bars(d, bars, sizeof(bars));
 		format_others(d, members, nr, others, sizeof(others));
 		snprintf(grp, sizeof(grp), "%d", d->group);
-		fprintf(out, "%-12s  %04x:%04x  %-30.30s  %-10s  %-5s  %-26s  %s%s%s\n", d->bdf,
+		host_sriov_describe(d, sriov, sizeof(sriov));
+		fprintf(out, "%-12s  %04x:%04x  %-30.30s  %-10s  %-5s  %-26s  %s%s%s%s%s\n", d->bdf,
 			d->vendor, d->device, host_class_name(d->cls),
 			d->driver[0] ? d->driver : "-", d->group >= 0 ? grp : "-", bars,
-			status[0] ? status : "yes", others[0] ? "  group " : "", others);
+			status[0] ? status : "yes", others[0] ? "  group " : "", others,
+			sriov[0] ? "  " : "", sriov);
 	}
 	fprintf(out, json ? "\n]\n" : "");
 	free(all);

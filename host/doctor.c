@@ -609,6 +609,35 @@ static void check_group_partly(struct doctor *dr, const struct host_pci_dev *d)
 		    d->group, first, left > 1 ? " and others" : "");
 }
 
+/*
+ * An SR-IOV VF: what VFIO does for it, and the one setup it refuses. With
+ * the PF on vfio-pci too (vfio-pci enable_sriov=1), opening the VF needs
+ * the VF token the PF's user set (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN), which
+ * vfio-vmm does not pass: the kernel answers EACCES.
+ */
+static void check_vf(struct doctor *dr, const struct host_pci_dev *d)
+{
+	struct host_pci_dev pf;
+	char what[80];
+
+	if (!d->physfn[0])
+		return;
+	host_sriov_describe(d, what, sizeof(what));
+	if (host_pci_read(dr->env, d->physfn, &pf)) {
+		say(dr, WARN, d->bdf, "%s, which sysfs cannot describe. Fix: check the PF with "
+		    "vfio-vmm devices", what);
+		return;
+	}
+	if (host_is_vfio_driver(pf.driver))
+		say(dr, WARN, d->bdf, "%s, and the PF is on %s: VFIO then wants the VF token of "
+		    "the PF's user, which vfio-vmm does not pass (EACCES). Fix: give the PF back "
+		    "to its own driver", what, pf.driver);
+	else
+		say(dr, PASS, d->bdf, "%s (PF on %s): VFIO presents the PF's vendor ID and the VF "
+		    "device ID, emulates the BARs and memory enable a VF lacks, offers no INTx",
+		    what, pf.driver[0] ? pf.driver : "no driver");
+}
+
 static void check_device(struct doctor *dr, const char *arg)
 {
 	struct host_pci_dev d;
@@ -626,6 +655,7 @@ static void check_device(struct doctor *dr, const char *arg)
 	else
 		say(dr, PASS, d.bdf, "%04x:%04x %s on %s", d.vendor, d.device,
 		    host_class_name(d.cls), d.driver);
+	check_vf(dr, &d);
 	if (d.group < 0) {
 		say(dr, FAIL, d.bdf, "no IOMMU group. Fix: turn the IOMMU on (see the iommu line)");
 		return;

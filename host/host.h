@@ -48,6 +48,10 @@ struct host_pci_dev {
 	char driver[64];	/* "" when unbound */
 	int group;		/* -1: no IOMMU group */
 	struct host_res res[HOST_NR_RES];
+	/* SR-IOV: a VF's PF (its physfn link) and which of its VFs it is (virtfnN) */
+	char physfn[HOST_BDF_LEN];	/* "" when not a VF */
+	int vf_index;			/* -1 when not a VF or not found */
+	int sriov_total, sriov_num;	/* a PF's sriov_totalvfs and sriov_numvfs; -1 if not a PF */
 };
 
 /* Small sysfs helpers; all return 0 or -errno. */
@@ -72,6 +76,8 @@ int host_parse_resource(const char *text, struct host_res *res);
 const char *host_class_name(unsigned int cls);
 /* 16M, 128G, 1536M, 256 (bytes): the largest unit that divides exactly. */
 void host_format_size(uint64_t bytes, char *out, size_t len);
+/* "VF 0 of PF 0000:3e:00.0", "SR-IOV PF 2/8 VFs" (enabled/total), or "". */
+void host_sriov_describe(const struct host_pci_dev *d, char *out, size_t len);
 bool host_is_bridge(unsigned int cls);
 bool host_is_vfio_driver(const char *driver);
 

@@ -148,6 +148,52 @@ static int read_id(const char *dir, const char *name, unsigned long *v)
 	return ret ? ret : host_read_hex(path, v);
 }
 
+static int read_dec(const char *dir, const char *name)
+{
+	char path[PATH_MAX], buf[32], *end;
+	long v;
+
+	if (host_path(path, sizeof(path), "%s/%s", dir, name) || host_read_str(path, buf, sizeof(buf)))
+		return -1;
+	v = strtol(buf, &end, 10);
+	return end == buf || *end || v < 0 || v > 65535 ? -1 : (int)v;
+}
+
+/*
+ * SR-IOV as sysfs shows it: a VF has a physfn link to its PF, and the PF a
+ * virtfnN link to each VF it has enabled (N is the VF's index, from 0); a
+ * PF has sriov_totalvfs and sriov_numvfs.
+ */
+static void read_sriov(const char *dir, struct host_pci_dev *d)
+{
+	char path[PATH_MAX], vf[HOST_BDF_LEN];
+	struct dirent *e;
+	DIR *pf;
+
+	d->vf_index = -1;
+	d->sriov_total = read_dec(dir, "sriov_totalvfs");
+	d->sriov_num = d->sriov_total < 0 ? -1 : read_dec(dir, "sriov_numvfs");
+	host_path(path, sizeof(path), "%s/physfn", dir);
+	if (host_link_base(path, d->physfn, sizeof(d->physfn))) {
+		d->physfn[0] = '\0';
+		return;
+	}
+	pf = opendir(path);
+	if (!pf)
+		return;
+	while ((e = readdir(pf))) {
+		char link[PATH_MAX];
+
+		if (strncmp(e->d_name, "virtfn", 6) ||
+		    host_path(link, sizeof(link), "%s/%s", path, e->d_name) ||
+		    host_link_base(link, vf, sizeof(vf)) || strcmp(vf, d->bdf))
+			continue;
+		d->vf_index = atoi(e->d_name + 6);
+		break;
+	}
+	closedir(pf);
+}
+
 int host_pci_read(const struct host_env *env, const char *bdf, struct host_pci_dev *d)
 {
 	char dir[PATH_MAX], path[PATH_MAX], grp[32];
@@ -156,6 +202,7 @@ int host_pci_read(const struct host_env *env, const char *bdf, struct host_pci_d
 
 	memset(d, 0, sizeof(*d));
 	d->group = -1;
+	d->vf_index = d->sriov_total = d->sriov_num = -1;
 	if (iommu_parse_bdf(bdf, d->bdf, sizeof(d->bdf)))
 		return -EINVAL;
 	ret = host_path(dir, sizeof(dir), "%s/bus/pci/devices/%s", env->sysfs, d->bdf);
@@ -180,6 +227,7 @@ int host_pci_read(const struct host_env *env, const char *bdf, struct host_pci_d
 	host_path(path, sizeof(path), "%s/iommu_group", dir);
 	if (!host_link_base(path, grp, sizeof(grp)))
 		d->group = atoi(grp);
+	read_sriov(dir, d);
 	return read_resource(dir, d->res);
 }
 
@@ -252,6 +300,22 @@ int host_group_members(const struct host_env *env, int group, char (*out)[HOST_B
 	}
 	free(ents);
 	return 0;
+}
+
+void host_sriov_describe(const struct host_pci_dev *d, char *out, size_t len)
+{
+	char idx[16] = "";
+
+	if (d->physfn[0]) {
+		if (d->vf_index >= 0)
+			snprintf(idx, sizeof(idx), " %d", d->vf_index);
+		snprintf(out, len, "VF%s of PF %s", idx, d->physfn);
+	} else if (d->sriov_total > 0) {
+		snprintf(out, len, "SR-IOV PF %d/%d VFs", d->sriov_num < 0 ? 0 : d->sriov_num,
+			 d->sriov_total);
+	} else {
+		out[0] = '\0';
+	}
 }
 
 bool host_is_bridge(unsigned int cls)

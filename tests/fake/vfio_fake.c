@@ -219,11 +219,12 @@ static int fake_irq_info(void *h, uint32_t index, struct vfio_irq *irq)
 {
 	static const uint32_t counts[VFIO_PCI_NUM_IRQS] = { 1, 16, 9, 1, 1 };
 
-	(void)h;
 	if (index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 	irq->index = index;
 	irq->count = counts[index];
+	if (index == VFIO_PCI_INTX_IRQ_INDEX && ((struct fake_vfio *)h)->no_intx)
+		irq->count = 0;
 	irq->flags = VFIO_IRQ_INFO_EVENTFD |
 		     (index == VFIO_PCI_INTX_IRQ_INDEX ? VFIO_IRQ_INFO_MASKABLE |
 							 VFIO_IRQ_INFO_AUTOMASKED

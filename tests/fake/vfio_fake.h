@@ -33,6 +33,7 @@ struct fake_vfio {
 	unsigned int nr_areas;
 	struct { uint64_t offset, size; } areas[VFIO_MAX_MMAP_AREAS + 1];
 	bool no_reset;				/* device info without FLAGS_RESET */
+	bool no_intx;				/* INTx count 0, as VFIO says of a VF */
 	int reset_ret;				/* what the reset op returns */
 	uint8_t *bar0;				/* backing of BAR0 */
 	uint8_t rom[4096];

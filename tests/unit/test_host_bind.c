@@ -586,3 +586,94 @@ Test(host_bind, doctor_checks_mediated_devices)
 	cr_assert(strstr(out, "PASS  " MDEV_A ": mediated device"), "%s", out);
 	cr_assert_null(strstr(out, "no device is bound to vfio-pci"), "%s", out);
 }
+
+/*
+ * SR-IOV: a PF at 00:06.0 with two VFs enabled, the second on vfio-pci.
+ * devices names each VF's PF and the PF's VF count; doctor says what VFIO
+ * does for a VF, and warns when the PF is on vfio-pci too (VF token).
+ */
+#define PF "0000:00:06.0"
+#define VF0 "0000:00:06.1"
+#define VF1 "0000:00:06.2"
+
+static void sriov_host(const char *pf_driver)
+{
+	fake_pci(PF, 0x1b36, 0x0010, 0x010802, 6, pf_driver, "nvme");
+	fake_pci(VF0, 0x1b36, 0x0010, 0x010802, 7, NULL, "nvme");
+	fake_pci(VF1, 0x1b36, 0x0010, 0x010802, 8, "vfio-pci", "nvme");
+	fake_vf(PF, VF0, 0, 2);
+	fake_vf(PF, VF1, 1, 2);
+}
+
+Test(host_bind, devices_names_vfs_and_their_pf)
+{
+	const char *args[] = { "vfio-vmm", "devices", NULL, NULL };
+	const char *out, *err;
+	struct host_pci_dev d;
+
+	sriov_host("nvme");
+	cr_assert_eq(host_pci_read(env, VF1, &d), 0);
+	cr_assert_str_eq(d.physfn, PF);
+	cr_assert_eq(d.vf_index, 1);
+	cr_assert_eq(d.sriov_total, -1);
+	cr_assert_eq(host_pci_read(env, PF, &d), 0);
+	cr_assert_str_eq(d.physfn, "");
+	cr_assert_eq(d.vf_index, -1);
+	cr_assert_eq(d.sriov_total, 2);
+	cr_assert_eq(d.sriov_num, 2);
+	cr_assert_eq(host_pci_read(env, NVME, &d), 0);
+	cr_assert_eq(d.sriov_total, -1);
+	cr_assert_str_eq(d.physfn, "");
+
+	cr_assert_eq(run_cmd(args, 2, &out, &err), 0, "%s", err);
+	cr_assert(strstr(out, "after bind  VF 0 of PF " PF "\n"), "%s", out);
+	cr_assert(strstr(out, VF1 "  1b36:0010"), "%s", out);
+	cr_assert(strstr(out, "yes  VF 1 of PF " PF "\n"), "%s", out);
+	cr_assert(strstr(out, "  SR-IOV PF 2/2 VFs\n"), "%s", out);
+	/* A function that is neither has nothing after its status. */
+	cr_assert(strstr(out, "after bind\n"), "%s", out);
+	args[2] = "--json";
+	cr_assert_eq(run_cmd(args, 3, &out, &err), 0, "%s", err);
+	cr_assert(strstr(out, "\"status\": \"yes\", \"physfn\": \"" PF "\", \"vf_index\": 1}"),
+		  "%s", out);
+	cr_assert(strstr(out, "\"sriov_totalvfs\": 2, \"sriov_numvfs\": 2}"), "%s", out);
+}
+
+Test(host_bind, bind_and_unbind_a_vf_without_a_driver)
+{
+	sriov_host("nvme");
+	cr_assert_eq(host_bind(env, VF0, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(fake_driver(VF0), "vfio-pci");
+	cr_assert_eq(host_unbind(env, VF0, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(fake_driver(VF0), "");
+	cr_assert(strstr(msg, "(restored)"), "%s", msg);
+}
+
+Test(host_bind, doctor_says_a_vf_is_one)
+{
+	const char *args[] = { "vfio-vmm", "doctor", VF1, NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	sriov_host("nvme");
+	out = doctor(args, 3, &rc);
+	cr_assert(strstr(out, "PASS  " VF1 ": VF 1 of PF " PF " (PF on nvme): VFIO presents the "
+			 "PF's vendor ID and the VF device ID"), "%s", out);
+	cr_assert(strstr(out, "offers no INTx"), "%s", out);
+	cr_assert_null(strstr(out, "WARN  " VF1 ": VF"), "%s", out);
+}
+
+Test(host_bind, doctor_warns_of_a_vf_whose_pf_is_on_vfio)
+{
+	const char *args[] = { "vfio-vmm", "doctor", VF1, NULL };
+	const char *out;
+	int rc;
+
+	healthy();
+	sriov_host("vfio-pci");
+	out = doctor(args, 3, &rc);
+	cr_assert(strstr(out, "WARN  " VF1 ": VF 1 of PF " PF ", and the PF is on vfio-pci: VFIO "
+			 "then wants the VF token"), "%s", out);
+	cr_assert(strstr(out, "Fix: give the PF back to its own driver"), "%s", out);
+}

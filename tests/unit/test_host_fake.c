@@ -211,6 +211,22 @@ void fake_pci(const char *bdf, unsigned int vendor, unsigned int device, unsigne
 	snprintf(natives[nr_natives++].native, 32, "%s", native ? native : "");
 }
 
+void fake_vf(const char *pf, const char *vf, int index, int total)
+{
+	char target[512], path[1024], buf[16];
+
+	snprintf(target, sizeof(target), "../%s", pf);
+	snprintf(path, sizeof(path), "%s/devices/pci0000:00/%s/physfn", sys, vf);
+	cr_assert_eq(symlink(target, path), 0);
+	snprintf(target, sizeof(target), "../%s", vf);
+	snprintf(path, sizeof(path), "%s/devices/pci0000:00/%s/virtfn%d", sys, pf, index);
+	cr_assert_eq(symlink(target, path), 0);
+	snprintf(buf, sizeof(buf), "%d\n", total);
+	putf(buf, "%s/devices/pci0000:00/%s/sriov_totalvfs", sys, pf);
+	snprintf(buf, sizeof(buf), "%d\n", index + 1);
+	putf(buf, "%s/devices/pci0000:00/%s/sriov_numvfs", sys, pf);
+}
+
 void fake_resource(const char *bdf, const char *text)
 {
 	putf(text, "%s/devices/pci0000:00/%s/resource", sys, bdf);

@@ -22,6 +22,8 @@ const char *fake_root(void);
 void fake_pci(const char *bdf, unsigned int vendor, unsigned int device, unsigned int cls,
 	      int group, const char *driver, const char *native);
 void fake_resource(const char *bdf, const char *text);
+/* vf (made with fake_pci) becomes VF number index of pf, which offers total. */
+void fake_vf(const char *pf, const char *vf, int index, int total);
 void fake_module(const char *name);
 void fake_file(const char *rel, const char *text);	/* rel to the root: "proc/interrupts" */
 void fake_proc_fd(int pid, const char *comm, const char *target);

@@ -600,3 +600,55 @@ Test(vfio_config, clique_refusals_one_line_nothing_changed)
 	cr_assert_eq(memcmp(before, dev.cfg.shadow, sizeof(before)), 0);
 	cr_assert_eq(cfg_rd(&dev, PCI_CAPABILITY_LIST, 1), 0x40);
 }
+
+/*
+ * An SR-IOV VF as VFIO hands it over: the function's own BAR registers hold
+ * no address (VFIO builds them from the PF's VF BARs, type bits included),
+ * its command register does not keep Memory Space Enable (VFIO emulates
+ * it), and VFIO reports no INTx (count 0) whatever the pin register says.
+ * The guest must see pin 0, no INTx route may be made, BARs size from the
+ * region sizes, and decode must follow the guest's own memory enable bit.
+ */
+Test(vfio_config, sriov_vf_shaped_device)
+{
+	unsigned int calls;
+	uint32_t lo;
+
+	vfio_pci_exit(&dev);
+	fake_vfio_free(&fake);
+	fake_vfio_init(&fake, false);
+	fake.no_intx = true;
+	fake.cfg[PCI_INTERRUPT_PIN] = 1;
+	for (uint32_t r = PCI_BASE_ADDRESS_0; r <= PCI_BASE_ADDRESS_5; r += 4) {
+		/* Type bits as VFIO generates them, no address bits. */
+		uint32_t v = orig32(r) & 0xf;
+
+		memcpy(fake.cfg + r, &v, 4);
+	}
+	fake.cfg[PCI_COMMAND] &= ~PCI_COMMAND_MEMORY;
+	fake_host_init(&host);
+	cr_assert_eq(vfio_pci_init(&dev, &fake_vfio_ops, &fake, "vf", &host.pci), 0);
+
+	cr_assert_eq(cfg_rd(&dev, PCI_INTERRUPT_PIN, 1), 0, "a VF has no INTx pin");
+	cr_assert_not(dev.intx.present);
+	calls = fake.nr_calls;
+	cr_assert_eq(vfio_pci_intx_setup(&dev), 0);
+	for (unsigned int i = calls; i < fake.nr_calls; i++)
+		cr_assert_neq(fake.calls[i].index, VFIO_PCI_INTX_IRQ_INDEX,
+			      "SET_IRQS for INTx on a device without it");
+
+	cr_assert_eq(size_bar64(PCI_BASE_ADDRESS_2, &lo), fake.sizes[2]);
+	cfg_wr(&dev, PCI_BASE_ADDRESS_0, 4, ~0u);
+	cr_assert_eq((uint32_t)(~(cfg_rd(&dev, PCI_BASE_ADDRESS_0, 4) &
+				  PCI_BASE_ADDRESS_MEM_MASK) + 1), fake.sizes[0]);
+
+	cfg_wr(&dev, PCI_BASE_ADDRESS_0, 4, 0xe0000000);
+	calls = fake_count(&host, EV_MAP, 0);
+	cfg_wr(&dev, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* The function drops the bit, as a VF's hardware does. */
+	fake.cfg[PCI_COMMAND] &= ~PCI_COMMAND_MEMORY;
+	cr_assert(cfg_rd(&dev, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY);
+	cr_assert(fake.cfg[PCI_COMMAND] & PCI_COMMAND_MASTER);
+	cr_assert_gt(fake_count(&host, EV_MAP, 0), calls, "decode on did not map a BAR");
+	cr_assert_eq(vfio_bar_guest_addr(&dev, 0), 0xe0000000);
+}
