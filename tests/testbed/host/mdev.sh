@@ -21,8 +21,12 @@ build_mdev_module()
 	mkdir -p "$out"
 	cp "$src"/*.c "$src"/*.h "$src"/Kbuild "$out/"
 	fixtures_header "$tree/tests/fixtures" >"$out/mgpu_fixtures.h"
-	if ! make -C "$hdr" M="$out" modules >"$blog" 2>&1; then
-		grep -E 'error|warning' "$blog" | head -20
+	# No BTF for the module: 6.12's Kbuild would run pahole (dwarves), and
+	# BTF from bookworm's older pahole could be refused at load; the module
+	# needs none.
+	if ! make -C "$hdr" M="$out" CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$blog" 2>&1; then
+		# (|| true: a failure with no such line must still reach the log line.)
+		{ grep -iE 'error|warning' "$blog" || true; } | head -20
 		log "mdev: mgpu.ko FAILED to build (full log: $blog)"
 		return 0
 	fi
