@@ -244,6 +244,55 @@ static void bar_update(struct pci_dev *dev, unsigned int i, const uint8_t *hdr, 
 		dev->ops->bar_moved(dev, i, true, addr);
 }
 
+/* Maps or unmaps p as direct or trapped, whatever p->direct says now. */
+static int piece_op(struct pci_dev *dev, struct pci_bar_piece *p, uint64_t gpa, bool map,
+		    bool direct)
+{
+	bool was = p->direct;
+	int ret = 0;
+
+	p->direct = direct;
+	if (map)
+		ret = dev->host->ops->bar_map(dev->host->opaque, p, gpa);
+	else
+		dev->host->ops->bar_unmap(dev->host->opaque, p, gpa);
+	p->direct = was;
+	return ret;
+}
+
+int pci_bar_piece_switch(struct pci_dev *dev, unsigned int i, unsigned int k, bool direct)
+{
+	struct pci_bar *bar = &dev->bars[i];
+	struct pci_bar_piece *p;
+	uint64_t gpa;
+	int ret;
+
+	if (i >= PCI_NR_BARS || k >= bar->nr_pieces)
+		return -EINVAL;
+	p = &bar->pieces[k];
+	if (direct && !p->hva)
+		return -EINVAL;
+	if (p->direct == direct)
+		return 0;
+	gpa = bar->mapped_addr + p->offset;
+	if (bar->mapped) {
+		/*
+		 * A memslot hides a bus range under it, and a bus range only
+		 * sees exits: with both in place for a moment, every access
+		 * still lands somewhere.
+		 */
+		ret = piece_op(dev, p, gpa, true, direct);
+		if (ret)
+			return ret;
+		piece_op(dev, p, gpa, false, !direct);
+	}
+	p->direct = direct;
+	trace(LOG_PCI, "%s: %s [%#llx, %#llx) now %s", dev->name, pci_bar_name(i),
+	      (unsigned long long)p->offset, (unsigned long long)(p->offset + p->size),
+	      direct ? "mapped" : "trapped");
+	return 0;
+}
+
 void pci_dev_update_bars(struct pci_dev *dev, const uint8_t *hdr, bool quiesced)
 {
 	for (unsigned int i = 0; i < PCI_NR_BARS; i++)

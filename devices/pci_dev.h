@@ -134,6 +134,15 @@ uint32_t pci_bar_reg_mask(const struct pci_dev *dev, uint32_t reg);
 int pci_bar_add_piece(struct pci_dev *dev, unsigned int i, uint64_t off, uint64_t size,
 		      bool direct);
 
+/*
+ * Turns piece k of BAR i direct (its hva becomes a memslot) or trapped, in
+ * place, while the BAR stays where it is. The new mapping goes in before the
+ * old one comes out, so a vCPU on another CPU finds one or the other, never
+ * neither. A direct piece needs an hva. 0, or -errno with the piece as it
+ * was (the caller logs).
+ */
+int pci_bar_piece_switch(struct pci_dev *dev, unsigned int i, unsigned int k, bool direct);
+
 /* The address header hdr (the guest's config bytes 0x00-0x3f) gives BAR i. */
 uint64_t pci_bar_addr(const struct pci_dev *dev, unsigned int i, const uint8_t *hdr);
 /*

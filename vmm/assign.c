@@ -271,6 +271,11 @@ void assign_print_stats(struct assignment *a, FILE *f)
 			a->devs[i].id.name, (unsigned long long)d->trap_reads,
 			(unsigned long long)d->trap_writes);
 		pci_dev_print_bars(&d->pci, d->cfg.shadow, f);
+		if (d->pba_piece >= 0)
+			fprintf(f, "    PBA page %s: mapped %llu times, trapped %llu times\n",
+				d->pci.bars[d->msix.pba_bar].pieces[d->pba_piece].direct ?
+				"mapped" : "trapped", (unsigned long long)d->pba_maps,
+				(unsigned long long)d->pba_traps);
 		print_host_irq_counts(a->devs[i].id.name, f);
 	}
 }
