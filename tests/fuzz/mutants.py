@@ -117,6 +117,7 @@ def main():
                 missed += 1
                 continue
             r = run([os.path.join(build, "tests/fuzz", f"fuzz_{target}"), "-runs=0",
+                     "-artifact_prefix=" + os.path.join(scratch, f"crash-{name}-"),
                      os.path.join(src, "tests/fuzz/corpus", target)])
         finally:
             with open(f, "w") as fp:
