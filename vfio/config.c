@@ -695,10 +695,18 @@ void vfio_cfg_flr(struct vfio_pci_dev *d)
 {
 	const uint8_t zero[2] = { 0 };
 
-	for (uint32_t o = 0; o < d->cfg.size; o++) {
-		uint8_t m = d->cfg.emu[o] & d->cfg.wr[o] & ~d->cfg.keep[o];
+	/* Eight bytes at a time (cfg.size is 256 or 4096): a guest may loop on FLR. */
+	for (uint32_t o = 0; o < d->cfg.size; o += 8) {
+		uint64_t emu, wr, keep, shadow, start, m;
 
-		d->cfg.shadow[o] = (d->cfg.shadow[o] & ~m) | (d->cfg.start[o] & m);
+		memcpy(&emu, d->cfg.emu + o, 8);
+		memcpy(&wr, d->cfg.wr + o, 8);
+		memcpy(&keep, d->cfg.keep + o, 8);
+		memcpy(&shadow, d->cfg.shadow + o, 8);
+		memcpy(&start, d->cfg.start + o, 8);
+		m = emu & wr & ~keep;
+		shadow = (shadow & ~m) | (start & m);
+		memcpy(d->cfg.shadow + o, &shadow, 8);
 	}
 	cfg_forward(d, PCI_COMMAND, PCI_COMMAND + 2, zero);
 }
