@@ -46,6 +46,8 @@ expect 2 "--disk needs an image" -- run --kernel "$guest" --disk ""
 expect 2 "unknown key 'bogus'; use tap, mac or queues" -- run --kernel "$guest" --net tap=x,bogus=1
 expect 2 "is 20 characters; Linux allows at most 15" -- run --kernel "$guest" --net tap=exactly-twenty-chars
 expect 2 "cid must be a number from 3" -- run --kernel "$guest" --vsock cid=2
+expect 2 "^vfio-vmm: --device 3e:00.0,port=yes: port must be on or off$" -- \
+	run --kernel "$guest" --device 3e:00.0,port=yes
 expect 2 "^vfio-vmm: --vsock cid=4: given twice; a VM has one vsock device$" -- \
 	run --kernel "$guest" --vsock cid=3 --vsock cid=4
 # A host without the vhost modules: one line naming modprobe (and no tap is made).
