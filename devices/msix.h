@@ -4,10 +4,11 @@
 
 /*
  * MSI-X table and PBA emulation, for every PCI device. The guest's table
- * lives here, never in a device: the pages holding the table and the PBA
- * are trapped, accesses to them land in msix_read/msix_write, and each
- * vector follows the rule of pci_vector_sync(): enabled + unmasked + valid
- * message = GSI route + irqfd, anything else = irqfd detached. The function
+ * lives here, never in a device: the pages holding the table and (while
+ * msix_pba_emulated()) the PBA are trapped, accesses to them land in
+ * msix_read/msix_write, and each vector follows the rule of
+ * pci_vector_sync(): enabled + unmasked + valid message = GSI route +
+ * irqfd, anything else = irqfd detached. The function
  * mask bit masks every vector at once.
  *
  * The device owns the capability's control register (its config space)

@@ -6,8 +6,10 @@
  * the PCI layer gives (devices/pci_dev.c), which also does decode, placement
  * and moves. Each BAR is cut into pieces: areas the kernel lets us mmap
  * become direct pieces (KVM memslots, no exits) except the pages holding
- * the MSI-X table and PBA, which we must see; everything else is trapped and
- * forwarded to the region with the guest's access size.
+ * the MSI-X table, which we must see, and the PBA's, a piece of its own that
+ * is trapped only while a vector of ours could be pending (vfio_pba_update);
+ * everything else is trapped and forwarded to the region with the guest's
+ * access size.
  */
 #include "vfio/internal.h"
 #include "util/log.h"

@@ -4,22 +4,33 @@
 # and rand 4 KiB reads and writes on nvme0n1) runs OH_RUNS times in L1 with
 # the nvme on L1's own nvme driver, then OH_RUNS times in a Linux L2 booted
 # from the root disk of host/disk.sh (its init starts vfio-vmm-agent) with
-# the nvme passed through by vfio-vmm and L2's nvme driver on it.
+# the nvme passed through by vfio-vmm and L2's nvme driver on it; when
+# QEMU was copied into L1 ($TB/bench/qemu, as bench/run.sh and
+# bench/overhead.sh stage it), then OH_RUNS times in the same L2 under QEMU
+# (--qemu), the nvme still on vfio-pci.
 #
 #   overhead.nvme   the harness exits 0, its table has the eight metrics
 #                   (seq-read, seq-write, rand-read, rand-write and their
-#                   -lat) with a host and a guest median and an overhead,
+#                   -lat) with a host and a guest median and an overhead
+#                   (and a qemu median and overhead with QEMU in L1),
 #                   PREFIX.tsv has them too, and afterwards the nvme is
 #                   back on the nvme driver (then on vfio-pci again for the
 #                   other scenarios); the summary goes out as NOTE lines
 #   overhead.refuse the nvme on vfio-pci (as L1 leaves it): refused with
 #                   one line, exit 2, the device untouched
 #
-# Knobs: OH_RUNS (default 3), OH_SECS seconds per test per run (default 2).
+# The quick form (the default, for CI): 1 run a side, 1 s per test. With
+# tb.overhead=full on L1's command line: 3 runs a side, 2 s per test (the
+# docs' table). OH_RUNS and OH_SECS override either.
 
-
-OH_RUNS=${OH_RUNS:-3}
-OH_SECS=${OH_SECS:-2}
+if grep -q 'tb\.overhead=full' /proc/cmdline 2>/dev/null; then
+	OH_RUNS=${OH_RUNS:-3}
+	OH_SECS=${OH_SECS:-2}
+else
+	OH_RUNS=${OH_RUNS:-1}
+	OH_SECS=${OH_SECS:-1}
+fi
+OH_QEMU=$TB/bench/qemu/qemu
 OH_CMDLINE="console=ttyS0 earlyprintk=ttyS0 panic=-1 root=/dev/vda rw tb.agent=1 tb.checks=agent-hold"
 OH_METRICS="seq-read seq-write rand-read rand-write seq-read-lat seq-write-lat rand-read-lat rand-write-lat"
 
@@ -69,8 +80,9 @@ overhead_refuse()
 
 overhead_nvme()
 {
-	local bdf rc m out=$TB_OUT/overhead
+	local bdf rc m out=$TB_OUT/overhead qemu=""
 	need_vmm
+	[ ! -x "$OH_QEMU" ] || qemu="--qemu $OH_QEMU"
 	bdf=$(oh_nvme_bdf)
 	[ -n "$bdf" ] || die "no nvme in $TB_OUT/devices"
 	cp "$TB/l2/root.img" /tmp/oh-root.img || die "cannot copy the root image"
@@ -80,14 +92,16 @@ overhead_nvme()
 	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --out "$out" \
 		--boot-timeout $((300 * ${SLOW:-1})) --run-timeout $((120 * ${SLOW:-1})) \
 		--kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
-		--cmdline "$OH_CMDLINE" --memory 256M --disk path=/tmp/oh-root.img \
+		--cmdline "$OH_CMDLINE" --memory 256M --disk path=/tmp/oh-root.img $qemu \
 		-- sh -c "$(oh_cmd)"
 	echo "+ vfio-vmm $*"
 	vfio-vmm "$@" >"$out.report" 2>"$out.err"
 	rc=$?
 	cat "$out.err" "$out.report"
 	echo "driver after: $(oh_driver "$bdf")"
-	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30; die "bench overhead: exit $rc"; }
+	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30
+		[ -z "$qemu" ] || tr -d '\r' <"$out.qemu.log" | tail -30
+		die "bench overhead: exit $rc"; }
 	[ "$(oh_driver "$bdf")" = nvme ] || die "after the harness the nvme is on '$(oh_driver "$bdf")', not nvme"
 	grep -q "is back on nvme" "$out.err" || die "the harness did not report the restore"
 	for m in $OH_METRICS; do
@@ -95,7 +109,13 @@ overhead_nvme()
 			die "no host median, guest median and overhead for $m in the table"
 		awk -F'\t' -v m="$m" '$1 == m && $5 != "-" && $9 != "-" && $16 != "-" { ok = 1 } END { exit !ok }' \
 			"$out.tsv" || die "no row with both medians and the overhead for $m in $out.tsv"
+		[ -z "$qemu" ] ||
+			awk -F'\t' -v m="$m" '$1 == m && $13 != "-" && $18 != "-" { ok = 1 } END { exit !ok }' \
+				"$out.tsv" || die "no QEMU median and overhead for $m in $out.tsv"
 	done
+	[ -z "$qemu" ] || [ "$(awk -F'\t' '$1 == "qemu" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_RUNS * 8)) ] ||
+		die "$out.runs.tsv: not $OH_RUNS QEMU runs of 8 metrics"
+	[ -n "$qemu" ] || echo "NOTE: no QEMU in L1 (bench/overhead.sh stages it): no QEMU column"
 	[ "$(awk -F'\t' '$1 == "host" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_RUNS * 8)) ] ||
 		die "$out.runs.tsv: not $OH_RUNS host runs of 8 metrics"
 	# The whole report, and the TSV (for docs/benchmarks.md's plot: the host

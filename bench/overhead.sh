@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Passthrough against bare metal, with QEMU's column (docs/benchmarks.md,
+# issue 13 part 1): boots the nested testbed with QEMU copied into L1 and
+# only the overhead scenario, which runs `vfio-vmm bench overhead --qemu` on
+# L1's nvme; then writes OUT/overhead.tsv (rebuilt from the scenario's OHTSV
+# lines) and OUT/overhead.report.
+#
+#   bench/overhead.sh [--full] [--no-qemu] [--timeout S] [--verbose] [--out DIR]
+#
+# The quick form (default): 1 run a side, 1 s per test; --full: 3 runs a
+# side, 2 s per test (tb.overhead=full). --no-qemu: host and vfio-vmm only.
+set -euo pipefail
+
+OH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# stage_qemu, cp_stripped, log, die.
+. "$OH_SRC/run.sh"
+out=$OH_SRC/out
+oh_full=0 oh_qemu=1 timeout=1800 verbose=""
+
+oh_usage()
+{
+	sed -n '10,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit "${1:-2}"
+}
+
+oh_args()
+{
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--full) oh_full=1 ;;
+		--no-qemu) oh_qemu=0 ;;
+		--timeout) timeout=${2:?--timeout needs seconds}; shift ;;
+		--out) out=${2:?--out needs a directory}; shift ;;
+		--verbose) verbose=--verbose ;;
+		-h|--help) oh_usage 0 ;;
+		*) echo "unknown argument: $1" >&2; oh_usage ;;
+		esac
+		shift
+	done
+	[[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "--timeout $timeout: whole seconds, like 1800"
+}
+
+oh_main()
+{
+	local extra append="${TESTBED_APPEND:-}" rc=0 serial
+	oh_args "$@"
+	mkdir -p "$out"
+	extra=$out/l1-extra
+	rm -rf "$extra"
+	mkdir -p "$extra/testbed/bench"
+	[ "$oh_qemu" = 0 ] || stage_qemu "$extra"
+	[ "$oh_full" = 0 ] || append="$append tb.overhead=full"
+	log "testbed: overhead${append:+ ($append)}; log $out/testbed.log"
+	TESTBED_EXTRA_ROOT=$extra TESTBED_APPEND="$append" TESTBED_OUT=${TESTBED_OUT:-$out/testbed} \
+		bash "$OH_SRC/../tests/testbed/run.sh" --timeout "$timeout" $verbose overhead 2>&1 |
+		tee "$out/testbed.log" || rc=$?
+	serial=${TESTBED_OUT:-$out/testbed}/serial.clean
+	[ -f "$serial" ] || die "the testbed left no serial log"
+	# The scenario's lines are "NOTE overhead.nvme: TEXT" in the serial log.
+	sed -n 's/^NOTE overhead\.nvme: OHTSV //p' "$serial" >"$out/overhead.tsv"
+	sed -n 's/^NOTE overhead\.nvme: //p' "$serial" | grep -v '^OHTSV ' >"$out/overhead.report" || true
+	[ -s "$out/overhead.tsv" ] || { log "no OHTSV lines in $serial"; exit 1; }
+	log "wrote $out/overhead.tsv and $out/overhead.report"
+	[ "$rc" = 0 ] || { log "the testbed reported failures (status $rc)"; exit 1; }
+}
+
+oh_main "$@"
