@@ -108,6 +108,16 @@ void msix_sync_all(struct pci_dev *dev, struct msix *x)
 		sync_one(dev, x, i);
 }
 
+bool msix_pba_emulated(const struct msix *x)
+{
+	if (!x->enabled || !x->vec)
+		return false;
+	for (unsigned int i = 0; i < x->nr; i++)
+		if (x->vec[i].fd >= 0 && !x->vec[i].attached)
+			return true;
+	return false;
+}
+
 void msix_read(const struct msix *x, unsigned int bar, uint64_t off, void *data, uint32_t len,
 	       const uint8_t *dev_bits)
 {

@@ -59,5 +59,14 @@ void msix_write(struct pci_dev *dev, struct msix *x, unsigned int bar, uint64_t 
 bool msix_vector_active(const struct msix *x, unsigned int i, uint64_t *addr, uint32_t *data);
 /* Brings every vector's route and irqfd in line with the table and masks. */
 void msix_sync_all(struct pci_dev *dev, struct msix *x);
+/*
+ * Do any of the PBA's bits come from us now? True while enabled with some
+ * vector that has an eventfd but no irqfd attached (masked, function mask,
+ * no valid message, no route): a signal on it waits in the eventfd and only
+ * msix_read() can show it. When false, the PBA a guest should see is the
+ * device's own bits and nothing else, so a device whose PBA has a mappable
+ * page of its own may map it (vfio/bar.c).
+ */
+bool msix_pba_emulated(const struct msix *x);
 
 #endif

@@ -244,6 +244,55 @@ static void bar_update(struct pci_dev *dev, unsigned int i, const uint8_t *hdr, 
 		dev->ops->bar_moved(dev, i, true, addr);
 }
 
+/* Maps or unmaps p as direct or trapped, whatever p->direct says now. */
+static int piece_op(struct pci_dev *dev, struct pci_bar_piece *p, uint64_t gpa, bool map,
+		    bool direct)
+{
+	bool was = p->direct;
+	int ret = 0;
+
+	p->direct = direct;
+	if (map)
+		ret = dev->host->ops->bar_map(dev->host->opaque, p, gpa);
+	else
+		dev->host->ops->bar_unmap(dev->host->opaque, p, gpa);
+	p->direct = was;
+	return ret;
+}
+
+int pci_bar_piece_switch(struct pci_dev *dev, unsigned int i, unsigned int k, bool direct)
+{
+	struct pci_bar *bar = &dev->bars[i];
+	struct pci_bar_piece *p;
+	uint64_t gpa;
+	int ret;
+
+	if (i >= PCI_NR_BARS || k >= bar->nr_pieces)
+		return -EINVAL;
+	p = &bar->pieces[k];
+	if (direct && !p->hva)
+		return -EINVAL;
+	if (p->direct == direct)
+		return 0;
+	gpa = bar->mapped_addr + p->offset;
+	if (bar->mapped) {
+		/*
+		 * A memslot hides a bus range under it, and a bus range only
+		 * sees exits: with both in place for a moment, every access
+		 * still lands somewhere.
+		 */
+		ret = piece_op(dev, p, gpa, true, direct);
+		if (ret)
+			return ret;
+		piece_op(dev, p, gpa, false, !direct);
+	}
+	p->direct = direct;
+	trace(LOG_PCI, "%s: %s [%#llx, %#llx) now %s", dev->name, pci_bar_name(i),
+	      (unsigned long long)p->offset, (unsigned long long)(p->offset + p->size),
+	      direct ? "mapped" : "trapped");
+	return 0;
+}
+
 void pci_dev_update_bars(struct pci_dev *dev, const uint8_t *hdr, bool quiesced)
 {
 	for (unsigned int i = 0; i < PCI_NR_BARS; i++)
@@ -346,16 +395,43 @@ static void bar_program(struct pci_dev *dev, unsigned int i, uint64_t addr)
 /* Give small memory BARs a page of their own, so a memslot never shares one. */
 static uint64_t placed_size(const struct pci_dev *dev, const struct pci_bar *bar)
 {
+	if (!bar->size || bar->type == PCI_BAR_NONE)
+		return 0;
 	return bar->type == PCI_BAR_IO || bar->size >= dev->page_size ? bar->size
 								      : dev->page_size;
 }
 
-static int place_one(struct placement *p, struct pci_window *w32, struct pci_window *w64,
-		     struct pci_window *io)
+uint64_t pci_bar_placed_size(const struct pci_dev *dev, unsigned int i)
+{
+	return i < PCI_NR_BARS ? placed_size(dev, &dev->bars[i]) : 0;
+}
+
+bool pci_bar_in_pref_window(const struct pci_bar *bar)
+{
+	return bar->type == PCI_BAR_MEM64 && bar->prefetch;
+}
+
+/*
+ * On the root bus every 64-bit BAR goes above 4 GiB. Behind a bridge only
+ * 64-bit prefetchable ones can (the bridge's memory window is 32-bit); the
+ * rest share its memory window below 4 GiB.
+ */
+static struct pci_window *window_for(const struct pci_bar *bar, bool bridged,
+				     struct pci_window *w32, struct pci_window *w64,
+				     struct pci_window *io)
+{
+	if (bar->type == PCI_BAR_IO)
+		return io;
+	if (bar->type == PCI_BAR_MEM64 && (!bridged || bar->prefetch))
+		return w64;
+	return w32;
+}
+
+static int place_one(struct placement *p, bool bridged, struct pci_window *w32,
+		     struct pci_window *w64, struct pci_window *io)
 {
 	struct pci_bar *bar = &p->dev->bars[p->i];
-	struct pci_window *w = bar->type == PCI_BAR_MEM64 ? w64 :
-			       bar->type == PCI_BAR_IO ? io : w32;
+	struct pci_window *w = window_for(bar, bridged, w32, w64, io);
 	uint64_t size = placed_size(p->dev, bar);
 	uint64_t addr;
 	int ret;
@@ -450,7 +526,34 @@ int pci_place_bars(struct pci_dev **devs, unsigned int n, struct pci_window *w32
 	if (!p)
 		return -ENOMEM;
 	for (unsigned int k = 0; k < nr && !ret; k++)
-		ret = place_one(&p[k], w32, w64, io);
+		ret = place_one(&p[k], false, w32, w64, io);
 	free(p);
 	return ret;
+}
+
+int pci_place_bars_bridged(struct pci_dev *dev, struct pci_window *mem, struct pci_window *pref,
+			   struct pci_window *io)
+{
+	unsigned int nr;
+	struct placement *p = placement_order(&dev, 1, &nr);
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < nr && !ret; k++)
+		ret = place_one(&p[k], true, mem, pref, io);
+	free(p);
+	return ret;
+}
+
+uint8_t pci_dev_intx_root(const struct pci_dev *dev, uint8_t pin, uint8_t *root_pin)
+{
+	/* Bounded: a hierarchy here is one root port deep, a loop must not hang us. */
+	for (unsigned int depth = 0; dev->upstream && depth < 8; depth++) {
+		if (pin >= 1 && pin <= 4)
+			pin = (uint8_t)((pin - 1 + ((dev->devfn >> 3) & 0x1f)) % 4 + 1);
+		dev = dev->upstream;
+	}
+	*root_pin = pin;
+	return dev->devfn;
 }

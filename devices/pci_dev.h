@@ -112,6 +112,7 @@ struct pci_dev {
 	const struct pci_host *host;
 	struct pci_bar bars[PCI_NR_BARS];
 	uint64_t page_size;
+	struct pci_dev *upstream;	/* the root port above it; NULL: on the root bus */
 };
 
 void pci_dev_init(struct pci_dev *dev, const struct pci_dev_ops *ops, void *opaque,
@@ -132,6 +133,15 @@ uint32_t pci_bar_reg_mask(const struct pci_dev *dev, uint32_t reg);
 /* Replaces BAR i's pieces; they must cover [0, size) in order. -E2BIG beyond the bound. */
 int pci_bar_add_piece(struct pci_dev *dev, unsigned int i, uint64_t off, uint64_t size,
 		      bool direct);
+
+/*
+ * Turns piece k of BAR i direct (its hva becomes a memslot) or trapped, in
+ * place, while the BAR stays where it is. The new mapping goes in before the
+ * old one comes out, so a vCPU on another CPU finds one or the other, never
+ * neither. A direct piece needs an hva. 0, or -errno with the piece as it
+ * was (the caller logs).
+ */
+int pci_bar_piece_switch(struct pci_dev *dev, unsigned int i, unsigned int k, bool direct);
 
 /* The address header hdr (the guest's config bytes 0x00-0x3f) gives BAR i. */
 uint64_t pci_bar_addr(const struct pci_dev *dev, unsigned int i, const uint8_t *hdr);
@@ -163,6 +173,9 @@ struct pci_window {
 void pci_window_init(struct pci_window *w, uint64_t base, uint64_t end);
 /* Returns 0 and the address, or -ENOSPC when size does not fit. */
 int pci_window_alloc(struct pci_window *w, uint64_t size, uint64_t *addr);
+/* size bytes (any size) at an address aligned to align (a power of two). */
+int pci_window_alloc_aligned(struct pci_window *w, uint64_t size, uint64_t align,
+			     uint64_t *addr);
 
 /*
  * Firmware's job, done by the VMM before boot: give every BAR of every
@@ -173,6 +186,23 @@ int pci_window_alloc(struct pci_window *w, uint64_t size, uint64_t *addr);
  */
 int pci_place_bars(struct pci_dev **devs, unsigned int n, struct pci_window *w32,
 		   struct pci_window *w64, struct pci_window *io);
+/*
+ * The same for one device behind a bridge: 64-bit prefetchable BARs in
+ * pref (the bridge's prefetchable window), every other memory BAR and the
+ * ROM in mem (its memory window, below 4 GiB), I/O BARs in io.
+ */
+int pci_place_bars_bridged(struct pci_dev *dev, struct pci_window *mem, struct pci_window *pref,
+			   struct pci_window *io);
+/* The room BAR i takes when placed (small memory BARs get a whole page); 0: none. */
+uint64_t pci_bar_placed_size(const struct pci_dev *dev, unsigned int i);
+/* Does the BAR go in a bridge's prefetchable window (64-bit prefetchable)? */
+bool pci_bar_in_pref_window(const struct pci_bar *bar);
+/*
+ * The root-bus function and pin the INTx pin (1-4) of dev arrives at, with
+ * the standard swizzle through each bridge above it: what a guest without
+ * a _PRT for the bridge computes, so the host's intx_gsi gets the same.
+ */
+uint8_t pci_dev_intx_root(const struct pci_dev *dev, uint8_t pin, uint8_t *root_pin);
 
 /*
  * What the 64-bit BARs of devs need when placed as pci_place_bars places

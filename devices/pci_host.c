@@ -7,6 +7,7 @@
 #include "devices/pci.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
@@ -81,7 +82,35 @@ static bool cfg_access_ok(uint32_t off, uint32_t len)
 	       (uint64_t)off + len <= PCI_CFG_SPACE_EXP_SIZE;	/* off may be ~0 */
 }
 
-void pci_cfg_read(struct pci_root *pci, uint8_t devfn, uint32_t off, void *data, uint32_t len)
+/* The function a config access reaches; the caller holds pci->lock. */
+static struct pci_dev *cfg_target(const struct pci_root *pci, uint8_t bus, uint8_t devfn)
+{
+	struct pci_dev *dev;
+
+	if (bus == 0)
+		return pci->devs[devfn];
+	/* The first port whose secondary bus it is (a hostile guest may give two the same). */
+	for (unsigned int i = 0; i < pci->nr_ports; i++) {
+		dev = pcie_port_route(pci->ports[i], bus, devfn);
+		if (dev)
+			return dev;
+	}
+	return NULL;
+}
+
+static void trace_cfg(const char *what, uint8_t bus, uint8_t devfn, uint32_t off, const void *data,
+		      uint32_t len, const struct pci_dev *dev)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, data, len);
+	log_trace(LOG_PCI, "cfg %-5s %02x:%02x.%x %-22s +0x%03x/%u = 0x%x (%s)", what, bus,
+		  PCI_SLOT(devfn), PCI_FUNC(devfn), cfg_reg_name(off & ~3u), off, len, v,
+		  dev->name);
+}
+
+void pci_cfg_read_bus(struct pci_root *pci, uint8_t bus, uint8_t devfn, uint32_t off, void *data,
+		      uint32_t len)
 {
 	struct pci_dev *dev;
 
@@ -89,40 +118,39 @@ void pci_cfg_read(struct pci_root *pci, uint8_t devfn, uint32_t off, void *data,
 	if (!cfg_access_ok(off, len))
 		return;
 	pthread_mutex_lock(&pci->lock);
-	dev = pci->devs[devfn];
+	dev = cfg_target(pci, bus, devfn);
 	if (dev)
 		dev->ops->cfg_read(dev, off, data, len);
 	pthread_mutex_unlock(&pci->lock);
-	if (dev && trace_on(LOG_PCI)) {
-		uint32_t v = 0;
-
-		memcpy(&v, data, len);
-		log_trace(LOG_PCI, "cfg read  %02x.%x %-22s +0x%03x/%u = 0x%x (%s)",
-			  PCI_SLOT(devfn), PCI_FUNC(devfn), cfg_reg_name(off & ~3u), off, len, v,
-			  dev->name);
-	}
+	if (dev && trace_on(LOG_PCI))
+		trace_cfg("read", bus, devfn, off, data, len, dev);
 }
 
-void pci_cfg_write(struct pci_root *pci, uint8_t devfn, uint32_t off, const void *data,
-		   uint32_t len)
+void pci_cfg_write_bus(struct pci_root *pci, uint8_t bus, uint8_t devfn, uint32_t off,
+		       const void *data, uint32_t len)
 {
 	struct pci_dev *dev;
 
 	if (!cfg_access_ok(off, len))
 		return;
 	pthread_mutex_lock(&pci->lock);
-	dev = pci->devs[devfn];
+	dev = cfg_target(pci, bus, devfn);
 	if (dev)
 		dev->ops->cfg_write(dev, off, data, len);
 	pthread_mutex_unlock(&pci->lock);
-	if (dev && trace_on(LOG_PCI)) {
-		uint32_t v = 0;
+	if (dev && trace_on(LOG_PCI))
+		trace_cfg("write", bus, devfn, off, data, len, dev);
+}
 
-		memcpy(&v, data, len);
-		log_trace(LOG_PCI, "cfg write %02x.%x %-22s +0x%03x/%u = 0x%x (%s)",
-			  PCI_SLOT(devfn), PCI_FUNC(devfn), cfg_reg_name(off & ~3u), off, len, v,
-			  dev->name);
-	}
+void pci_cfg_read(struct pci_root *pci, uint8_t devfn, uint32_t off, void *data, uint32_t len)
+{
+	pci_cfg_read_bus(pci, 0, devfn, off, data, len);
+}
+
+void pci_cfg_write(struct pci_root *pci, uint8_t devfn, uint32_t off, const void *data,
+		   uint32_t len)
+{
+	pci_cfg_write_bus(pci, 0, devfn, off, data, len);
 }
 
 /* ---- CF8/CFC ---- */
@@ -146,13 +174,15 @@ static void cf8_write(void *opaque, uint64_t off, const void *data, uint32_t len
 		memcpy(&pci->cf8, data, 4);
 }
 
-static bool cfc_target(struct pci_root *pci, uint64_t off, uint8_t *devfn, uint32_t *reg)
+static bool cfc_target(struct pci_root *pci, uint64_t off, uint8_t *bus, uint8_t *devfn,
+		       uint32_t *reg)
 {
 	uint32_t a = pci->cf8;
 
-	/* Bus 0 only; mechanism #1 reaches the first 256 bytes. */
-	if (!(a & CF8_ENABLE) || ((a >> 16) & 0xff) != 0)
+	/* Mechanism #1 reaches the first 256 bytes. */
+	if (!(a & CF8_ENABLE))
 		return false;
+	*bus = (a >> 16) & 0xff;
 	*devfn = (a >> 8) & 0xff;
 	*reg = (a & 0xfc) + (uint32_t)off;
 	return true;
@@ -161,23 +191,23 @@ static bool cfc_target(struct pci_root *pci, uint64_t off, uint8_t *devfn, uint3
 static void cfc_read(void *opaque, uint64_t off, void *data, uint32_t len)
 {
 	struct pci_root *pci = opaque;
-	uint8_t devfn;
+	uint8_t bus, devfn;
 	uint32_t reg;
 
-	if (!cfc_target(pci, off, &devfn, &reg))
+	if (!cfc_target(pci, off, &bus, &devfn, &reg))
 		memset(data, 0xff, len);
 	else
-		pci_cfg_read(pci, devfn, reg, data, len);
+		pci_cfg_read_bus(pci, bus, devfn, reg, data, len);
 }
 
 static void cfc_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
 	struct pci_root *pci = opaque;
-	uint8_t devfn;
+	uint8_t bus, devfn;
 	uint32_t reg;
 
-	if (cfc_target(pci, off, &devfn, &reg))
-		pci_cfg_write(pci, devfn, reg, data, len);
+	if (cfc_target(pci, off, &bus, &devfn, &reg))
+		pci_cfg_write_bus(pci, bus, devfn, reg, data, len);
 }
 
 static const struct bus_ops cf8_ops = { .read = cf8_read, .write = cf8_write };
@@ -208,10 +238,7 @@ static void ecam_read(void *opaque, uint64_t off, void *data, uint32_t len)
 			memset((uint8_t *)data + 4, 0xff, 4);
 		return;
 	}
-	if (bus != 0)
-		memset(data, 0xff, len);
-	else
-		pci_cfg_read(opaque, devfn, reg, data, len);
+	pci_cfg_read_bus(opaque, bus, devfn, reg, data, len);
 }
 
 static void ecam_write(void *opaque, uint64_t off, const void *data, uint32_t len)
@@ -227,8 +254,7 @@ static void ecam_write(void *opaque, uint64_t off, const void *data, uint32_t le
 			ecam_write(opaque, off + 4, (const uint8_t *)data + 4, 4);
 		return;
 	}
-	if (bus == 0)
-		pci_cfg_write(opaque, devfn, reg, data, len);
+	pci_cfg_write_bus(opaque, bus, devfn, reg, data, len);
 }
 
 static const struct bus_ops ecam_ops = { .read = ecam_read, .write = ecam_write };
@@ -277,4 +303,37 @@ int pci_root_add(struct pci_root *pci, struct pci_dev *dev)
 		trace(LOG_PCI, "%s at 00:%02x.%x", dev->name, PCI_SLOT(dev->devfn),
 		      PCI_FUNC(dev->devfn));
 	return ret;
+}
+
+int pci_root_add_port(struct pci_root *pci, struct pci_dev *child, const struct pci_host *host)
+{
+	struct pcie_port *port;
+	int ret;
+
+	if (pci->nr_ports == PCI_MAX_PORTS)
+		return -ENOSPC;
+	port = malloc(sizeof(*port));
+	if (!port)
+		return -ENOMEM;
+	pcie_port_init(port, pci->nr_ports, host);
+	ret = pci_root_add(pci, &port->dev);
+	if (ret) {
+		free(port);
+		return ret;
+	}
+	pthread_mutex_lock(&pci->lock);
+	pcie_port_attach(port, child);
+	pci->ports[pci->nr_ports++] = port;
+	pthread_mutex_unlock(&pci->lock);
+	return 0;
+}
+
+void pci_root_release(struct pci_root *pci)
+{
+	for (unsigned int i = 0; i < pci->nr_ports; i++) {
+		pci->devs[pci->ports[i]->dev.devfn] = NULL;
+		free(pci->ports[i]);
+		pci->ports[i] = NULL;
+	}
+	pci->nr_ports = 0;
 }

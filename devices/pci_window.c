@@ -24,14 +24,22 @@ static bool is_pow2(uint64_t v)
 
 int pci_window_alloc(struct pci_window *w, uint64_t size, uint64_t *addr)
 {
-	uint64_t start;
-
 	if (!is_pow2(size))
 		return -EINVAL;
+	return pci_window_alloc_aligned(w, size, size, addr);
+}
+
+int pci_window_alloc_aligned(struct pci_window *w, uint64_t size, uint64_t align,
+			     uint64_t *addr)
+{
+	uint64_t start;
+
+	if (!size || !is_pow2(align))
+		return -EINVAL;
 	/* Round up without overflowing near the top of the address space. */
-	if (w->next > UINT64_MAX - (size - 1))
+	if (w->next > UINT64_MAX - (align - 1))
 		return -ENOSPC;
-	start = (w->next + size - 1) & ~(size - 1);
+	start = (w->next + align - 1) & ~(align - 1);
 	if (start < w->base || start >= w->end || w->end - start < size)
 		return -ENOSPC;
 	w->next = start + size;

@@ -127,6 +127,58 @@ static uint64_t high_ram_bytes(const struct plan *p)
 	return high;
 }
 
+#define GIB		(1ull << 30)
+#define MIB2		(1ull << 21)
+#define PTE_PWT		(1ull << 3)
+#define PTE_PCD		(1ull << 4)
+#define PTE_UC		(PTE_PCD | PTE_PWT)
+#define PTE_FRAME	0x000fffffffe00000ull	/* a 2 MiB page's frame */
+
+/*
+ * map_phys(uncached) over the boot map (no memory behind these addresses;
+ * only page tables are read): one page in a write-back 1 GiB page splits
+ * it, leaving the neighbouring 2 MiB cached; a whole GiB takes the bits on
+ * its 1 GiB page; one page in the 2 MiB region (below 64 GiB) marks only
+ * its 2 MiB. What a non-prefetchable BAR placed high needs.
+ */
+static void check_uncached_overrides(void)
+{
+	uint64_t a = 65 * GIB + 3 * MIB2 + 0x1000, e, size;
+
+	if (phys_addr_bits() < 37 || pvh_ram_total() > 32 * GIB) {
+		printf("memory: map_phys override not checked (%u address bits, %lu MiB RAM)\n",
+		       phys_addr_bits(), pvh_ram_total() >> 20);
+		return;
+	}
+	e = page_leaf(a, &size);
+	ASSERT(e && size == GIB && !(e & PTE_UC));
+	ASSERT(map_phys(a, 0x1000, true));
+	e = page_leaf(a, &size);
+	ASSERT(size == MIB2 && (e & PTE_UC) == PTE_UC);
+	ASSERT_EQ(e & PTE_FRAME, a & ~(MIB2 - 1));
+	e = page_leaf(a + MIB2, &size);
+	ASSERT(size == MIB2 && !(e & PTE_UC));
+	ASSERT_EQ(e & PTE_FRAME, (a & ~(MIB2 - 1)) + MIB2);
+	/* Cached over a mapped range changes nothing. */
+	ASSERT(map_phys(a + MIB2, 0x1000, false));
+	e = page_leaf(a + MIB2, &size);
+	ASSERT(!(e & PTE_UC));
+
+	ASSERT(map_phys(66 * GIB, GIB, true));
+	e = page_leaf(66 * GIB + 5 * MIB2, &size);
+	ASSERT(size == GIB && (e & PTE_UC) == PTE_UC);
+	e = page_leaf(67 * GIB, &size);
+	ASSERT(size == GIB && !(e & PTE_UC));
+
+	a = 40 * GIB + 7 * MIB2;
+	ASSERT(map_phys(a + 0x10, 0x10, true));
+	e = page_leaf(a, &size);
+	ASSERT(size == MIB2 && (e & PTE_UC) == PTE_UC);
+	e = page_leaf(a - MIB2, &size);
+	ASSERT(size == MIB2 && !(e & PTE_UC));
+	printf("memory: map_phys(uncached) over the boot map: split, whole GiB, 2 MiB region: ok\n");
+}
+
 int main(void)
 {
 	struct plan plan;
@@ -152,5 +204,6 @@ int main(void)
 		ASSERT(high_ram_bytes(&plan) > 0);
 	printf("memory: %lu words x 2 patterns verified, above 4G: %lu MiB, %lu TSC cycles\n",
 	       n, high_ram_bytes(&plan) >> 20, rdtsc() - t0);
+	check_uncached_overrides();
 	test_pass("memory");
 }

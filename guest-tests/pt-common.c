@@ -52,7 +52,8 @@ bool pt_open(uint16_t vendor, uint16_t device, const char *what, struct pt_dev *
 	if (bdf < 0) {
 		d->bdf = -1;
 		snprintf(name, sizeof(name), "%s.present", what);
-		pt_check(name, false, "no %04x:%04x on bus 0", vendor, device);
+		pt_check(name, false, "no %04x:%04x on bus 0 or behind a root port", vendor,
+			 device);
 		return false;
 	}
 	pt_open_at((uint16_t)bdf, what, d);
@@ -95,7 +96,13 @@ void pt_open_at(uint16_t bdf, const char *what, struct pt_dev *d)
 unsigned int pt_intx_gsi(uint16_t bdf)
 {
 	unsigned int pin = pci_cfg_read8(bdf, PCI_INTERRUPT_PIN);
+	int up = pci_upstream_bridge(bdf);
 
+	/* Behind a root port: the PCI-to-PCI swizzle, then the port's slot on bus 0. */
+	if (up >= 0) {
+		pin = (pin - 1 + PCI_BDF_DEV(bdf)) % 4 + 1;
+		bdf = (uint16_t)up;
+	}
 	return PT_INTX_GSI_BASE + (PCI_BDF_DEV(bdf) + pin - 1) % PT_INTX_GSI_COUNT;
 }
 

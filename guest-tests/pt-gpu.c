@@ -263,11 +263,14 @@ int main(void)
 	static struct pt_dev gpus[MAX_GPUS];
 	unsigned int n = 0;
 
-	for (unsigned int devfn = 0; devfn < 256 && n < MAX_GPUS; devfn++)
-		if (pci_cfg_read16((uint16_t)devfn, PCI_VENDOR_ID) == NV_VENDOR)
-			pt_open_at((uint16_t)devfn, "gpu", &gpus[n++]);
+	static uint16_t bdfs[PCI_SCAN_MAX];
+	int nr = pci_scan(bdfs, PCI_SCAN_MAX);
+
+	for (int i = 0; i < nr && n < MAX_GPUS; i++)
+		if (pci_cfg_read16(bdfs[i], PCI_VENDOR_ID) == NV_VENDOR)
+			pt_open_at(bdfs[i], "gpu", &gpus[n++]);
 	printf("PT-GPUS %u\n", n);
-	pt_check("gpu.present", n > 0, "%u NVIDIA function(s) on bus 0", n);
+	pt_check("gpu.present", n > 0, "%u NVIDIA function(s) found", n);
 	lapic_init();
 	for (unsigned int k = 0; k < n; k++) {
 		struct pt_dev *d = &gpus[k];

@@ -224,6 +224,7 @@ static int parse_alias_arg(const char *arg, char *name, unsigned int *count, cha
 struct run_plan {
 	const char *devs[CLI_MAX_DEVICES];
 	int cliques[CLI_MAX_DEVICES];	/* with devs: -1 for what an alias picked */
+	int ports[CLI_MAX_DEVICES];	/* with devs: -1 (on if PCIe) for what an alias picked */
 	unsigned int nr;
 	const char *taken[CLI_MAX_DEVICES];	/* canonical explicit addresses */
 	char canon[CLI_MAX_DEVICES][HOST_BDF_LEN];
@@ -248,6 +249,7 @@ static int add_alias(const struct host_env *env, const struct host_config *c, st
 		const char *bdf = picked_names[pl->nr_picked++];
 
 		pl->cliques[pl->nr] = -1;
+		pl->ports[pl->nr] = -1;
 		pl->devs[pl->nr++] = bdf;
 		pl->taken[pl->nr_taken++] = bdf;
 		log_info("alias %s: picked %s", name, bdf);
@@ -324,6 +326,7 @@ int host_resolve_run_env(const struct host_env *env, const struct host_config *c
 			goto out_unlock;
 		if (!ret) {
 			pl.cliques[pl.nr] = o->cliques[i];
+			pl.ports[pl.nr] = o->ports[i];
 			pl.devs[pl.nr++] = o->devices[i];
 		}
 		else if (add_alias(env, c, &pl, name, count, err, errlen))
@@ -333,9 +336,11 @@ int host_resolve_run_env(const struct host_env *env, const struct host_config *c
 		if (add_alias(env, c, &pl, f->devs[i].alias, f->devs[i].count, err, errlen))
 			goto out_unlock;
 	memcpy(o->devices, pl.devs, sizeof(pl.devs));
-	/* The cliques follow their devices: an alias or a flavor shifts them. */
-	for (unsigned int i = 0; i < CLI_MAX_DEVICES; i++)
+	/* The cliques and ports follow their devices: an alias or a flavor shifts them. */
+	for (unsigned int i = 0; i < CLI_MAX_DEVICES; i++) {
 		o->cliques[i] = i < pl.nr ? pl.cliques[i] : -1;
+		o->ports[i] = i < pl.nr ? pl.ports[i] : -1;
+	}
 	o->nr_devices = pl.nr;
 	return 0;
 out_unlock:

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PKGS="gcc meson ninja-build pkg-config linux-libc-dev libcriterion-dev libseccomp-dev libinih-dev
-      liburing-dev acpica-tools qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
+      liburing-dev acpica-tools qemu-system-x86 busybox-static cpio kmod xz-utils zstd e2fsprogs
       e2fsck-static clang libfuzzer-14-dev libclang-rt-14-dev llvm-14"
 
 missing=()

@@ -66,9 +66,37 @@ static int cmp_span(const void *x, const void *y)
 	return a->a < b->a ? -1 : a->a > b->a;
 }
 
-/* The mmap-able spans of BAR i, page-aligned inward, MSI-X pages cut out. */
+/*
+ * Cuts the PBA's pages [pa, pb) out of every span and, when they lay whole
+ * inside one, puts them back as a span of their own, its index in *pba.
+ */
+static unsigned int spans_isolate(struct span *s, unsigned int n, unsigned int max, uint64_t pa,
+				  uint64_t pb, int *pba)
+{
+	bool inside = false;
+	unsigned int k;
+
+	for (k = 0; k < n; k++)
+		inside |= s[k].a <= pa && pb <= s[k].b;
+	n = spans_cut(s, n, max, pa, pb);
+	if (!inside || !n || n == max)
+		return n;
+	for (k = 0; k < n && s[k].a < pa; k++)
+		;
+	memmove(&s[k + 1], &s[k], (n - k) * sizeof(s[0]));
+	s[k] = (struct span){ pa, pb };
+	*pba = (int)k;
+	return n + 1;
+}
+
+/*
+ * The mmap-able spans of BAR i, page-aligned inward, the MSI-X table's pages
+ * cut out. The PBA's pages are cut out too, unless they lie in an mmap-able
+ * span clear of the table: then they are a span of their own, whose index
+ * goes to *pba (else -1), mapped or trapped as vfio_pba_update() decides.
+ */
 static unsigned int bar_direct_spans(struct vfio_pci_dev *d, unsigned int i, struct span *s,
-				     unsigned int max)
+				     unsigned int max, int *pba)
 {
 	const struct vfio_region *r = &d->regions[i];
 	struct pci_bar *bar = &d->pci.bars[i];
@@ -99,16 +127,20 @@ static unsigned int bar_direct_spans(struct vfio_pci_dev *d, unsigned int i, str
 	if (d->msix.cap && d->msix.table_bar == i)
 		n = spans_cut(s, n, max, align_down(d->msix.table_off, pg),
 			      align_up(d->msix.table_off + 16ull * d->msix.nr, pg));
-	if (d->msix.cap && d->msix.pba_bar == i)
-		n = spans_cut(s, n, max, align_down(d->msix.pba_off, pg),
-			      align_up(d->msix.pba_off + 8ull * ((d->msix.nr + 63) / 64), pg));
-	/* Drop spans emptied by the alignment. */
+	/* Drop spans emptied by the alignment or the cut. */
 	for (unsigned int k = 0; k < n; k++)
 		if (s[k].a >= s[k].b) {
 			memmove(&s[k], &s[k + 1], (n - k - 1) * sizeof(s[0]));
 			n--;
 			k--;
 		}
+	*pba = -1;
+	if (d->msix.cap && d->msix.pba_bar == i) {
+		uint64_t pa = align_down(d->msix.pba_off, pg);
+		uint64_t pb = align_up(d->msix.pba_off + msix_pba_size(&d->msix), pg);
+
+		n = spans_isolate(s, n, max, pa, pb, pba);
+	}
 	return n;
 }
 
@@ -117,26 +149,32 @@ static void bar_split(struct vfio_pci_dev *d, unsigned int i)
 {
 	struct pci_bar *bar = &d->pci.bars[i];
 	struct span s[VFIO_BAR_MAX_SPANS];
-	unsigned int n = bar_direct_spans(d, i, s, sizeof(s) / sizeof(s[0]));
+	int pba;
+	unsigned int n = bar_direct_spans(d, i, s, sizeof(s) / sizeof(s[0]), &pba);
 	uint64_t pos = 0;
 
-	/* At most 2n + 1 <= VFIO_BAR_MAX_PIECES <= PCI_BAR_MAX_PIECES pieces: none refused. */
+	/* At most VFIO_BAR_MAX_PIECES <= PCI_BAR_MAX_PIECES pieces (vfio_pci.h): none refused. */
 	bar->nr_pieces = 0;
 	for (unsigned int k = 0; k < n; k++) {
 		if (s[k].a < pos)
 			continue;	/* overlapping areas: keep the first */
 		if (s[k].a > pos)
 			pci_bar_add_piece(&d->pci, i, pos, s[k].a - pos, false);
+		if ((int)k == pba)
+			d->pba_piece = (int)bar->nr_pieces;
 		pci_bar_add_piece(&d->pci, i, s[k].a, s[k].b - s[k].a, true);
 		pos = s[k].b;
 	}
 	if (pos < bar->size)
 		pci_bar_add_piece(&d->pci, i, pos, bar->size - pos, false);
 	for (unsigned int k = 0; k < bar->nr_pieces; k++)
-		trace(LOG_PCI, "%s: %s [%#llx, %#llx) %s", d->vdev.name, vfio_region_name(i),
+		trace(LOG_PCI, "%s: %s [%#llx, %#llx) %s%s", d->vdev.name, vfio_region_name(i),
 		      (unsigned long long)bar->pieces[k].offset,
 		      (unsigned long long)(bar->pieces[k].offset + bar->pieces[k].size),
-		      bar->pieces[k].direct ? "mapped" : "trapped");
+		      bar->pieces[k].direct ? "mapped" : "trapped",
+		      (int)k == d->pba_piece && i == d->msix.pba_bar ?
+		      " (the PBA's page: mapped while no MSI-X vector is ours to show pending)" :
+		      "");
 }
 
 /* Type and size of BAR i from the device's register and region; the shadow follows. */
@@ -172,6 +210,7 @@ static void rom_init(struct vfio_pci_dev *d)
 
 int vfio_bars_init(struct vfio_pci_dev *d)
 {
+	d->pba_piece = -1;
 	for (unsigned int i = 0; i < 6; i += bar_init_one(d, i))
 		;
 	rom_init(d);
@@ -196,6 +235,11 @@ void vfio_bars_unmap(struct vfio_pci_dev *d)
 	pci_dev_unmap_bars(&d->pci);
 }
 
+static bool is_pba_piece(const struct vfio_pci_dev *d, unsigned int i, unsigned int k)
+{
+	return d->pba_piece >= 0 && i == d->msix.pba_bar && k == (unsigned int)d->pba_piece;
+}
+
 int vfio_pci_mmap_bars(struct vfio_pci_dev *d)
 {
 	for (unsigned int i = 0; i < 6; i++) {
@@ -215,6 +259,8 @@ int vfio_pci_mmap_bars(struct vfio_pci_dev *d)
 					 (unsigned long long)p->offset, (unsigned long long)p->size,
 					 strerror(errno));
 				p->direct = false;
+				if (is_pba_piece(d, i, k))
+					d->pba_piece = -1;
 			}
 		}
 	}
@@ -233,6 +279,54 @@ void vfio_pci_munmap_bars(struct vfio_pci_dev *d)
 		}
 }
 
+/*
+ * Keeps the PBA's page mapped only while the PBA a guest should see is the
+ * device's own (msix_pba_emulated() false), d->lock held. Trapping happens
+ * at once, after anything that can leave a vector detached: a masked
+ * vector's pending bit must show on the very next read. Mapping back waits
+ * for may_map, which only a trapped access to that page passes, so a guest
+ * that masks and unmasks around each interrupt but never reads the PBA
+ * (Linux in normal operation) changes no memslot for it.
+ */
+void vfio_pba_update(struct vfio_pci_dev *d, bool may_map)
+{
+	unsigned int i = d->msix.pba_bar;
+	bool trap;
+	int ret;
+
+	/* Not mmapped (yet, or it failed): trapped, and nothing to switch. */
+	if (d->pba_piece < 0 || !d->pci.bars[i].pieces[d->pba_piece].hva)
+		return;
+	trap = msix_pba_emulated(&d->msix);
+	if (trap != d->pci.bars[i].pieces[d->pba_piece].direct || (!trap && !may_map))
+		return;
+	ret = pci_bar_piece_switch(&d->pci, i, (unsigned int)d->pba_piece, !trap);
+	if (ret) {
+		log_warn_rl("%s: cannot %s the PBA's page of %s: %s", d->vdev.name,
+			    trap ? "trap" : "map", vfio_region_name(i), strerror(-ret));
+		return;
+	}
+	if (trap)
+		d->pba_traps++;
+	else
+		d->pba_maps++;
+}
+
+/* A trapped access to the PBA's page may be the time to map it back. */
+static void pba_access(struct vfio_pci_dev *d, unsigned int i, uint64_t off)
+{
+	const struct pci_bar_piece *p;
+
+	if (d->pba_piece < 0 || i != d->msix.pba_bar)
+		return;
+	p = &d->pci.bars[i].pieces[d->pba_piece];
+	if (off < p->offset || off - p->offset >= p->size)
+		return;
+	pthread_mutex_lock(&d->lock);
+	vfio_pba_update(d, true);
+	pthread_mutex_unlock(&d->lock);
+}
+
 void vfio_pci_bar_read(struct vfio_pci_dev *d, unsigned int i, uint64_t off, void *data,
 		       uint32_t len)
 {
@@ -245,6 +339,7 @@ void vfio_pci_bar_read(struct vfio_pci_dev *d, unsigned int i, uint64_t off, voi
 	}
 	if (msix_owns(&d->msix, i, off, len)) {
 		vfio_msix_read(d, i, off, data, len);
+		pba_access(d, i, off);
 		return;
 	}
 	/* A ROM region may be smaller than the power-of-two BAR around it. */
@@ -258,6 +353,7 @@ void vfio_pci_bar_read(struct vfio_pci_dev *d, unsigned int i, uint64_t off, voi
 		log_warn_rl("%s: %s read at %#llx len %u failed", d->vdev.name, vfio_region_name(i),
 			 (unsigned long long)off, len);
 	}
+	pba_access(d, i, off);
 }
 
 void vfio_pci_bar_write(struct vfio_pci_dev *d, unsigned int i, uint64_t off, const void *data,
@@ -276,6 +372,7 @@ void vfio_pci_bar_write(struct vfio_pci_dev *d, unsigned int i, uint64_t off, co
 	if (n != (ssize_t)len)
 		log_warn_rl("%s: %s write at %#llx len %u failed", d->vdev.name, vfio_region_name(i),
 			 (unsigned long long)off, len);
+	pba_access(d, i, off);
 }
 
 /*
@@ -293,7 +390,8 @@ void vfio_pci_bar_moved(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_
 		struct pci_bar_piece *p = &bar->pieces[k];
 		int ret;
 
-		if (!p->direct || !p->hva || (on && p->handle < 0))
+		/* The PBA's page comes and goes (vfio_pba_update()): no peer DMAs there. */
+		if (!p->direct || !p->hva || (on && p->handle < 0) || is_pba_piece(d, i, k))
 			continue;
 		ret = d->dma_hook(d->dma_opaque, on, addr + p->offset, p->hva, p->size);
 		/* -EINTR: the VMM is stopping, and iommu/ said so. */
@@ -318,7 +416,7 @@ int vfio_pci_set_dma_hook(struct vfio_pci_dev *d, vfio_dma_fn fn, void *opaque)
 		for (unsigned int k = 0; bar->mapped && k < bar->nr_pieces && !ret; k++) {
 			struct pci_bar_piece *p = &bar->pieces[k];
 
-			if (p->direct && p->hva && p->handle >= 0)
+			if (p->direct && p->hva && p->handle >= 0 && !is_pba_piece(d, i, k))
 				ret = fn(opaque, true, bar->mapped_addr + p->offset, p->hva,
 					 p->size);
 		}

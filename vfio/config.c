@@ -600,6 +600,11 @@ static bool in_range(uint32_t off, uint32_t len, uint32_t start, uint32_t size)
 	return off < start + size && start < off + len;
 }
 
+bool vfio_pci_is_express(const struct vfio_pci_dev *d)
+{
+	return d->cfg.exp_cap != 0;
+}
+
 void vfio_pci_cfg_read(struct vfio_pci_dev *d, uint32_t off, void *data, uint32_t len)
 {
 	uint8_t dev[4], *out = data;
@@ -690,10 +695,18 @@ void vfio_cfg_flr(struct vfio_pci_dev *d)
 {
 	const uint8_t zero[2] = { 0 };
 
-	for (uint32_t o = 0; o < d->cfg.size; o++) {
-		uint8_t m = d->cfg.emu[o] & d->cfg.wr[o] & ~d->cfg.keep[o];
+	/* Eight bytes at a time (cfg.size is 256 or 4096): a guest may loop on FLR. */
+	for (uint32_t o = 0; o < d->cfg.size; o += 8) {
+		uint64_t emu, wr, keep, shadow, start, m;
 
-		d->cfg.shadow[o] = (d->cfg.shadow[o] & ~m) | (d->cfg.start[o] & m);
+		memcpy(&emu, d->cfg.emu + o, 8);
+		memcpy(&wr, d->cfg.wr + o, 8);
+		memcpy(&keep, d->cfg.keep + o, 8);
+		memcpy(&shadow, d->cfg.shadow + o, 8);
+		memcpy(&start, d->cfg.start + o, 8);
+		m = emu & wr & ~keep;
+		shadow = (shadow & ~m) | (start & m);
+		memcpy(d->cfg.shadow + o, &shadow, 8);
 	}
 	cfg_forward(d, PCI_COMMAND, PCI_COMMAND + 2, zero);
 }

@@ -38,6 +38,8 @@ void vfio_bars_update(struct vfio_pci_dev *d);
 void vfio_bars_unmap(struct vfio_pci_dev *d);
 
 void vfio_pci_bar_moved(struct vfio_pci_dev *d, unsigned int i, bool on, uint64_t addr);
+/* The PBA's page mapped or trapped as msix_pba_emulated() says (lock held). */
+void vfio_pba_update(struct vfio_pci_dev *d, bool may_map);
 
 int vfio_msix_init(struct vfio_pci_dev *d);
 void vfio_msix_cfg_written(struct vfio_pci_dev *d);

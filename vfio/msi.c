@@ -253,10 +253,13 @@ void vfio_intx_disable(struct vfio_pci_dev *d)
 int vfio_pci_intx_setup(struct vfio_pci_dev *d)
 {
 	const struct pci_host *h = d->pci.host;
+	uint8_t devfn, pin;
 	int gsi;
 
 	pthread_mutex_lock(&d->lock);
-	gsi = h->ops->intx_gsi(h->opaque, d->pci.devfn, d->cfg.shadow[PCI_INTERRUPT_PIN]);
+	/* Behind a root port the pin arrives swizzled at the port's slot. */
+	devfn = pci_dev_intx_root(&d->pci, d->cfg.shadow[PCI_INTERRUPT_PIN], &pin);
+	gsi = h->ops->intx_gsi(h->opaque, devfn, pin);
 	d->intx.gsi = gsi < 0 ? -1 : gsi;
 	vfio_intx_enable(d);
 	pthread_mutex_unlock(&d->lock);

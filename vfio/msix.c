@@ -99,6 +99,8 @@ void vfio_msix_cfg_written(struct vfio_pci_dev *d)
 	if (!x->enabled && msix_enable(d))
 		return;
 	msix_sync_all(&d->pci, x);
+	/* Enabled with a vector masked, or the function masked: the PBA is ours now. */
+	vfio_pba_update(d, false);
 }
 
 void vfio_msix_read(struct vfio_pci_dev *d, unsigned int bar, uint64_t off, void *data,
@@ -121,6 +123,7 @@ void vfio_msix_write(struct vfio_pci_dev *d, unsigned int bar, uint64_t off, con
 {
 	pthread_mutex_lock(&d->lock);
 	msix_write(&d->pci, &d->msix, bar, off, data, len);
+	vfio_pba_update(d, false);
 	pthread_mutex_unlock(&d->lock);
 }
 

@@ -29,12 +29,16 @@
 #define VFIO_PCI_NR_BARS	PCI_NR_BARS	/* BAR0-5 and the expansion ROM (index 6) */
 /*
  * A BAR's directly mapped spans are its mmap-able areas, of which the MSI-X
- * table and the PBA can each split one in two; its pieces alternate trapped
- * and mapped, so there is at most one trapped piece before, between and
- * after the spans. Both bounds hold by construction (bar.c).
+ * table and the PBA can each split one in two; a PBA with a mappable page of
+ * its own is then put back as a span of its own (one more). The pieces
+ * alternate trapped and mapped runs, at most one trapped piece before,
+ * between and after the runs. Runs: the areas + 1 (the table's cut) + 1 (the
+ * PBA's, when its page is not mappable), or the areas + 1 with the PBA's span
+ * and its neighbours as three pieces inside one run; either way at most
+ * 2 * areas + 5 pieces. Both bounds hold by construction (bar.c).
  */
-#define VFIO_BAR_MAX_SPANS	(VFIO_MAX_MMAP_AREAS + 2)
-#define VFIO_BAR_MAX_PIECES	(2 * VFIO_BAR_MAX_SPANS + 1)
+#define VFIO_BAR_MAX_SPANS	(VFIO_MAX_MMAP_AREAS + 3)
+#define VFIO_BAR_MAX_PIECES	(2 * VFIO_MAX_MMAP_AREAS + 5)
 _Static_assert(VFIO_BAR_MAX_PIECES <= PCI_BAR_MAX_PIECES, "PCI_BAR_MAX_PIECES too small for VFIO");
 #define VFIO_MSI_MAX_VECTORS	32
 
@@ -96,6 +100,13 @@ struct vfio_pci_dev {
 	enum vfio_irq_mode mode;
 	pthread_mutex_t lock;	/* config state vs trapped MSI-X accesses */
 	uint64_t trap_reads, trap_writes;	/* exits on trapped BAR pieces */
+	/*
+	 * The piece of BAR msix.pba_bar holding the PBA when that page can be
+	 * mapped (-1: it cannot, always trapped): mapped while msix_pba_emulated()
+	 * is false, trapped while true (bar.c, vfio_pba_update()).
+	 */
+	int pba_piece;
+	uint64_t pba_maps, pba_traps;		/* switches of that piece */
 	vfio_dma_fn dma_hook;	/* --p2p: BAR pieces as DMA targets */
 	void *dma_opaque;
 };
@@ -118,6 +129,8 @@ int vfio_pci_add_gpudirect_clique(struct vfio_pci_dev *d, unsigned int clique);
 
 /* Guest config accesses (the pci_dev_ops of d->pci call these). */
 void vfio_pci_cfg_read(struct vfio_pci_dev *d, uint32_t off, void *data, uint32_t len);
+/* Does the guest see a PCI Express capability (the device is PCIe)? */
+bool vfio_pci_is_express(const struct vfio_pci_dev *d);
 void vfio_pci_cfg_write(struct vfio_pci_dev *d, uint32_t off, const void *data, uint32_t len);
 extern const struct pci_dev_ops vfio_pci_dev_ops;
 

@@ -71,7 +71,7 @@ static int map_bars_for_p2p(struct assignment *a)
 }
 
 int assign_add_device(struct vm *vm, const struct vfio_dev_ops *ops, void *h, int fd,
-		      const char *name, struct vfio_passthrough **out)
+		      const char *name, int port, struct vfio_passthrough **out)
 {
 	struct vfio_passthrough *pt;
 	int ret;
@@ -80,9 +80,16 @@ int assign_add_device(struct vm *vm, const struct vfio_dev_ops *ops, void *h, in
 		  : vfio_passthrough_open(fd, name, &vm->pci_host, &pt);
 	if (ret)
 		return ret;
-	ret = pci_root_add(&vm->pci, vfio_passthrough_pci(pt));
+	/* A PCIe device gets a root port of its own unless asked otherwise. */
+	if (port < 0)
+		port = vfio_pci_is_express(vfio_passthrough_dev(pt));
+	if (port)
+		ret = pci_root_add_port(&vm->pci, vfio_passthrough_pci(pt), &vm->pci_host);
+	else
+		ret = pci_root_add(&vm->pci, vfio_passthrough_pci(pt));
 	if (ret) {
-		log_err("%s: no free slot on the PCI root bus", name);
+		log_err("%s: no free slot on the PCI root bus%s", name,
+			port ? " for its root port (port=off puts it on the root bus)" : "");
 		vfio_passthrough_close(pt);
 		return ret;
 	}
@@ -120,8 +127,8 @@ static int map_guest_ram(struct assignment *a, struct vm *vm)
 	return iommu_map_ram(&a->io, ram, n, vm->ram_page_size ? vm->ram_page_size : 4096);
 }
 
-int assign_devices(struct vm *vm, const char *const *args, const int *cliques, unsigned int n,
-		   struct assignment *a)
+int assign_devices(struct vm *vm, const char *const *args, const int *cliques, const int *ports,
+		   unsigned int n, struct assignment *a)
 {
 	unsigned int i;
 	int ret;
@@ -142,7 +149,7 @@ int assign_devices(struct vm *vm, const char *const *args, const int *cliques, u
 	for (i = 0; i < n; i++) {
 		/* The passthrough device owns the fd from here, even on failure. */
 		ret = assign_add_device(vm, NULL, NULL, a->devs[i].fd, a->devs[i].id.name,
-					&a->pts[i]);
+					ports ? ports[i] : -1, &a->pts[i]);
 		a->devs[i].fd = -1;
 		if (ret)
 			goto err;
@@ -264,6 +271,11 @@ void assign_print_stats(struct assignment *a, FILE *f)
 			a->devs[i].id.name, (unsigned long long)d->trap_reads,
 			(unsigned long long)d->trap_writes);
 		pci_dev_print_bars(&d->pci, d->cfg.shadow, f);
+		if (d->pba_piece >= 0)
+			fprintf(f, "    PBA page %s: mapped %llu times, trapped %llu times\n",
+				d->pci.bars[d->msix.pba_bar].pieces[d->pba_piece].direct ?
+				"mapped" : "trapped", (unsigned long long)d->pba_maps,
+				(unsigned long long)d->pba_traps);
 		print_host_irq_counts(a->devs[i].id.name, f);
 	}
 }

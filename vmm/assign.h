@@ -31,10 +31,11 @@ struct assignment {
 
 /*
  * Opens the container, groups and devices; all or nothing. cliques (NULL:
- * none) gives each device its GPUDirect clique ID, -1 for none.
+ * none) gives each device its GPUDirect clique ID, -1 for none; ports
+ * (NULL: all -1) says where each goes, as assign_add_device's port.
  */
-int assign_devices(struct vm *vm, const char *const *args, const int *cliques, unsigned int n,
-		   struct assignment *a);
+int assign_devices(struct vm *vm, const char *const *args, const int *cliques, const int *ports,
+		   unsigned int n, struct assignment *a);
 /*
  * After placement: guest RAM (and with p2p the BARs) mapped for DMA, the
  * RAM first faulted in on prefault_threads threads (0: MAP_DMA faults it).
@@ -47,12 +48,13 @@ int assign_map_dma(struct vm *vm, bool p2p, unsigned int prefault_threads,
 void assign_release(struct assignment *a);
 /*
  * One device onto vm: opened over its fd (ops NULL) or over ops/h (a test's
- * fake), on the root bus, INTx wired. BARs are placed with every other PCI
+ * fake), behind a root port of its own (port 1; -1: if it is PCIe) or on
+ * the root bus (port 0), INTx wired. BARs are placed with every other PCI
  * device (vm_place_pci_bars), then assign_map_dma() maps guest RAM (and
  * with p2p the BARs) for DMA.
  */
 int assign_add_device(struct vm *vm, const struct vfio_dev_ops *ops, void *h, int fd,
-		      const char *name, struct vfio_passthrough **out);
+		      const char *name, int port, struct vfio_passthrough **out);
 
 /* Per device: exits on trapped BAR pieces and host interrupt counts per vector. */
 void assign_print_stats(struct assignment *a, FILE *f);

@@ -27,6 +27,7 @@
 #include "agent/proto.h"
 #include "host/bind.h"
 #include "host/host.h"
+#include "vmm/bench_qemu.h"
 #include "vmm/cli.h"
 #include "vmm/exec.h"
 
@@ -39,13 +40,16 @@ void overhead_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vfio-vmm bench overhead --device DEV --kernel FILE --disk path=ROOT\n"
-		"           [--runs N] [--cid N] [--out PREFIX] [--boot-timeout S]\n"
+		"           [--runs N] [--cid N] [--out PREFIX] [--qemu PATH] [--boot-timeout S]\n"
 		"           [--run-timeout S] [VM options] -- CMD [ARGS...]\n"
 		"\n"
 		"Runs CMD N times on this host with DEV on its own driver, then binds DEV\n"
 		"to vfio-pci, boots a guest with it (vfio-vmm run ... --device DEV --vsock\n"
 		"cid=N), runs the same CMD N times there through vfio-vmm-agent, stops the\n"
-		"guest and gives DEV back to its driver (on errors and ^C too). CMD prints\n"
+		"guest and gives DEV back to its driver (on errors and ^C too). With --qemu,\n"
+		"the same guest then boots under QEMU (-device vfio-pci,host=DEV, the disks\n"
+		"as virtio-blk, vhost-vsock-pci with the same cid) for a third column, DEV\n"
+		"staying on vfio-pci in between. CMD prints\n"
 		"its figures as lines of the form\n"
 		"    METRIC NAME=VALUE [unit=UNIT] [better=higher|lower]\n"
 		"and the table shows per-run values, medians, min-max spreads and the\n"
@@ -59,7 +63,10 @@ void overhead_usage(FILE *f)
 		"  --port P           the agent's vsock port (default %d)\n"
 		"  --out PREFIX       writes PREFIX.tsv, PREFIX.runs.tsv, PREFIX.png (with\n"
 		"                     gnuplot), PREFIX.out (CMD's output), PREFIX.vm.log\n"
-		"                     (the guest console) (default: overhead)\n"
+		"                     (the guest console), PREFIX.qemu.log (QEMU's)\n"
+		"                     (default: overhead)\n"
+		"  --qemu PATH        also run CMD under QEMU (qemu-system-x86_64, found in\n"
+		"                     $PATH when PATH has no '/')\n"
 		"  --boot-timeout S   seconds for the guest's agent to answer (default 300)\n"
 		"  --run-timeout S    seconds for one run of CMD (default 600)\n"
 		"VM options, passed to vfio-vmm run: --kernel --initrd --cmdline --memory\n"
@@ -94,7 +101,7 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 
 enum {
 	OPT_DEVICE = 256, OPT_RUNS, OPT_CID, OPT_PORT, OPT_OUT, OPT_BOOT_TIMEOUT, OPT_RUN_TIMEOUT,
-	OPT_VSOCK, OPT_VM,
+	OPT_VSOCK, OPT_VM, OPT_QEMU,
 };
 
 static const struct option long_opts[] = {
@@ -106,6 +113,7 @@ static const struct option long_opts[] = {
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 	{ "run-timeout", required_argument, NULL, OPT_RUN_TIMEOUT },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "qemu", required_argument, NULL, OPT_QEMU },
 	/* `vfio-vmm run`'s, passed on as they are */
 	{ "kernel", required_argument, NULL, OPT_VM },
 	{ "initrd", required_argument, NULL, OPT_VM },
@@ -173,6 +181,12 @@ int overhead_parse(int argc, char **argv, struct overhead_opts *o, char *err, si
 					    "seconds from 1 to 86400", long_opts[idx].name, optarg);
 			*(c == OPT_BOOT_TIMEOUT ? &o->boot_timeout_s : &o->run_timeout_s) =
 				(unsigned int)v;
+			break;
+		case OPT_QEMU:
+			if (!optarg[0])
+				return fail(err, errlen, "bench overhead: --qemu needs QEMU's "
+					    "binary, e.g. --qemu qemu-system-x86_64");
+			o->qemu = optarg;
 			break;
 		case OPT_VSOCK:
 			return fail(err, errlen, "bench overhead: the guest's vsock device is "
@@ -247,7 +261,7 @@ static const char *num(char *buf, size_t len, const struct metric_stats *st)
 void overhead_report(const struct metric_set *s, FILE *f)
 {
 	double pct;
-	bool overlap;
+	bool overlap, qemu = false;
 
 	for (unsigned int i = 0; i < s->nr; i++) {
 		const struct metric_series *m = &s->m[i];
@@ -262,22 +276,34 @@ void overhead_report(const struct metric_set *s, FILE *f)
 				fprintf(f, "  overhead (%s): %+.1f %%%s\n", leg_names[leg], pct,
 					overlap ? " (spreads overlap: within run-to-run noise)" : "");
 	}
-	fprintf(f, "\n%-24s %-8s %12s %12s %10s\n", "metric", "unit", "host median",
+	for (unsigned int i = 0; i < s->nr; i++)
+		qemu |= s->m[i].n[LEG_QEMU] > 0;
+	fprintf(f, "\n%-24s %-8s %12s %12s %10s", "metric", "unit", "host median",
 		"guest median", "overhead");
+	if (qemu)
+		fprintf(f, " %12s %10s", "qemu median", "qemu ovh");
+	fputc('\n', f);
 	for (unsigned int i = 0; i < s->nr; i++) {
 		const struct metric_series *m = &s->m[i];
-		struct metric_stats h, g;
-		char o[32] = "-", hb[32], gb[32];
+		struct metric_stats h, g, q;
+		char o[32] = "-", qo[32] = "-", hb[32], gb[32], qb[32];
 
 		metric_stats(m->v[LEG_HOST], m->n[LEG_HOST], &h);
 		metric_stats(m->v[LEG_GUEST], m->n[LEG_GUEST], &g);
+		metric_stats(m->v[LEG_QEMU], m->n[LEG_QEMU], &q);
 		if (!metric_overhead(m, LEG_GUEST, &pct, &overlap))
 			snprintf(o, sizeof(o), "%+.1f %%%s", pct, overlap ? "~" : "");
-		fprintf(f, "%-24s %-8s %12s %12s %10s\n", m->name, m->unit[0] ? m->unit : "-",
+		if (!metric_overhead(m, LEG_QEMU, &pct, &overlap))
+			snprintf(qo, sizeof(qo), "%+.1f %%%s", pct, overlap ? "~" : "");
+		fprintf(f, "%-24s %-8s %12s %12s %10s", m->name, m->unit[0] ? m->unit : "-",
 			num(hb, sizeof(hb), &h), num(gb, sizeof(gb), &g), o);
+		if (qemu)
+			fprintf(f, " %12s %10s", num(qb, sizeof(qb), &q), qo);
+		fputc('\n', f);
 	}
 	fprintf(f, "(overhead: how much worse the guest's median is, in %% of the host's; "
-		"~: the min-max spreads overlap)\n");
+		"~: the min-max spreads overlap%s)\n",
+		qemu ? "; guest: vfio-vmm, qemu: the same guest under QEMU" : "");
 	if (s->malformed)
 		fprintf(f, "%u malformed METRIC lines skipped; the first: %s\n", s->malformed,
 			s->first_error);
@@ -588,9 +614,12 @@ static void plot(struct bench *b)
 	char gp[4096], png[4096], tsv[4096];
 	char *argv[] = { "gnuplot", gp, NULL };
 	int sig = 0, status;
+	bool qemu = false;
 	FILE *f;
 	pid_t pid;
 
+	for (unsigned int i = 0; i < b->set->nr; i++)
+		qemu |= b->set->m[i].n[LEG_QEMU] > 0;
 	snprintf(gp, sizeof(gp), "%s.gp", b->o->out);
 	snprintf(png, sizeof(png), "%s.png", b->o->out);
 	snprintf(tsv, sizeof(tsv), "%s.tsv", b->o->out);
@@ -611,8 +640,8 @@ static void plot(struct bench *b)
 		"set grid ytics\n"
 		"set xtics rotate by -25 nomirror noenhanced\n"
 		"set key top left noenhanced\n"
-		"plot \"%s\" using 16:xtic(1) title \"vfio-vmm\"\n",
-		tsv, png, tsv);
+		"plot \"%s\" using 16:xtic(1) title \"vfio-vmm\"%s\n",
+		tsv, png, tsv, qemu ? ", '' using 18 title \"QEMU\"" : "");
 	fclose(f);
 	pid = spawn(argv, -1, -1, -1);
 	if (pid < 0)
@@ -629,21 +658,55 @@ static void plot(struct bench *b)
 		fprintf(stderr, "vfio-vmm bench overhead: gnuplot failed on %s\n", gp);
 }
 
+/*
+ * Boots the VM of vm_argv (console into log), waits for its agent, runs CMD
+ * through exec_argv into leg, stops the VM. 0, or -1 (said why).
+ */
+static int vm_leg(struct bench *b, enum metric_leg leg, const char *who, char *const vm_argv[],
+		  const char *log, char *const exec_argv[])
+{
+	int log_fd, devnull, ret = -1;
+	pid_t vm;
+
+	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (log_fd < 0) {
+		fprintf(stderr, "vfio-vmm bench overhead: %s: %s\n", log, strerror(errno));
+		return -1;
+	}
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	vm = spawn(vm_argv, devnull, log_fd, log_fd);
+	if (devnull >= 0)
+		close(devnull);
+	close(log_fd);
+	if (vm < 0) {
+		fprintf(stderr, "vfio-vmm bench overhead: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	fprintf(stderr, "vfio-vmm bench overhead: %s guest booting (pid %d, console in %s)\n",
+		who, (int)vm, log);
+	if (!wait_agent(b, vm, log))
+		ret = run_leg(b, leg, exec_argv);
+	stop_vm(vm);
+	return ret;
+}
+
 static int overhead_main(int argc, char **argv)
 {
 	static struct metric_set set;
+	static struct qemu_cmd qemu;
 	struct overhead_opts o;
 	struct host_env env;
 	struct host_pci_dev d;
 	struct bench b = { .o = &o, .set = &set };
-	char err[512], msg[512], cid[16], timeout[16], path[4096], vm_log[4096];
+	char err[512], msg[512], cid[16], ecid[16], timeout[16], path[4096], vm_log[4096];
+	char qemu_log[4096], qemu_path[4096];
 	char flags[OVERHEAD_MAX_VM_ARGS][24];
 	char *vm_argv[OVERHEAD_MAX_VM_ARGS + 8], *exec_argv[AGENT_MAX_ARGS + 8];
 	char driver[sizeof(d.driver)];
 	struct cli_opts *check;
 	unsigned int n = 0;
-	int ret, rc = 1, log_fd;
-	pid_t vm;
+	int ret, rc = 1;
+	bool guest_ok, qemu_ok = true;
 
 	if (overhead_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "vfio-vmm %s\n", err);
@@ -652,6 +715,10 @@ static int overhead_main(int argc, char **argv)
 	if (o.help) {
 		overhead_usage(stdout);
 		return 0;
+	}
+	if (o.qemu && qemu_find(o.qemu, qemu_path, sizeof(qemu_path), err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm %s\n", err);
+		return EXEC_EXIT_USAGE;
 	}
 	/* The VM's command line, checked the way `run` will before anything is changed. */
 	snprintf(cid, sizeof(cid), "cid=%u", o.cid);
@@ -671,9 +738,9 @@ static int overhead_main(int argc, char **argv)
 	if (!check)
 		return 1;
 	ret = cli_parse((int)n, vm_argv, check, err, sizeof(err));
-	free(check);
 	if (ret) {
 		fprintf(stderr, "vfio-vmm bench overhead: %s\n", err);
+		free(check);
 		return EXEC_EXIT_USAGE;
 	}
 	host_env_default(&env);
@@ -685,16 +752,26 @@ static int overhead_main(int argc, char **argv)
 		else
 			fprintf(stderr, "vfio-vmm bench overhead: --device %s: %s\n", o.device,
 				strerror(-ret));
+		free(check);
 		return EXEC_EXIT_USAGE;
 	}
 	if (!d.driver[0] || host_is_vfio_driver(d.driver)) {
 		fprintf(stderr, "vfio-vmm bench overhead: %s is on %s, so the host side cannot "
 			"run; give it its own driver first: vfio-vmm unbind %s\n", d.bdf,
 			d.driver[0] ? d.driver : "no driver", d.bdf);
+		free(check);
 		return EXEC_EXIT_USAGE;
 	}
+	/* QEMU's line from the same parsed options: the same guest, our defaults. */
+	if (o.qemu && qemu_build_argv(&qemu, qemu_path, check, d.bdf, o.cid, err, sizeof(err))) {
+		fprintf(stderr, "vfio-vmm %s\n", err);
+		free(check);
+		return EXEC_EXIT_USAGE;
+	}
+	free(check);
 	snprintf(driver, sizeof(driver), "%s", d.driver);
 	snprintf(vm_log, sizeof(vm_log), "%s.vm.log", o.out);
+	snprintf(qemu_log, sizeof(qemu_log), "%s.qemu.log", o.out);
 	b.out_log = open_out(o.out, ".out", path, sizeof(path), err, sizeof(err));
 	if (!b.out_log) {
 		fprintf(stderr, "vfio-vmm bench overhead: %s\n", err);
@@ -715,51 +792,36 @@ static int overhead_main(int argc, char **argv)
 	fprintf(stderr, "vfio-vmm bench overhead: %s\n", msg);
 	if (ret)
 		goto restore;	/* a bind that failed half-way may have unbound the driver */
-	log_fd = open(vm_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (log_fd < 0) {
-		fprintf(stderr, "vfio-vmm bench overhead: %s: %s\n", vm_log, strerror(errno));
-		goto restore;
-	}
-	{
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		vm = spawn(vm_argv, devnull, log_fd, log_fd);
-		if (devnull >= 0)
-			close(devnull);
-	}
-	close(log_fd);
-	if (vm < 0) {
-		fprintf(stderr, "vfio-vmm bench overhead: fork: %s\n", strerror(errno));
-		goto restore;
-	}
-	fprintf(stderr, "vfio-vmm bench overhead: guest booting (pid %d, console in %s)\n",
-		(int)vm, vm_log);
-	if (!wait_agent(&b, vm, vm_log)) {
-		snprintf(timeout, sizeof(timeout), "%u", o.run_timeout_s);
-		snprintf(cid, sizeof(cid), "%u", o.cid);
-		n = 0;
-		exec_argv[n++] = "/proc/self/exe";
-		exec_argv[n++] = "exec";
-		exec_argv[n++] = "--cid";
-		exec_argv[n++] = cid;
-		exec_argv[n++] = "--timeout";
-		exec_argv[n++] = timeout;
-		exec_argv[n++] = "--";
-		for (unsigned int i = 0; i < o.cmd_argc; i++)
-			exec_argv[n++] = o.cmd_argv[i];
-		exec_argv[n] = NULL;
-		if (!run_leg(&b, LEG_GUEST, exec_argv))
-			rc = 0;
-	}
-	stop_vm(vm);
+	snprintf(timeout, sizeof(timeout), "%u", o.run_timeout_s);
+	snprintf(ecid, sizeof(ecid), "%u", o.cid);
+	n = 0;
+	exec_argv[n++] = "/proc/self/exe";
+	exec_argv[n++] = "exec";
+	exec_argv[n++] = "--cid";
+	exec_argv[n++] = ecid;
+	exec_argv[n++] = "--timeout";
+	exec_argv[n++] = timeout;
+	exec_argv[n++] = "--";
+	for (unsigned int i = 0; i < o.cmd_argc; i++)
+		exec_argv[n++] = o.cmd_argv[i];
+	exec_argv[n] = NULL;
+	/*
+	 * Not interleaved (vfio-vmm, QEMU, vfio-vmm, ...): DEV can be in one VM
+	 * at a time, so every switch would be a guest boot and a VFIO open.
+	 */
+	guest_ok = !vm_leg(&b, LEG_GUEST, "vfio-vmm", vm_argv, vm_log, exec_argv);
+	if (o.qemu && !b.stop_sig)
+		qemu_ok = !vm_leg(&b, LEG_QEMU, "QEMU", qemu.argv, qemu_log, exec_argv);
+	if (guest_ok && qemu_ok && !b.stop_sig)
+		rc = 0;
 restore:
 	if (restore_driver(&env, d.bdf, driver))
 		rc = 1;
 out:
 	fclose(b.out_log);
 	if (set.nr) {
-		printf("vfio-vmm bench overhead: %s (%s) against vfio-vmm passthrough, %s\n\n",
-		       d.bdf, driver, o.cmd_argv[0]);
+		printf("vfio-vmm bench overhead: %s (%s) against vfio-vmm passthrough%s, %s\n\n",
+		       d.bdf, driver, o.qemu ? " and QEMU's" : "", o.cmd_argv[0]);
 		overhead_report(&set, stdout);
 		fflush(stdout);
 		if (overhead_write_tsv(&set, o.out, err, sizeof(err))) {
@@ -768,7 +830,7 @@ out:
 		} else {
 			fprintf(stderr, "vfio-vmm bench overhead: tables in %s.tsv and %s.runs.tsv\n",
 				o.out, o.out);
-			if (set.m[0].n[LEG_GUEST])
+			if (set.m[0].n[LEG_GUEST] || set.m[0].n[LEG_QEMU])
 				plot(&b);
 		}
 	}

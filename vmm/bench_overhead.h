@@ -5,7 +5,8 @@
 /*
  * `vfio-vmm bench overhead --device DEV [options] [VM options] -- CMD...`:
  * the same benchmark command on the host with DEV on its own driver, then in
- * a guest with DEV passed through (vfio-pci), N times each; CMD prints
+ * a guest with DEV passed through (vfio-pci), N times each, and with --qemu
+ * in the same guest under QEMU (vmm/bench_qemu.h); CMD prints
  * METRIC lines (vmm/bench_metric.h). The old driver is given back on every
  * path that we live through. docs/benchmarks.md, "Passthrough against bare
  * metal".
@@ -32,6 +33,7 @@ struct overhead_opts {
 	unsigned int boot_timeout_s;	/* the agent must answer within it */
 	unsigned int run_timeout_s;	/* each run of CMD */
 	const char *out;		/* PREFIX of PREFIX.tsv, .runs.tsv, .png, .vm.log, .out */
+	const char *qemu;		/* --qemu PATH: the third column; NULL: none */
 	unsigned int nr_vm_args;
 	char *vm_args[OVERHEAD_MAX_VM_ARGS];	/* "kernel", "FILE", ...: `run`'s --NAME VALUE */
 	bool have_kernel, have_disk;

@@ -58,6 +58,10 @@ void cli_usage(FILE *f)
 		"  --device DEV,clique=N\n"
 		"                     the same, and an NVIDIA GPU gets the GPUDirect P2P\n"
 		"                     clique capability with ID N (0-15); needs --p2p\n"
+		"  --device DEV,port=on|off\n"
+		"                     a PCIe device sits behind a PCIe root port of its own\n"
+		"                     (port=on, the default for a device with a PCIe\n"
+		"                     capability); port=off puts it on the root bus\n"
 		"  --device alias:NAME:COUNT\n"
 		"                     COUNT free devices of a config file alias (on vfio-pci,\n"
 		"                     not held by another vfio-vmm)\n"
@@ -521,30 +525,61 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 	return fail(err, errlen, "unknown option");
 }
 
-/* --device DEV[,clique=N]: the device goes in devices[nr_devices], not yet counted. */
+/* One sub-option of --device DEV,...: clique=N or port=on|off. */
+static int parse_device_opt(const char *arg, const char *opt, size_t len, unsigned int i,
+			    struct cli_opts *o, char *err, size_t errlen)
+{
+	char val[16];
+	unsigned long n;
+
+	if (len >= 7 && !strncmp(opt, "clique=", 7)) {
+		snprintf(val, sizeof(val), "%.*s", (int)(len - 7), opt + 7);
+		if (len - 7 >= sizeof(val) || parse_uint(val, 15, &n))
+			return fail(err, errlen, "--device %s: clique must be a number from 0 to 15",
+				    arg);
+		o->cliques[i] = (int)n;
+		return 0;
+	}
+	if (len >= 5 && !strncmp(opt, "port=", 5)) {
+		if (len == 7 && !strncmp(opt + 5, "on", 2))
+			o->ports[i] = 1;
+		else if (len == 8 && !strncmp(opt + 5, "off", 3))
+			o->ports[i] = 0;
+		else
+			return fail(err, errlen, "--device %s: port must be on or off", arg);
+		return 0;
+	}
+	return fail(err, errlen, "--device %s: unknown option '%.*s' (have clique=N, port=on|off)",
+		    arg, (int)len, opt);
+}
+
+/* --device DEV[,clique=N][,port=on|off]: the device goes in devices[nr_devices], not yet counted. */
 static int parse_device_opts(const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
-	const char *comma = strchr(arg, ',');
+	const char *comma = strchr(arg, ','), *opt;
 	unsigned int i = o->nr_devices;
-	unsigned long n;
 
 	o->devices[i] = arg;
 	o->cliques[i] = -1;
+	o->ports[i] = -1;
 	if (!comma)
 		return 0;
 	if (!strncmp(arg, "alias:", 6))
-		return fail(err, errlen, "--device %s: clique= needs a PCI address, not an alias",
+		return fail(err, errlen, "--device %s: options need a PCI address, not an alias",
 			    arg);
 	if ((size_t)(comma - arg) >= CLI_DEVICE_ARG_MAX)
 		return fail(err, errlen, "--device %s: the device name is too long", arg);
-	if (strncmp(comma + 1, "clique=", 7))
-		return fail(err, errlen, "--device %s: unknown option '%s' (have clique=N)", arg,
-			    comma + 1);
-	if (parse_uint(comma + 8, 15, &n))
-		return fail(err, errlen, "--device %s: clique must be a number from 0 to 15", arg);
-	snprintf(o->device_args[i], CLI_DEVICE_ARG_MAX, "%.*s", (int)(comma - arg), arg);
+	for (opt = comma + 1;; opt = comma + 1) {
+		comma = strchr(opt, ',');
+		if (parse_device_opt(arg, opt, comma ? (size_t)(comma - opt) : strlen(opt), i, o,
+				     err, errlen))
+			return -1;
+		if (!comma)
+			break;
+	}
+	snprintf(o->device_args[i], CLI_DEVICE_ARG_MAX, "%.*s", (int)(strchr(arg, ',') - arg),
+		 arg);
 	o->devices[i] = o->device_args[i];
-	o->cliques[i] = (int)n;
 	return 0;
 }
 
@@ -557,8 +592,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	o->vm.ram_size = CLI_DEFAULT_MEMORY;
 	o->vm.nr_cpus = 1;
 	o->prefault_threads = -1;
-	for (unsigned int i = 0; i < CLI_MAX_DEVICES; i++)
+	for (unsigned int i = 0; i < CLI_MAX_DEVICES; i++) {
 		o->cliques[i] = -1;
+		o->ports[i] = -1;
+	}
 	o->vm.cmdline = "console=ttyS0";
 	err[0] = '\0';
 

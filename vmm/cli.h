@@ -38,7 +38,8 @@ struct cli_opts {
 	const char *devices[CLI_MAX_DEVICES];
 	unsigned int nr_devices;
 	int cliques[CLI_MAX_DEVICES];	/* --device DEV,clique=N (0-15); -1: none */
-	char device_args[CLI_MAX_DEVICES][CLI_DEVICE_ARG_MAX];	/* DEV of DEV,clique=N */
+	int ports[CLI_MAX_DEVICES];	/* --device DEV,port=on|off: 1, 0; -1: on if PCIe */
+	char device_args[CLI_MAX_DEVICES][CLI_DEVICE_ARG_MAX];	/* DEV of DEV,clique=N,... */
 	struct net_opts nets[CLI_MAX_NETS];	/* --net: strings point into net_args */
 	char net_args[CLI_MAX_NETS][CLI_NET_ARG_MAX];
 	unsigned int nr_nets;

@@ -190,7 +190,7 @@ static int run(const struct cli_opts *o)
 	}
 	ret = setup_devices(m);
 	if (!ret)
-		ret = assign_devices(&m->vm, o->devices, o->cliques, o->nr_devices,
+		ret = assign_devices(&m->vm, o->devices, o->cliques, o->ports, o->nr_devices,
 				     &m->assigned);
 	if (!ret)
 		ret = virtio_devices_attach(&m->vm, &m->virtio);

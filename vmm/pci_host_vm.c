@@ -15,6 +15,7 @@
 #include "vmm/pci_host_vm.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "devices/pci.h"
 #include "util/log.h"
@@ -117,33 +118,85 @@ static const struct pci_host_ops vm_pci_host_ops = {
 	.intx_gsi = host_intx_gsi,
 };
 
+/* Ports with the most demanding prefetchable window first: the tightest packing. */
+static int cmp_port(const void *x, const void *y)
+{
+	struct pcie_port_need a, b;
+
+	pcie_port_need(*(struct pcie_port *const *)x, &a);
+	pcie_port_need(*(struct pcie_port *const *)y, &b);
+	if (a.pref_align != b.pref_align)
+		return a.pref_align > b.pref_align ? -1 : 1;
+	return a.mem_align > b.mem_align ? -1 : a.mem_align < b.mem_align;
+}
+
 int vm_place_pci_bars(struct vm *vm)
 {
 	struct pci_dev *devs[256];
+	struct pcie_port *ports[PCI_MAX_PORTS];
 	struct pci_window io;
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < 256; i++)
 		if (vm->pci.devs[i])
 			devs[n++] = vm->pci.devs[i];
+	for (unsigned int i = 0; i < vm->pci.nr_ports; i++)
+		ports[i] = vm->pci.ports[i];
 	/*
 	 * I/O BARs go in the top quarter of port space, inside the range the
 	 * ACPI _CRS hands to the root bus and clear of our fixed ports.
 	 */
 	pci_window_init(&io, 0xc000, 0x10000);
-	return vm_place_bars(&vm->layout, devs, n, &vm->mmio32, &vm->mmio64, &io);
+	return vm_place_all(&vm->layout, devs, n, ports, vm->pci.nr_ports, &vm->mmio32,
+			    &vm->mmio64, &io);
 }
 
-int vm_place_bars(const struct layout *l, struct pci_dev **devs, unsigned int n,
-		  struct pci_window *w32, struct pci_window *w64, struct pci_window *io)
+/* Where the ports' prefetchable windows would end, from base, with no upper bound. */
+static void ports_pref_need(struct pcie_port **ports, unsigned int nr, uint64_t base,
+			    struct pci_mmio64_need *need)
 {
-	struct pci_mmio64_need need;
+	uint64_t next = base;
+
+	*need = (struct pci_mmio64_need){ .end = base };
+	for (unsigned int i = 0; i < nr; i++) {
+		struct pcie_port_need pn;
+
+		pcie_port_need(ports[i], &pn);
+		if (!pn.pref_size)
+			continue;
+		need->nr_devs++;
+		need->total += pn.pref_size;
+		if (next > UINT64_MAX - (pn.pref_align - 1)) {
+			next = UINT64_MAX;
+			break;
+		}
+		next = (next + pn.pref_align - 1) & ~(pn.pref_align - 1);
+		if (next > UINT64_MAX - pn.pref_size) {
+			next = UINT64_MAX;
+			break;
+		}
+		next += pn.pref_size;
+	}
+	need->end = next;
+}
+
+int vm_place_all(const struct layout *l, struct pci_dev **devs, unsigned int n,
+		 struct pcie_port **ports, unsigned int nr_ports, struct pci_window *w32,
+		 struct pci_window *w64, struct pci_window *io)
+{
+	struct pci_mmio64_need pneed, need;
 	char err[512];
 	int ret;
 
-	ret = pci_mmio64_need(devs, n, w64->next, &need);
-	if (ret)
+	qsort(ports, nr_ports, sizeof(ports[0]), cmp_port);
+	/* The whole 64-bit need first, ports then root-bus BARs, as they will be placed. */
+	ports_pref_need(ports, nr_ports, w64->next, &pneed);
+	if (pneed.end == UINT64_MAX)
+		need = (struct pci_mmio64_need){ .end = UINT64_MAX };
+	else if ((ret = pci_mmio64_need(devs, n, pneed.end, &need)))
 		return ret;
+	need.total += pneed.total;
+	need.nr_devs += pneed.nr_devs;
 	trace(LOG_PCI, "64-bit BARs of %u devices: %#llx bytes, up to %#llx (window ends at %#llx)",
 	      need.nr_devs, (unsigned long long)need.total, (unsigned long long)need.end,
 	      (unsigned long long)w64->end);
@@ -152,7 +205,19 @@ int vm_place_bars(const struct layout *l, struct pci_dev **devs, unsigned int n,
 		log_err("%s", err);
 		return ret;
 	}
+	/* Bus numbers in slot order would be nicer to read; placement order is what packs. */
+	for (unsigned int i = 0; i < nr_ports; i++) {
+		ret = pcie_port_place(ports[i], (uint8_t)(pcie_port_nr(ports[i]) + 1), w32, w64, io);
+		if (ret)
+			return ret;
+	}
 	return pci_place_bars(devs, n, w32, w64, io);
+}
+
+int vm_place_bars(const struct layout *l, struct pci_dev **devs, unsigned int n,
+		  struct pci_window *w32, struct pci_window *w64, struct pci_window *io)
+{
+	return vm_place_all(l, devs, n, NULL, 0, w32, w64, io);
 }
 
 void vm_pci_host_init(struct vm *vm)

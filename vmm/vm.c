@@ -621,6 +621,7 @@ void vm_destroy(struct vm *vm)
 		memslots_destroy(&vm->slots);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
+	pci_root_release(&vm->pci);
 }
 
 static void sigusr1_noop(int sig)

@@ -608,6 +608,8 @@ static void *io_thread(void *arg)
 	struct virtio_blk *b = arg;
 	int ret;
 
+	/* Else it inherits the name of the vCPU thread that started it. */
+	pthread_setname_np(pthread_self(), "blk-io");
 	virtio_dev_thread_init(&b->vdev);
 	arm_poll(b, b->stop_fd, UD_STOP);
 	for (unsigned int i = 0; i < b->vdev.nr_queues; i++)

@@ -90,16 +90,54 @@ bool pci_present(uint16_t bdf)
 	return pci_cfg_read16(bdf, PCI_VENDOR_ID) != 0xffff;
 }
 
+/* The secondary bus of a PCI-to-PCI bridge at bdf (on bus 0), 0 when it is not one. */
+static unsigned int bridge_secondary(uint16_t bdf)
+{
+	if ((pci_cfg_read8(bdf, PCI_HEADER_TYPE) & 0x7f) != 1)
+		return 0;
+	return pci_cfg_read8(bdf, PCI_SECONDARY_BUS);
+}
+
+int pci_scan(uint16_t *bdfs, int max)
+{
+	int n = 0;
+
+	for (unsigned int devfn = 0; devfn < 256 && n < max; devfn++) {
+		unsigned int sec;
+
+		if (!pci_present((uint16_t)devfn))
+			continue;
+		bdfs[n++] = (uint16_t)devfn;
+		/* A root port: its one device, at device 0 of its secondary bus. */
+		sec = bridge_secondary((uint16_t)devfn);
+		if (sec && n < max && pci_present(PCI_BDF(sec, 0, 0)))
+			bdfs[n++] = PCI_BDF(sec, 0, 0);
+	}
+	return n;
+}
+
 int pci_find_device(uint16_t vendor, uint16_t device)
 {
-	unsigned int devfn;
+	uint16_t bdfs[PCI_SCAN_MAX];
+	int n = pci_scan(bdfs, PCI_SCAN_MAX);
 
-	for (devfn = 0; devfn < 256; devfn++) {
-		uint32_t id = pci_cfg_read32(devfn, PCI_VENDOR_ID);
+	for (int i = 0; i < n; i++) {
+		uint32_t id = pci_cfg_read32(bdfs[i], PCI_VENDOR_ID);
 
 		if (id == ((uint32_t)device << 16 | vendor))
-			return (int)devfn;
+			return bdfs[i];
 	}
+	return -1;
+}
+
+int pci_upstream_bridge(uint16_t bdf)
+{
+	if (PCI_BDF_BUS(bdf) == 0)
+		return -1;
+	for (unsigned int devfn = 0; devfn < 256; devfn++)
+		if (pci_present((uint16_t)devfn) &&
+		    bridge_secondary((uint16_t)devfn) == PCI_BDF_BUS(bdf))
+			return (int)devfn;
 	return -1;
 }
 

@@ -27,6 +27,7 @@
 #define PCI_CLASS_PROG		0x09
 #define PCI_CLASS_DEVICE	0x0a
 #define PCI_HEADER_TYPE		0x0e
+#define PCI_SECONDARY_BUS	0x19	/* type-1 header */
 #define PCI_BAR0		0x10
 #define PCI_CAP_PTR		0x34
 #define PCI_INTERRUPT_LINE	0x3c
@@ -66,8 +67,17 @@ void pci_cfg_write16(uint16_t bdf, uint16_t reg, uint16_t v);
 void pci_cfg_write8(uint16_t bdf, uint16_t reg, uint8_t v);
 
 bool pci_present(uint16_t bdf);
-/* Finds a device by IDs on bus 0; returns its bdf or -1. */
+/*
+ * Every function present on bus 0 and, behind each root port (a type-1
+ * header on bus 0), device 0 of its secondary bus, right after the port:
+ * the hierarchy vfio-vmm builds. Returns how many (at most max).
+ */
+#define PCI_SCAN_MAX		512
+int pci_scan(uint16_t *bdfs, int max);
+/* Finds a device by IDs on bus 0 or behind a root port; returns its bdf or -1. */
 int pci_find_device(uint16_t vendor, uint16_t device);
+/* The bridge on bus 0 whose secondary bus bdf is on; -1 for bus 0 or none. */
+int pci_upstream_bridge(uint16_t bdf);
 /* Config offset of the capability, 0 if absent. Walks are bounded against loops. */
 uint16_t pci_find_cap(uint16_t bdf, uint8_t id);
 uint16_t pci_find_ext_cap(uint16_t bdf, uint16_t id);

@@ -34,6 +34,7 @@ int eventfd(unsigned int initval, int flags)
 	return (int)fd;
 }
 
+FUZZ_CHECKER
 int close(int fd)
 {
 	if (fd >= 0 && fd < FH_MAX_FD && live[fd]) {
@@ -55,6 +56,7 @@ int close(int fd)
 	return (int)syscall(SYS_close, fd);
 }
 
+FUZZ_CHECKER
 static bool is_live(int fd)
 {
 	return fd >= 0 && fd < FH_MAX_FD && live[fd];
@@ -79,6 +81,7 @@ int fh_fd_count(void)
 	return n - 1;	/* the directory's own fd */
 }
 
+FUZZ_CHECKER
 static bool overlaps(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 {
 	return a < b + bs && b < a + as;
@@ -170,6 +173,7 @@ static void host_bar_unmap(void *o, struct pci_bar_piece *p, uint64_t gpa)
 		  (unsigned long long)p->offset, (unsigned long long)gpa);
 }
 
+FUZZ_CHECKER
 static struct fh_route *route_of(struct fuzz_host *h, uint32_t gsi)
 {
 	if (gsi < FH_GSI_BASE || gsi >= FH_GSI_BASE + FH_MAX_ROUTES ||
@@ -178,6 +182,7 @@ static struct fh_route *route_of(struct fuzz_host *h, uint32_t gsi)
 	return &h->routes[gsi - FH_GSI_BASE];
 }
 
+FUZZ_CHECKER
 const struct fh_route *fh_route(const struct fuzz_host *h, int gsi)
 {
 	return gsi < 0 ? NULL : route_of((struct fuzz_host *)h, (uint32_t)gsi);
@@ -228,6 +233,7 @@ static int host_route_remove(void *o, uint32_t gsi)
 	return 0;
 }
 
+FUZZ_CHECKER
 static bool fd_attached(const struct fuzz_host *h, int fd)
 {
 	for (unsigned int g = 0; g < FH_MAX_ROUTES; g++)
@@ -350,6 +356,7 @@ void fh_init(struct fuzz_host *h, const struct guest_mem *mem)
 	cur = h;
 }
 
+FUZZ_CHECKER
 unsigned int fh_irqfds(const struct fuzz_host *h)
 {
 	unsigned int n = h->intx_fd >= 0;
@@ -359,6 +366,7 @@ unsigned int fh_irqfds(const struct fuzz_host *h)
 	return n;
 }
 
+FUZZ_CHECKER
 unsigned int fh_routes(const struct fuzz_host *h)
 {
 	unsigned int n = 0;
@@ -368,11 +376,13 @@ unsigned int fh_routes(const struct fuzz_host *h)
 	return n;
 }
 
+FUZZ_CHECKER
 unsigned int fh_maps(const struct fuzz_host *h)
 {
 	return h->nr_maps;
 }
 
+FUZZ_CHECKER
 unsigned int fh_ioeventfds(const struct fuzz_host *h)
 {
 	unsigned int n = 0;
@@ -382,12 +392,14 @@ unsigned int fh_ioeventfds(const struct fuzz_host *h)
 	return n;
 }
 
+FUZZ_CHECKER
 static uint32_t rd32(const uint8_t *hdr, uint32_t off)
 {
 	return hdr[off] | (uint32_t)hdr[off + 1] << 8 | (uint32_t)hdr[off + 2] << 16 |
 	       (uint32_t)hdr[off + 3] << 24;
 }
 
+FUZZ_CHECKER
 bool fh_bar_wanted(const struct pci_dev *dev, unsigned int i, const uint8_t *hdr, bool quiesced,
 		   uint64_t *addr)
 {
@@ -437,6 +449,7 @@ bool fh_bar_wanted(const struct pci_dev *dev, unsigned int i, const uint8_t *hdr
 	return true;
 }
 
+FUZZ_CHECKER
 static const struct fh_map *map_of(const struct fuzz_host *h, const struct pci_bar_piece *p)
 {
 	for (unsigned int i = 0; i < h->nr_maps; i++)
@@ -445,6 +458,7 @@ static const struct fh_map *map_of(const struct fuzz_host *h, const struct pci_b
 	return NULL;
 }
 
+FUZZ_CHECKER
 void fh_check_bars(struct fuzz_host *h, const struct pci_dev *dev, const uint8_t *hdr,
 		   bool quiesced)
 {
@@ -487,11 +501,13 @@ void fh_check_bars(struct fuzz_host *h, const struct pci_dev *dev, const uint8_t
 	}
 }
 
+FUZZ_CHECKER
 const struct fh_map *fh_map_nth(const struct fuzz_host *h, unsigned int n)
 {
 	return h->nr_maps ? &h->maps[n % h->nr_maps] : NULL;
 }
 
+FUZZ_CHECKER
 void fh_access(struct fuzz_host *h, bool io, uint64_t gpa, void *data, uint32_t len, bool write)
 {
 	for (unsigned int i = 0; i < h->nr_maps; i++) {
@@ -521,6 +537,7 @@ void fh_access(struct fuzz_host *h, bool io, uint64_t gpa, void *data, uint32_t 
 		memset(data, 0xff, len);
 }
 
+FUZZ_CHECKER
 void fh_check_empty(const struct fuzz_host *h, const char *when)
 {
 	FUZZ_CHECK(!fh_maps(h), "%s: %u pieces still mapped", when, fh_maps(h));

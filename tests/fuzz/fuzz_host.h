@@ -104,8 +104,9 @@ const struct fh_route *fh_route(const struct fuzz_host *h, int gsi);
 
 /*
  * The spec's decode of BAR i of dev from its guest-visible header (bytes
- * 0x00-0x3f), written here independently of devices/pci_dev.c: should it be
- * on the buses, and where.
+ * 0x00-0x3f, of which it reads the command register, the BARs and the ROM
+ * BAR), written here independently of devices/pci_dev.c: should it be on
+ * the buses, and where.
  */
 bool fh_bar_wanted(const struct pci_dev *dev, unsigned int i, const uint8_t *hdr, bool quiesced,
 		   uint64_t *addr);

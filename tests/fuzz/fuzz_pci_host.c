@@ -8,7 +8,12 @@
  * unless they see exactly those. Whatever the guest does, a device callback
  * only gets len 1, 2 or 4, naturally aligned, inside its 4 KiB config space,
  * and below 256 bytes when it came through CF8/CFC. The first input byte
- * also turns --trace pci on or off, so the trace lines' decoding is run too.
+ * also turns --trace pci on or off, so the trace lines' decoding is run too,
+ * and can put the second test device behind a PCIe root port (at 00:02.0,
+ * bus numbers 1/1 as firmware sets them): then every write the guest makes
+ * to the port's bus registers is followed, and the model routes bus N to
+ * that device only when N is the port's secondary bus, N != 0, subordinate
+ * >= secondary and the function is 00.0, whatever the guest wrote there.
  */
 #include "devices/pci.h"
 #include "tests/fuzz/fuzz_input.h"
@@ -33,6 +38,7 @@ static struct bus pio, mmio;
 static struct pci_root root;
 static struct test_dev tdevs[2];
 static unsigned int nr_tdevs;
+static bool behind_port;	/* tdevs[1] is below root.ports[0] */
 static uint32_t cf8_model;
 static bool via_cf8;
 
@@ -83,33 +89,52 @@ static void tdev_write(struct pci_dev *d, uint32_t off, const void *data, uint32
 
 static const struct pci_dev_ops tdev_ops = { .cfg_read = tdev_read, .cfg_write = tdev_write };
 
-static const struct test_dev *tdev_at(uint8_t devfn)
+/* The model's routing: which test device a config request reaches. */
+static const struct test_dev *tdev_at(uint8_t bus, uint8_t devfn)
 {
-	for (unsigned int i = 0; i < nr_tdevs; i++)
-		if (tdevs[i].dev.devfn == devfn)
-			return &tdevs[i];
-	return NULL;
+	uint8_t sec, sub;
+
+	if (bus == 0) {
+		for (unsigned int i = 0; i < nr_tdevs; i++)
+			if (!(behind_port && i == 1) && tdevs[i].dev.devfn == devfn)
+				return &tdevs[i];
+		return NULL;
+	}
+	if (!behind_port)
+		return NULL;
+	sec = root.ports[0]->cfg[0x19];
+	sub = root.ports[0]->cfg[0x1a];
+	return sec && bus == sec && sub >= sec && devfn == 0 ? &tdevs[1] : NULL;
 }
 
-static bool cfg_valid(uint8_t bus, uint32_t reg, uint32_t len)
+/* Someone answers: the host bridge, the port, or a test device. */
+static bool answered(uint8_t bus, uint8_t devfn)
 {
-	return bus == 0 && (len == 1 || len == 2 || len == 4) && reg % len == 0 &&
+	if (bus == 0 && (devfn == 0 || (behind_port && devfn == root.ports[0]->dev.devfn)))
+		return true;
+	return tdev_at(bus, devfn) != NULL;
+}
+
+static bool cfg_valid(uint32_t reg, uint32_t len)
+{
+	return (len == 1 || len == 2 || len == 4) && reg % len == 0 &&
 	       (uint64_t)reg + len <= PCI_CFG_SPACE_EXP_SIZE;
 }
 
 /*
  * The model: the device access one config request must turn into (returns
  * 1, or 0 for none), and which bytes of the guest's buffer someone answers:
- * a test device or the host bridge at 00.0. The rest must read all-ones.
+ * a test device, the host bridge at 00.0 or the root port. The rest must
+ * read all-ones.
  */
 static unsigned int expect(struct cfg_access *out, uint8_t bus, uint8_t devfn, uint32_t reg,
 			   uint32_t len, bool write, bool *claimed)
 {
-	if (!cfg_valid(bus, reg, len))
+	if (!cfg_valid(reg, len))
 		return 0;
-	if (devfn == 0 || tdev_at(devfn))
+	if (answered(bus, devfn))
 		memset(claimed, 1, len);
-	if (!tdev_at(devfn))
+	if (!tdev_at(bus, devfn))
 		return 0;
 	*out = (struct cfg_access){ .devfn = devfn, .off = reg, .len = len, .write = write };
 	return 1;
@@ -212,7 +237,8 @@ static void ecam_access(struct fuzz_in *in, bool write)
 	uint8_t devfn = pick_devfn(in);
 	uint32_t reg = fuzz_u16(in) & 0xfff;
 	uint32_t len = pick_len(in, true);
-	uint64_t off = ((uint64_t)(bus_nr & 0x80 ? bus_nr : 0) << 20) | (uint64_t)devfn << 12 | reg;
+	uint8_t bus = bus_nr & 0x80 ? bus_nr : bus_nr & 0x40 ? bus_nr & 3 : 0;
+	uint64_t off = ((uint64_t)bus << 20) | (uint64_t)devfn << 12 | reg;
 	uint8_t buf[8];
 	struct cfg_access want[2];
 	uint32_t at[2] = { 0, 0 };
@@ -232,7 +258,7 @@ static void ecam_access(struct fuzz_in *in, bool write)
 				    write, claimed + 4 * h);
 		}
 	} else {
-		n = expect(&want[0], bus_nr & 0x80 ? bus_nr : 0, devfn, reg, len, write, claimed);
+		n = expect(&want[0], bus, devfn, reg, len, write, claimed);
 	}
 	if (!write)
 		memset(buf, 0x5a, sizeof(buf));
@@ -289,6 +315,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	op0 = fuzz_u8(&in);
 	nr_tdevs = 1 + (op0 & 1);
 	log_enabled = op0 & 2 ? LOG_PCI : 0;
+	behind_port = nr_tdevs == 2 && (op0 & 4);
 	for (unsigned int i = 0; i < nr_tdevs; i++) {
 		struct test_dev *t = &tdevs[i];
 
@@ -296,6 +323,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			t->cfg[b] = (uint8_t)(b * 7 + i);
 		t->dev = (struct pci_dev){ .ops = &tdev_ops, .opaque = t,
 					   .name = i ? "test1" : "test0" };
+		if (i == 1 && behind_port) {
+			static const struct pci_host no_host;
+			uint32_t buses = 0x00010100;	/* primary 0, secondary and subordinate 1 */
+
+			ret = pci_root_add_port(&root, &t->dev, &no_host);
+			FUZZ_CHECK(ret == 0 && t->dev.devfn == 0 &&
+				   root.ports[0]->dev.devfn == PCI_DEVFN(2, 0),
+				   "pci_root_add_port: %d, devfn %#x", ret, t->dev.devfn);
+			pci_cfg_write(&root, PCI_DEVFN(2, 0), 0x18, &buses, 4);
+			continue;
+		}
 		ret = pci_root_add(&root, &t->dev);
 		FUZZ_CHECK(ret == 0 && t->dev.devfn == PCI_DEVFN(1 + i, 0),
 			   "pci_root_add: %d, devfn %#x", ret, t->dev.devfn);
@@ -331,6 +369,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		}
 	}
+	pci_root_release(&root);
 	bus_destroy(&pio);
 	bus_destroy(&mmio);
 	pthread_mutex_destroy(&root.lock);

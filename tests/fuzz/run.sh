@@ -9,7 +9,8 @@
 #   tests/fuzz/run.sh --time 600        every target 600 s
 #   tests/fuzz/run.sh --target pvh      one target (repeatable)
 #   tests/fuzz/run.sh --runs 10000000   every target until it has run that
-#                                       many inputs (no time limit)
+#                                       many inputs (no time limit; with
+#                                       --time or --long, whichever comes first)
 #   tests/fuzz/run.sh --coverage        no fuzzing: replay the corpora in a
 #                                       coverage build (build-fuzz-cov), print
 #                                       llvm-cov's line/branch report per file
@@ -26,22 +27,24 @@ BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 ALL="bus pci_host serial bzimage pvh config cli"
 ALL+=" virtqueue initrd agent passthrough virtio_pci"
 time_per=15
+timed=0
 runs=0
 targets=()
 coverage=0
 
 usage() {
-	sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--long) time_per=3600 ;;
+	--long) time_per=3600; timed=1 ;;
 	--coverage) coverage=1 ;;
 	--time)
 		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --time needs seconds" >&2; exit 2; }
 		time_per=$2
+		timed=1
 		shift ;;
 	--runs)
 		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs needs a count" >&2; exit 2; }
@@ -117,10 +120,12 @@ for t in "${targets[@]}"; do
 	[ -f "$SRC/tests/fuzz/$t.dict" ] && dict=(-dict="$SRC/tests/fuzz/$t.dict")
 	stamp=$(mktemp)
 	# libFuzzer stops by itself after -max_total_time or -runs; timeout only
-	# guards against a hang it could not interrupt (with --runs: 12 hours).
+	# guards against a hang it could not interrupt (with --runs alone: 12 hours).
 	limit=(-max_total_time="$time_per")
 	guard=$((time_per + 300))
-	if [ "$runs" -gt 0 ]; then
+	if [ "$runs" -gt 0 ] && [ "$timed" = 1 ]; then
+		limit+=(-runs="$runs")
+	elif [ "$runs" -gt 0 ]; then
 		limit=(-runs="$runs")
 		guard=43200
 	fi

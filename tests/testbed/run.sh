@@ -6,7 +6,7 @@
 # against real VFIO. See docs/testbed.md.
 #
 #   tests/testbed/run.sh [--interactive] [--verbose] [--iommu intel|amd] [--noremap]
-#                        [--ivshmem-size SIZE] [--timeout SECS] [--ref REV]
+#                        [--ivshmem-size SIZE] [--kernel 6.1|6.12] [--timeout SECS] [--ref REV]
 #                        [SCENARIO...]
 #
 # Exit status: 0 when every test passed and L1 printed its verdict; 1 on any
@@ -20,7 +20,7 @@ OUT_DIR=${TESTBED_OUT:-$TB_DIR/out}
 
 # A batch run without scenario names runs exactly these, in this order. Any
 # other scenarios/*.sh runs only when named ("on request" in --help).
-DEFAULT_ORDER="l1 guests linux passthrough hostile virtio linux-disk linux-passthrough sriov net teardown soak unpriv host-tools bench"
+DEFAULT_ORDER="l1 guests linux passthrough hostile virtio linux-disk linux-passthrough sriov net mdev teardown soak unpriv host-tools bench"
 
 interactive=0
 verbose=0
@@ -44,11 +44,14 @@ usage()
 {
 	cat <<EOF
 usage: $0 [--interactive] [--verbose] [--iommu intel|amd] [--noremap] [--ivshmem-size SIZE]
-          [--timeout SECS] [--ref GITREV] [SCENARIO...]
+          [--kernel 6.1|6.12] [--timeout SECS] [--ref GITREV] [SCENARIO...]
+--kernel picks the Debian kernel L1 and L2 boot: 6.1 (bookworm's, the default) or
+6.12 (bookworm-security's linux-image-6.12-amd64); TESTBED_KERNEL does the same.
 --ref builds a committed revision instead of the working tree.
 --verbose puts every test's output in the serial log, not only a failing one's.
 Environment: TESTBED_L1_MEM (L1's RAM, default 2G), TESTBED_L1_CPUS (L1's CPUs,
 default 1; MTTCG runs each on a host thread), TESTBED_CPU, TESTBED_APPEND, TESTBED_OUT,
+TESTBED_KERNEL_PKG (an exact linux-image package, overriding --kernel's choice),
 TESTBED_SLOW=N (multiplies every time limit by N, for a busy host)
 (docs/testbed.md).
 scenarios (default, in order): $(list_scenarios default | tr '\n' ' ')
@@ -66,6 +69,7 @@ parse_args()
 		--iommu) iommu=${2:?--iommu needs intel or amd}; shift ;;
 		--noremap) intremap=off ;;
 		--ivshmem-size) ivshmem_size=${2:?--ivshmem-size needs a size}; shift ;;
+		--kernel) KERNEL_SERIES=${2:?--kernel needs 6.1 or 6.12}; shift ;;
 		--timeout) timeout_s=${2:?--timeout needs seconds}; shift ;;
 		--ref) build_ref=${2:?--ref needs a git revision}; shift ;;
 		-h|--help) usage 0 ;;
@@ -78,6 +82,8 @@ parse_args()
 	intel|amd) ;;
 	*) die "--iommu must be intel or amd, not '$iommu'" ;;
 	esac
+	kernel_series_meta "$KERNEL_SERIES" >/dev/null ||
+		die "--kernel (or TESTBED_KERNEL) must be 6.1 or 6.12, not '$KERNEL_SERIES'"
 	case "$slow" in
 	[1-9]|[1-9][0-9]) ;;
 	*) die "TESTBED_SLOW must be a whole number from 1 to 99, not '$slow'" ;;

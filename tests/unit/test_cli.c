@@ -410,8 +410,32 @@ Test(cli, device_clique_refusals_one_line)
 	cr_assert(strstr(err, "from 0 to 15"), "%s", err);
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "3e:00.0,rom=off",
 			   NULL), -1);
-	cr_assert(strstr(err, "unknown option 'rom=off' (have clique=N)"), "%s", err);
+	cr_assert(strstr(err, "unknown option 'rom=off' (have clique=N, port=on|off)"), "%s", err);
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--p2p", "--device", "alias:h100:2,clique=1",
 			   NULL), -1);
+	cr_assert(strstr(err, "not an alias"), "%s", err);
+}
+
+Test(cli, device_port)
+{
+	struct cli_opts o;
+
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "0000:3e:00.0,port=off",
+			   "--device", "3f:00.0", "--p2p", "--device", "40:00.0,clique=2,port=on",
+			   NULL), 0, "%s", err);
+	cr_assert_str_eq(o.devices[0], "0000:3e:00.0");
+	cr_assert_eq(o.ports[0], 0);
+	cr_assert_eq(o.ports[1], -1, "default: a port when the device is PCIe");
+	cr_assert_str_eq(o.devices[2], "40:00.0");
+	cr_assert_eq(o.ports[2], 1);
+	cr_assert_eq(o.cliques[2], 2);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "3e:00.0,port=maybe", NULL),
+		     -1);
+	cr_assert(strstr(err, "--device 3e:00.0,port=maybe: port must be on or off"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "3e:00.0,port=", NULL), -1);
+	cr_assert(strstr(err, "port must be on or off"), "%s", err);
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "alias:nvme:1,port=off", NULL),
+		     -1);
 	cr_assert(strstr(err, "not an alias"), "%s", err);
 }

@@ -51,3 +51,21 @@ Test(pci_window, errors)
 	pci_window_init(&w, UINT64_MAX - 0xfff, UINT64_MAX);
 	cr_assert_eq(pci_window_alloc(&w, 1ull << 32, &a), -ENOSPC);
 }
+
+/* A bridge window: any size, aligned to the largest BAR inside it. */
+Test(pci_window, aligned_allocations_of_any_size)
+{
+	struct pci_window w;
+	uint64_t a = 0;
+
+	pci_window_init(&w, 0xc0100000, 0xe0000000);
+	cr_assert_eq(pci_window_alloc_aligned(&w, 48 << 20, 16 << 20, &a), 0);
+	cr_assert_eq(a, 0xc1000000);
+	cr_assert_eq(pci_window_alloc_aligned(&w, 1 << 20, 1 << 20, &a), 0);
+	cr_assert_eq(a, 0xc4000000, "right after the 48 MiB");
+	cr_assert_eq(pci_window_alloc_aligned(&w, 1 << 20, 3 << 20, &a), -EINVAL);
+	cr_assert_eq(pci_window_alloc_aligned(&w, 0, 1 << 20, &a), -EINVAL);
+	cr_assert_eq(pci_window_alloc_aligned(&w, 1ull << 30, 1 << 20, &a), -ENOSPC);
+	pci_window_init(&w, UINT64_MAX - 0xfff, UINT64_MAX);
+	cr_assert_eq(pci_window_alloc_aligned(&w, 4096, 1ull << 32, &a), -ENOSPC);
+}

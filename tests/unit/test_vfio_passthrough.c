@@ -30,7 +30,7 @@ static void setup(void)
 	fake_vfio_init(&fake, true);
 	fake.sizes[2] = 1 << 20;
 	fake.sizes[4] = 1 << 20;
-	cr_assert_eq(assign_add_device(&vm, &fake_vfio_ops, &fake, -1, "h100", &pt), 0);
+	cr_assert_eq(assign_add_device(&vm, &fake_vfio_ops, &fake, -1, "h100", 0, &pt), 0);
 	cr_assert_eq(vm_place_pci_bars(&vm), 0);
 }
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Small helpers shared by the host side of the testbed (sourced by run.sh).
 
-PACKAGES="qemu-system-x86 busybox-static cpio kmod xz-utils meson ninja-build gcc
+PACKAGES="qemu-system-x86 busybox-static cpio kmod xz-utils zstd meson ninja-build gcc
 libc6-dev libseccomp-dev pkg-config e2fsprogs e2fsck-static"
 
 log()

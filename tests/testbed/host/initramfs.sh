@@ -84,10 +84,17 @@ install_modules()
 		modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" ||
 			die "modprobe cannot resolve $m in $KROOT"
 	done | awk '$1 == "insmod" { print $2 }' | sort -u)
+	# 6.12's modules are .ko.xz: stored decompressed, as 6.1's .ko are, so
+	# that busybox insmod (which reads a plain ELF) loads either kernel's.
 	for ko in $mods; do
 		ko=${ko#"$KROOT"/}
 		mkdir -p "$root/$(dirname "$ko")"
-		cp "$KROOT/$ko" "$root/$ko"
+		case "$ko" in
+		*.ko.xz) xz -dc "$KROOT/$ko" >"$root/${ko%.xz}" ;;
+		*.ko.zst) zstd -qdc "$KROOT/$ko" >"$root/${ko%.zst}" ;;
+		*.ko.gz) gzip -dc "$KROOT/$ko" >"$root/${ko%.gz}" ;;
+		*) cp "$KROOT/$ko" "$root/$ko" ;;
+		esac || die "cannot decompress $KROOT/$ko"
 	done
 	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} \
 		"$root/lib/modules/$KVER/"

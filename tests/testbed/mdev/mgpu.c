@@ -17,7 +17,9 @@
  * eventfd_signal), which only a module declaring a GPL-compatible licence may
  * link against.
  *
- * Written for the Debian 6.1 kernel's mdev API (struct mdev_parent, mdev_type).
+ * Written for the Debian 6.1 kernel's mdev API (struct mdev_parent, mdev_type);
+ * the few calls that changed by 6.12 (bookworm-security's kernel, run.sh
+ * --kernel 6.12) go through the helpers under "kernel versions" below.
  */
 #include <linux/module.h>
 #include <linux/device.h>
@@ -30,9 +32,32 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include "mgpu_fixtures.h"	/* mgpu_h100_config[], mgpu_h200_config[] (4096 bytes) */
 #include "mgpu_regs.h"
+
+/* ---- kernel versions: 6.1 and 6.12 differ here ---- */
+
+/* 6.8 dropped eventfd_signal()'s count argument (it always added 1). */
+static void mgpu_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx, 1);
+#else
+	eventfd_signal(ctx);
+#endif
+}
+
+/* 6.3 made vma->vm_flags read-only outside vm_flags_set(). */
+static void mgpu_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	vma->vm_flags |= flags;
+#else
+	vm_flags_set(vma, flags);
+#endif
+}
 
 #define MGPU_CFG_SIZE		4096
 #define MGPU_BAR0_SIZE		(16ull << 20)
@@ -307,7 +332,7 @@ out:
 	 * switched on through SET_IRQS, not by a config write, and masking is the VMM's.
 	 */
 	if (vec < MGPU_MSIX_NR && m->msix_trigger[vec])
-		eventfd_signal(m->msix_trigger[vec], 1);
+		mgpu_eventfd_signal(m->msix_trigger[vec]);
 }
 
 static u32 mgpu_reg_read(struct mgpu *m, unsigned int off)
@@ -501,7 +526,7 @@ static int mgpu_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!mgpu_mmap_allowed(m, MGPU_INDEX(off), off & MGPU_OFFSET_MASK, len))
 		return -EINVAL;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	mgpu_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mgpu_vm_ops;
 	vma->vm_private_data = m;
 	return 0;
@@ -638,7 +663,7 @@ static long mgpu_set_irqs(struct mgpu *m, void __user *arg)
 			if (hdr.flags & VFIO_IRQ_SET_DATA_BOOL)
 				fire = ((u8 *)fds)[i];
 			if (fire && m->msix_trigger[hdr.start + i])
-				eventfd_signal(m->msix_trigger[hdr.start + i], 1);
+				mgpu_eventfd_signal(m->msix_trigger[hdr.start + i]);
 		}
 	}
 	mutex_unlock(&m->lock);
@@ -745,7 +770,9 @@ static void mgpu_release_dev(struct vfio_device *vdev)
 	mutex_lock(&mgpu_lock);
 	m->t->instances--;
 	mutex_unlock(&mgpu_lock);
-	vfio_free_device(vdev);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	vfio_free_device(vdev);		/* 6.2 on, the core frees after .release */
+#endif
 }
 
 static const struct vfio_device_ops mgpu_dev_ops = {
@@ -758,6 +785,13 @@ static const struct vfio_device_ops mgpu_dev_ops = {
 	.ioctl = mgpu_ioctl,
 	.mmap = mgpu_mmap,
 	.dma_unmap = mgpu_dma_unmap,
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	/* Required by the core when CONFIG_IOMMUFD is on (NULL stubs when off). */
+	.bind_iommufd = vfio_iommufd_emulated_bind,
+	.unbind_iommufd = vfio_iommufd_emulated_unbind,
+	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
+	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
+#endif
 };
 
 /* ---- the mdev driver and parent ---- */
@@ -839,7 +873,11 @@ static int __init mgpu_init(void)
 	ret = mdev_register_driver(&mgpu_driver);
 	if (ret)
 		return ret;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
 	mgpu_class = class_create(THIS_MODULE, "mgpu");
+#else
+	mgpu_class = class_create("mgpu");
+#endif
 	if (IS_ERR(mgpu_class)) {
 		ret = PTR_ERR(mgpu_class);
 		goto out_driver;

@@ -11,7 +11,8 @@
 # can take the ratio peer / vfio-vmm round by round: a change of load on the
 # host between rounds moves both sides of a ratio, not one.
 #
-# Quick by default (the testbed's CI run, well under a minute); the full run
+# Quick by default (the testbed's CI run: about 85 s of L1 on a quiet host,
+# most of it bench.disk's and bench.net's L2 boots); the full run
 # (bench/run.sh) boots L1 with tb.bench=full. When bench/run.sh copied QEMU
 # (and lkvm) into /testbed/bench, they are measured too; it copies them
 # stripped, so their sizes are stripped sizes.

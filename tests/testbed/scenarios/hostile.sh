@@ -66,7 +66,8 @@ scenario_hostile()
 	run_test hostile.l1-kernel 5 hostile_l1_kernel hostile
 }
 
-# hostile_run RUN SECONDS CMDLINE: the guest with edu and nvme, --trace kvm;
+# hostile_run RUN SECONDS CMDLINE: the guest with edu and nvme on the root bus
+# (port=off: it checks that every bus but 0 is empty and storms bus 1), --trace kvm;
 # its output in pt-RUN.out (what pt_check_line reads), vfio-vmm's stderr
 # apart in pt-RUN.err, L1's log length before in RUN.dmesg-lines.
 hostile_run()
@@ -76,7 +77,7 @@ hostile_run()
 	need_vmm
 	dmesg | wc -l >"$TB_OUT/$run.dmesg-lines"
 	set -- run --kernel "$TB/guests/pt-hostile" --memory "$PT_MEM" --cmdline "$3" \
-		--trace kvm --device "$(pt_bdf edu)" --device "$(pt_bdf nvme)"
+		--trace kvm --device "$(pt_bdf edu),port=off" --device "$(pt_bdf nvme),port=off"
 	echo "+ vfio-vmm $*"
 	t0=$(uptime_s)
 	timeout -s KILL "$limit" vfio-vmm "$@" >"$out" 2>"$err"

@@ -9,6 +9,10 @@
 #   pt-caps    capability chains walked in sysfs config (nvme MSI-X count
 #              65, table BAR0+0x2000, PBA BAR0+0x3000; virtio-net MSI-X 4;
 #              edu MSI)
+#   pt-port    nvme (the one PCIe device) behind its own emulated root
+#              port: the port (class 0604, bus 0) is its sysfs parent, its
+#              secondary bus the nvme's (01:00.0 or so), its link speed
+#              reads, no BAR or window reassigned by Linux
 #   pt-edu     edu ident/liveness registers through the mapped BAR (devmem)
 #   pt-rom     the virtio-net ROM reads 55 aa through sysfs
 #   pt-ivshmem BAR2 (above 4 GiB) written and read at both ends with devmem;
@@ -45,7 +49,7 @@
 
 . "$TB/scenarios/linux.sh"	# vmm_watch, L2_CMDLINE
 
-LPT_FULL=pt-ids,pt-bars,pt-caps,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-flr,pt-rebind,pt-intx,pt-virtio
+LPT_FULL=pt-ids,pt-bars,pt-caps,pt-port,pt-edu,pt-rom,pt-ivshmem,pt-nvme,pt-irqs,pt-flr,pt-rebind,pt-intx,pt-virtio
 LPT_AGAIN=pt-ids,pt-ivshmem,pt-nvme,pt-irqs,pt-smp,pt-hammer,pt-hold
 
 # The second VM gets 256M and two vCPUs: its boot time compares with the
