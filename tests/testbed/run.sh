@@ -20,7 +20,7 @@ OUT_DIR=${TESTBED_OUT:-$TB_DIR/out}
 
 # A batch run without scenario names runs exactly these, in this order. Any
 # other scenarios/*.sh runs only when named ("on request" in --help).
-DEFAULT_ORDER="l1 guests linux passthrough hostile virtio linux-disk linux-passthrough net mdev teardown soak unpriv host-tools bench"
+DEFAULT_ORDER="l1 guests linux passthrough hostile virtio linux-disk linux-passthrough sriov net mdev teardown soak unpriv host-tools bench"
 
 interactive=0
 verbose=0

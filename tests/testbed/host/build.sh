@@ -2,7 +2,7 @@
 # Builds everything of ours that goes into L1 (sourced by run.sh). Always a
 # fresh build directory: a stale binary must never hide a change.
 
-# Sets VMM_BIN, IOMMU_PROBE_BIN, AGENT_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN, DISKBENCH_BIN, NETBENCH_BIN and GUESTS (lines "name path").
+# Sets VMM_BIN, IOMMU_PROBE_BIN, AGENT_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN, DISKBENCH_BIN, NETBENCH_BIN, NVMEVIRT_BIN and GUESTS (lines "name path").
 build_all()
 {
 	local build=$OUT_DIR/build blog=$OUT_DIR/build.log src
@@ -49,6 +49,11 @@ build_all()
 	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-o "$NETBENCH_BIN" "$TB_DIR/tb-netbench.c" >>"$blog" 2>&1 ||
 		{ tail -20 "$blog"; die "tb-netbench failed to build"; }
+	# The sriov scenario's NVMe admin commands in L1 (L1 has no nvme-cli).
+	NVMEVIRT_BIN=$OUT_DIR/tb-nvmevirt
+	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-o "$NVMEVIRT_BIN" "$TB_DIR/tb-nvmevirt.c" >>"$blog" 2>&1 ||
+		{ tail -20 "$blog"; die "tb-nvmevirt failed to build"; }
 }
 
 # static_bin PATH: echoes PATH if it was built, nothing if not. A dynamic

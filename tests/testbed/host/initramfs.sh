@@ -29,7 +29,7 @@ build_initramfs()
 	cp "$TB_DIR/l1/init" "$root/init"
 	cp "$TB_DIR/l1/lib.sh" "$TB_DIR/l1/runtest.sh" "$root/testbed/"
 	cp -r "$TB_DIR/scenarios" "$root/testbed/"
-	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$DISKBENCH_BIN" "$root/testbed/bin/"
+	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$DISKBENCH_BIN" "$NVMEVIRT_BIN" "$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
 	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
 	[ -z "${MGPU_KO:-}" ] || cp "$MGPU_KO" "$root/testbed/"

@@ -74,6 +74,28 @@ qemu_args()
 		-device "ivshmem-plain,memdev=ivmem,addr=$((slot + 2)).0"
 		-nic none -device "virtio-net-pci,addr=$((slot + 3)).0"
 		-device "virtio-net-pci,disable-legacy=on,iommu_platform=on,addr=$((slot + 4)).0")
+	sriov_args $((slot + 5))
+}
+
+# sriov_args SLOT: a second nvme, with SR-IOV, for the sriov scenario
+# (docs/testbed.md). QEMU 7.2's nvme offers VFs only inside an NVM
+# subsystem; its VFs take functions 1 and 2 of the PF's slot (VF offset 1,
+# stride 1), which QEMU creates only when the PF says multifunction. Each
+# VF gets 2 queues (admin + 1 I/O) and 1 interrupt from the flexible pools
+# (sriov_vq_flexible = 2 x 2, sriov_vi_flexible = 2 x 1). The namespace is
+# shared, so the VFs' controllers see it too (QEMU attaches shared
+# namespaces to every controller of the subsystem as it registers), backed
+# by a sparse 1 GiB file so that what L2 writes through a VF can be read
+# back through the PF in L1. L1's init leaves this PF off vfio-pci.
+sriov_args()
+{
+	local disk=$OUT_DIR/sriov-ns.raw
+	rm -f "$disk"
+	truncate -s 1G "$disk" || die "cannot make the sriov namespace file $disk"
+	QEMU_ARGS+=(-device "nvme-subsys,id=tbsubsys,nqn=vfio-vmm-testbed-sriov"
+		-drive "file=$disk,if=none,id=nvvf,format=raw"
+		-device "nvme,id=nvsriov,serial=sriov0,subsys=tbsubsys,addr=$1.0,multifunction=on,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2"
+		-device "nvme-ns,drive=nvvf,bus=nvsriov,nsid=1,shared=on")
 }
 
 run_qemu_interactive()
