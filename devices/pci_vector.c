@@ -8,7 +8,8 @@
  * message and have their eventfd attached as an irqfd. Masking only
  * detaches the irqfd: the device (or VFIO) keeps signalling the eventfd,
  * whose count is the pending bit, and KVM delivers it on re-attach (irqfd
- * checks for an already-signalled eventfd when it is assigned).
+ * checks for an already-signalled eventfd when it is assigned); we then
+ * drain the count, since that path does not.
  */
 #include "devices/pci_dev.h"
 
@@ -35,6 +36,22 @@ bool pci_vector_pending(const struct pci_vector *v)
 	struct pollfd p = { .fd = v->fd, .events = POLLIN };
 
 	return v->fd >= 0 && !v->attached && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * KVM injects an eventfd signalled before its irqfd was assigned, but that
+ * path leaves the eventfd's count as it was (only signals after the assign
+ * are consumed, in KVM's wakeup). Left there, the interrupt just delivered
+ * would show as pending in the PBA after the next mask, and be delivered a
+ * second time on the next unmask. Later signals cannot be lost here: KVM's
+ * wakeup consumes them under the eventfd's lock, before a read can see them.
+ */
+static void drain(int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		trace(LOG_IRQ, "draining eventfd %d: %s", fd, strerror(errno));
 }
 
 void pci_vector_sync(struct pci_dev *dev, struct pci_vector *v, bool active, uint64_t addr,
@@ -81,6 +98,7 @@ void pci_vector_sync(struct pci_dev *dev, struct pci_vector *v, bool active, uin
 			return;
 		}
 		v->attached = true;
+		drain(v->fd);
 	}
 }
 
