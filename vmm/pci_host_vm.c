@@ -188,7 +188,8 @@ int vm_place_all(const struct layout *l, struct pci_dev **devs, unsigned int n,
 	char err[512];
 	int ret;
 
-	qsort(ports, nr_ports, sizeof(ports[0]), cmp_port);
+	if (nr_ports)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(ports, nr_ports, sizeof(ports[0]), cmp_port);
 	/* The whole 64-bit need first, ports then root-bus BARs, as they will be placed. */
 	ports_pref_need(ports, nr_ports, w64->next, &pneed);
 	if (pneed.end == UINT64_MAX)
