@@ -15,7 +15,8 @@
 #              reads, no BAR or window reassigned by Linux
 #   pt-edu     edu ident/liveness registers through the mapped BAR (devmem)
 #   pt-rom     the virtio-net ROM reads 55 aa through sysfs
-#   pt-ivshmem BAR2 (above 4 GiB) written and read at both ends with devmem;
+#   pt-ivshmem BAR2 (above 4 GiB) written and read at both ends with devmem
+#              (the first word and the word at size - 32, see l2/init);
 #              the second VM finds the first one's mark there
 #   pt-nvme    the nvme driver binds, nvme0n1 is 1 GiB and 1 MiB of it reads
 #   pt-irqs    nvme MSI-X vectors took interrupts in L2 /proc/interrupts
