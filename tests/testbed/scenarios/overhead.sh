@@ -181,7 +181,7 @@ overhead_edu()
 	cat "$out.err" "$out.report"
 	echo "driver after: $(oh_driver "$bdf")"
 	echo "--- tb-edubench's lines (host, then guest${qemu:+, then QEMU's guest}):"
-	grep '^EDUBENCH' "$out.out"
+	grep -E '^(=== |EDUBENCH )' "$out.out"
 	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30
 		[ -z "$qemu" ] || tr -d '\r' <"$out.qemu.log" | tail -30
 		die "bench overhead: exit $rc"; }
@@ -206,6 +206,8 @@ overhead_edu()
 	grep -q "^EDUBENCH test=dma .* kib_s=" "$out.out" || die "no DMA result in $out.out"
 	sed 's/^/NOTE: /' "$out.report"
 	sed 's/^/NOTE: OHTSV /' "$out.tsv"
+	# tb-edubench's own lines per run (raises, DMA rounds, min/max, kernel).
+	tr -d '\r' <"$out.out" | grep -E '^(=== |EDUBENCH )' | sed 's/^/NOTE: /'
 	# Back to vfio-pci as L1's init left it: through driver_override, with
 	# no record of edu_bench (a later unbind must not look for it), and
 	# edu_bench gone so that no probe takes edu again.
