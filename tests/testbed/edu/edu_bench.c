@@ -14,9 +14,9 @@
  *   bit 0x100). edu's own buffer is 4096 bytes at 0x40000; its DMA addresses
  *   are 28 bits wide, and a transfer completes on a 100 ms timer.
  *
- * One device, one user at a time (a mutex around each ioctl). Unbinding the
- * device while a process still has /dev/edu_bench open is not supported (the
- * testbed unbinds only after tb-edubench has exited).
+ * One device, one user at a time: every ioctl holds edu_lock and finds the
+ * device through edu_dev, which remove() clears under the same lock before
+ * it frees anything, so a file still open after an unbind gets ENODEV.
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -61,7 +61,6 @@ struct edu_bench {
 	void __iomem *regs;
 	int irq;
 	struct miscdevice misc;
-	struct mutex lock;		/* one ioctl at a time */
 
 	/* The interrupt benchmark: the handler's side. */
 	u32 raised;			/* raises written (the ioctl's side) */
@@ -75,8 +74,9 @@ struct edu_bench {
 	struct completion dma_done;
 };
 
-/* The one device this module drives. */
+/* The one device this module drives, and the lock of every ioctl on it. */
 static struct edu_bench *edu_dev;
+static DEFINE_MUTEX(edu_lock);
 
 static irqreturn_t edu_bench_irq(int irq, void *data)
 {
@@ -241,12 +241,17 @@ static long edu_bench_dma(struct edu_bench *e, void __user *arg)
 
 static long edu_bench_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	struct edu_bench *e = container_of(f->private_data, struct edu_bench, misc);
 	void __user *uarg = (void __user *)arg;
+	struct edu_bench *e;
 	long ret;
 
-	if (mutex_lock_interruptible(&e->lock))
+	if (mutex_lock_interruptible(&edu_lock))
 		return -EINTR;
+	e = edu_dev;
+	if (!e) {
+		mutex_unlock(&edu_lock);
+		return -ENODEV;
+	}
 	switch (cmd) {
 	case EDU_BENCH_INFO:
 		ret = edu_bench_info(e, uarg);
@@ -260,7 +265,7 @@ static long edu_bench_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	default:
 		ret = -ENOTTY;
 	}
-	mutex_unlock(&e->lock);
+	mutex_unlock(&edu_lock);
 	return ret;
 }
 
@@ -280,7 +285,6 @@ static int edu_bench_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!e)
 		return -ENOMEM;
 	e->pdev = pdev;
-	mutex_init(&e->lock);
 	init_completion(&e->dma_done);
 	ret = pci_enable_device(pdev);
 	if (ret)
@@ -318,7 +322,9 @@ static int edu_bench_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_irq;
 	pci_set_drvdata(pdev, e);
+	mutex_lock(&edu_lock);
 	edu_dev = e;
+	mutex_unlock(&edu_lock);
 	dev_info(&pdev->dev, "edu_bench: ident %#x, MSI irq %d, DMA buffer at %pad\n",
 		 readl(e->regs + EDU_IDENT), e->irq, &e->buf_dma);
 	return 0;
@@ -346,6 +352,10 @@ static void edu_bench_remove(struct pci_dev *pdev)
 	struct edu_bench *e = pci_get_drvdata(pdev);
 
 	misc_deregister(&e->misc);
+	/* After a running ioctl, and no new one finds it. */
+	mutex_lock(&edu_lock);
+	edu_dev = NULL;
+	mutex_unlock(&edu_lock);
 	/* No DMA may be left running into the buffer: wait out edu's timer. */
 	if (readl(e->regs + EDU_DMA_CMD) & EDU_DMA_RUN)
 		msleep(250);
@@ -356,7 +366,6 @@ static void edu_bench_remove(struct pci_dev *pdev)
 	pci_iounmap(pdev, e->regs);
 	pci_release_region(pdev, 0);
 	pci_disable_device(pdev);
-	edu_dev = NULL;
 	kfree(e);
 }
 
