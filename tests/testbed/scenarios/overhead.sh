@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
-# Scenario overhead (on request; issue 13 parts 1-2): vfio-vmm bench
-# overhead on L1's nvme. tb-diskbench --metrics (O_DIRECT QD1: seq 1 MiB
-# and rand 4 KiB reads and writes on nvme0n1) runs OH_RUNS times in L1 with
-# the nvme on L1's own nvme driver, then OH_RUNS times in a Linux L2 booted
+# Scenario overhead (in run.sh's default order, after mdev; issue 13 parts
+# 1-2): vfio-vmm bench overhead on L1's nvme and on edu. tb-diskbench
+# --metrics (O_DIRECT QD1: seq 1 MiB and rand 4 KiB reads and writes on
+# nvme0n1) runs OH_RUNS times in L1 with the nvme on L1's own nvme
+# driver, then OH_RUNS times in a Linux L2 booted
 # from the root disk of host/disk.sh (its init starts vfio-vmm-agent) with
 # the nvme passed through by vfio-vmm and L2's nvme driver on it; when
 # QEMU was copied into L1 ($TB/bench/qemu, as bench/run.sh and
