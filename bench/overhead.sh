@@ -4,8 +4,9 @@
 # Passthrough against bare metal, with QEMU's column (docs/benchmarks.md,
 # issue 13 part 1): boots the nested testbed with QEMU copied into L1 and
 # only the overhead scenario, which runs `vfio-vmm bench overhead --qemu` on
-# L1's nvme; then writes OUT/overhead.tsv (rebuilt from the scenario's OHTSV
-# lines) and OUT/overhead.report.
+# L1's nvme and on edu; then writes OUT/overhead.tsv and OUT/overhead.report
+# (nvme) and OUT/overhead-edu.tsv and OUT/overhead-edu.report (edu), rebuilt
+# from the scenario's OHTSV and NOTE lines.
 #
 #   bench/overhead.sh [--full] [--no-qemu] [--timeout S] [--verbose] [--out DIR]
 #
@@ -42,9 +43,21 @@ oh_args()
 	[[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "--timeout $timeout: whole seconds, like 1800"
 }
 
+# oh_extract SERIAL TEST NAME: OUT/NAME.tsv and OUT/NAME.report from
+# overhead.TEST's NOTE lines; returns 1 when it left no TSV.
+oh_extract()
+{
+	local serial=$1 test=$2 name=$3
+	sed -n "s/^NOTE overhead\\.$test: OHTSV //p" "$serial" | tr -d '\r' >"$out/$name.tsv"
+	sed -n "s/^NOTE overhead\\.$test: //p" "$serial" | tr -d '\r' | grep -v '^OHTSV ' \
+		>"$out/$name.report" || true
+	[ -s "$out/$name.tsv" ] || { log "no OHTSV lines of overhead.$test in $serial"; return 1; }
+	log "wrote $out/$name.tsv and $out/$name.report"
+}
+
 oh_main()
 {
-	local extra append="${TESTBED_APPEND:-}" rc=0 serial
+	local extra append="${TESTBED_APPEND:-}" rc=0 serial missing=0
 	oh_args "$@"
 	mkdir -p "$out"
 	extra=$out/l1-extra
@@ -58,11 +71,11 @@ oh_main()
 		tee "$out/testbed.log" || rc=$?
 	serial=${TESTBED_OUT:-$out/testbed}/serial.clean
 	[ -f "$serial" ] || die "the testbed left no serial log"
-	# The scenario's lines are "NOTE overhead.nvme: TEXT" in the serial log.
-	sed -n 's/^NOTE overhead\.nvme: OHTSV //p' "$serial" >"$out/overhead.tsv"
-	sed -n 's/^NOTE overhead\.nvme: //p' "$serial" | grep -v '^OHTSV ' >"$out/overhead.report" || true
-	[ -s "$out/overhead.tsv" ] || { log "no OHTSV lines in $serial"; exit 1; }
-	log "wrote $out/overhead.tsv and $out/overhead.report"
+	# The scenario's lines are "NOTE overhead.nvme: TEXT" (and overhead.edu)
+	# in the serial log.
+	oh_extract "$serial" nvme overhead || missing=1
+	oh_extract "$serial" edu overhead-edu || missing=1
+	[ "$missing" = 0 ] || exit 1
 	[ "$rc" = 0 ] || { log "the testbed reported failures (status $rc)"; exit 1; }
 }
 

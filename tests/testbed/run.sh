@@ -20,7 +20,7 @@ OUT_DIR=${TESTBED_OUT:-$TB_DIR/out}
 
 # A batch run without scenario names runs exactly these, in this order. Any
 # other scenarios/*.sh runs only when named ("on request" in --help).
-DEFAULT_ORDER="l1 guests linux passthrough hostile virtio linux-disk linux-passthrough sriov net mdev teardown soak unpriv host-tools bench"
+DEFAULT_ORDER="l1 guests linux passthrough hostile virtio linux-disk linux-passthrough sriov net mdev overhead teardown soak unpriv host-tools bench"
 
 interactive=0
 verbose=0
@@ -38,6 +38,7 @@ scenarios=()
 . "$TB_DIR/host/initramfs.sh"
 . "$TB_DIR/host/disk.sh"
 . "$TB_DIR/host/mdev.sh"
+. "$TB_DIR/host/edu.sh"
 . "$TB_DIR/host/qemu.sh"
 
 usage()
@@ -124,6 +125,8 @@ main()
 	phase "build" build_all
 	# mgpu.ko only when a scenario loads it (headers are a 14 MB download once).
 	case " ${scenarios[*]} " in *" mdev "*) phase "mdev module" build_mdev_module ;; esac
+	# edu_bench.ko for overhead.edu (the same headers).
+	case " ${scenarios[*]} " in *" overhead "*) phase "edu module" build_edu_module ;; esac
 	phase "initramfs" build_initramfs
 	if [ "$interactive" = 1 ]; then
 		run_qemu_interactive

@@ -2,7 +2,7 @@
 # Builds everything of ours that goes into L1 (sourced by run.sh). Always a
 # fresh build directory: a stale binary must never hide a change.
 
-# Sets VMM_BIN, IOMMU_PROBE_BIN, AGENT_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN, DISKBENCH_BIN, NETBENCH_BIN, NVMEVIRT_BIN and GUESTS (lines "name path").
+# Sets VMM_BIN, IOMMU_PROBE_BIN, AGENT_BIN, PROBE_BIN, XFER_BIN, HAMMER_BIN, DISKBENCH_BIN, NETBENCH_BIN, NVMEVIRT_BIN, EDUBENCH_BIN and GUESTS (lines "name path").
 build_all()
 {
 	local build=$OUT_DIR/build blog=$OUT_DIR/build.log src
@@ -54,6 +54,11 @@ build_all()
 	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-o "$NVMEVIRT_BIN" "$TB_DIR/tb-nvmevirt.c" >>"$blog" 2>&1 ||
 		{ tail -20 "$blog"; die "tb-nvmevirt failed to build"; }
+	# The overhead scenario's edu rows (edu_bench.ko's ioctls), in L1 and in L2.
+	EDUBENCH_BIN=$OUT_DIR/tb-edubench
+	gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-o "$EDUBENCH_BIN" "$TB_DIR/tb-edubench.c" "$TB_DIR/edubench_stats.c" >>"$blog" 2>&1 ||
+		{ tail -20 "$blog"; die "tb-edubench failed to build"; }
 }
 
 # static_bin PATH: echoes PATH if it was built, nothing if not. A dynamic

@@ -29,10 +29,12 @@ build_initramfs()
 	cp "$TB_DIR/l1/init" "$root/init"
 	cp "$TB_DIR/l1/lib.sh" "$TB_DIR/l1/runtest.sh" "$root/testbed/"
 	cp -r "$TB_DIR/scenarios" "$root/testbed/"
-	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$DISKBENCH_BIN" "$NVMEVIRT_BIN" "$root/testbed/bin/"
+	cp "$PROBE_BIN" "$XFER_BIN" "$NETBENCH_BIN" "$DISKBENCH_BIN" "$NVMEVIRT_BIN" "$EDUBENCH_BIN" \
+		"$root/testbed/bin/"
 	[ -z "$VMM_BIN" ] || cp "$VMM_BIN" "$root/testbed/bin/"
 	[ -z "${IOMMU_PROBE_BIN:-}" ] || cp "$IOMMU_PROBE_BIN" "$root/testbed/bin/"
 	[ -z "${MGPU_KO:-}" ] || cp "$MGPU_KO" "$root/testbed/"
+	[ -z "${EDU_BENCH_KO:-}" ] || cp "$EDU_BENCH_KO" "$root/testbed/"	# scenario overhead
 	local name path
 	while read -r name path; do
 		[ -n "$name" ] && cp "$path" "$root/testbed/guests/$name"
@@ -138,8 +140,10 @@ build_l2_initramfs()
 	cp "$XFER_BIN" "$root/bin/"
 	cp "$HAMMER_BIN" "$root/bin/"
 	[ -z "${AGENT_BIN:-}" ] || cp "$AGENT_BIN" "$root/bin/"
-	cp "$DISKBENCH_BIN" "$NETBENCH_BIN" "$root/bin/"
+	cp "$DISKBENCH_BIN" "$NETBENCH_BIN" "$EDUBENCH_BIN" "$root/bin/"
 	[ -z "${MGPU_GUEST_KO:-}" ] || cp "$MGPU_GUEST_KO" "$root/"	# scenario mdev
+	# Scenario overhead (edu): the same module as L1's, for the same kernel.
+	[ -z "${EDU_BENCH_KO:-}" ] || cp "$EDU_BENCH_KO" "$root/"
 	chmod +x "$root/init"
 	make_cpio "$root" | gzip -1 >"$out"
 }

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
-# Scenario overhead (on request; issue 13 parts 1-2): vfio-vmm bench
-# overhead on L1's nvme. tb-diskbench --metrics (O_DIRECT QD1: seq 1 MiB
-# and rand 4 KiB reads and writes on nvme0n1) runs OH_RUNS times in L1 with
-# the nvme on L1's own nvme driver, then OH_RUNS times in a Linux L2 booted
+# Scenario overhead (in run.sh's default order, after mdev; issue 13 parts
+# 1-2): vfio-vmm bench overhead on L1's nvme and on edu. tb-diskbench
+# --metrics (O_DIRECT QD1: seq 1 MiB and rand 4 KiB reads and writes on
+# nvme0n1) runs OH_RUNS times in L1 with the nvme on L1's own nvme
+# driver, then OH_RUNS times in a Linux L2 booted
 # from the root disk of host/disk.sh (its init starts vfio-vmm-agent) with
 # the nvme passed through by vfio-vmm and L2's nvme driver on it; when
 # QEMU was copied into L1 ($TB/bench/qemu, as bench/run.sh and
@@ -18,6 +19,16 @@
 #                   other scenarios); the summary goes out as NOTE lines
 #   overhead.refuse the nvme on vfio-pci (as L1 leaves it): refused with
 #                   one line, exit 2, the device untouched
+#   overhead.edu    the same harness on edu: tb-edubench --metrics (interrupt
+#                   rate and latency, raise at 0x60 to the MSI handler, and
+#                   DMA throughput, through edu_bench.ko: tests/testbed/edu/)
+#                   in L1 with edu on edu_bench, then in the same L2 with edu
+#                   passed through and the same edu_bench.ko loaded there (one
+#                   kernel build for both: each run says its uname -r, and
+#                   both must agree); the table and PREFIX.tsv have irq-rate,
+#                   irq-lat, irq-lat-p99 and dma with both medians; edu is
+#                   back on edu_bench after the harness and then on vfio-pci
+#                   as L1's init left it (no bind record, edu_bench unloaded)
 #
 # The quick form (the default, for CI): 1 run a side, 1 s per test. With
 # tb.overhead=full on L1's command line: 3 runs a side, 2 s per test (the
@@ -33,17 +44,24 @@ fi
 OH_QEMU=$TB/bench/qemu/qemu
 OH_CMDLINE="console=ttyS0 earlyprintk=ttyS0 panic=-1 root=/dev/vda rw tb.agent=1 tb.checks=agent-hold"
 OH_METRICS="seq-read seq-write rand-read rand-write seq-read-lat seq-write-lat rand-read-lat rand-write-lat"
+OH_EDU_METRICS="irq-rate irq-lat irq-lat-p99 dma"
 
 scenario_overhead()
 {
 	modprobe -a vhost_vsock nvme || echo "TESTBED-L1: modprobe vhost_vsock nvme failed"
 	run_test overhead.refuse 60 overhead_refuse
 	run_test overhead.nvme 900 overhead_nvme
+	run_test overhead.edu 600 overhead_edu
 }
 
 oh_nvme_bdf()
 {
 	awk '$1 == "nvme" { print $2 }' "$TB_OUT/devices"
+}
+
+oh_edu_bdf()
+{
+	awk '$1 == "edu" { print $2 }' "$TB_OUT/devices"
 }
 
 oh_driver()
@@ -125,4 +143,78 @@ overhead_nvme()
 	# Back to vfio-pci, as L1 keeps it for the other scenarios.
 	vfio-vmm bind "$bdf" || die "vfio-vmm bind $bdf failed"
 	rm -f /tmp/oh-root.img
+}
+
+# edu's command, the same in L1 and L2: edu_bench.ko loaded (L1's scenario
+# loads it from $TB before the host side; L2's root disk has it at /), its
+# device node there, then the benchmark.
+oh_edu_cmd()
+{
+	echo "grep -q '^edu_bench ' /proc/modules || insmod /edu_bench.ko || exit 2; i=0; while [ ! -c /dev/edu_bench ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done; exec tb-edubench --metrics $OH_SECS"
+}
+
+overhead_edu()
+{
+	local bdf rc m out=$TB_OUT/overhead-edu qemu="" legs=2 kver
+	need_vmm
+	[ -f "$TB/edu_bench.ko" ] || die "edu_bench.ko was not built (see edu-build.log on the host)"
+	[ ! -x "$OH_QEMU" ] || { qemu="--qemu $OH_QEMU"; legs=3; }
+	bdf=$(oh_edu_bdf)
+	[ -n "$bdf" ] || die "no edu in $TB_OUT/devices"
+	[ "$(oh_driver "$bdf")" = vfio-pci ] || die "edu is on '$(oh_driver "$bdf")', not vfio-pci"
+	cp "$TB/l2/root.img" /tmp/oh-edu-root.img || die "cannot copy the root image"
+	# L1's init put edu on vfio-pci with driver_override, so there is no
+	# record of an earlier driver: unbind lets the kernel probe, and the
+	# loaded edu_bench takes it.
+	insmod "$TB/edu_bench.ko" || die "insmod edu_bench.ko failed"
+	vfio-vmm unbind "$bdf" || die "vfio-vmm unbind $bdf failed"
+	[ "$(oh_driver "$bdf")" = edu_bench ] ||
+		die "after unbind edu is on '$(oh_driver "$bdf")', not edu_bench"
+	dmesg | grep 'edu_bench: ident' | tail -1
+	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --out "$out" \
+		--boot-timeout $((300 * ${SLOW:-1})) --run-timeout $((120 * ${SLOW:-1})) \
+		--kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
+		--cmdline "$OH_CMDLINE" --memory 256M --disk path=/tmp/oh-edu-root.img $qemu \
+		-- sh -c "$(oh_edu_cmd)"
+	echo "+ vfio-vmm $*"
+	vfio-vmm "$@" >"$out.report" 2>"$out.err"
+	rc=$?
+	cat "$out.err" "$out.report"
+	echo "driver after: $(oh_driver "$bdf")"
+	echo "--- tb-edubench's lines (host, then guest${qemu:+, then QEMU's guest}):"
+	grep -E '^(=== |EDUBENCH )' "$out.out"
+	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30
+		[ -z "$qemu" ] || tr -d '\r' <"$out.qemu.log" | tail -30
+		die "bench overhead: exit $rc"; }
+	[ "$(oh_driver "$bdf")" = edu_bench ] ||
+		die "after the harness edu is on '$(oh_driver "$bdf")', not edu_bench"
+	grep -q "is back on edu_bench" "$out.err" || die "the harness did not report the restore"
+	for m in $OH_EDU_METRICS; do
+		grep -qE "^$m +[^ ]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+ %" "$out.report" ||
+			die "no host median, guest median and overhead for $m in the table"
+		awk -F'\t' -v m="$m" '$1 == m && $5 != "-" && $9 != "-" && $16 != "-" { ok = 1 } END { exit !ok }' \
+			"$out.tsv" || die "no row with both medians and the overhead for $m in $out.tsv"
+		[ -z "$qemu" ] ||
+			awk -F'\t' -v m="$m" '$1 == m && $13 != "-" && $18 != "-" { ok = 1 } END { exit !ok }' \
+				"$out.tsv" || die "no QEMU median and overhead for $m in $out.tsv"
+	done
+	[ "$(awk -F'\t' '$1 == "host" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_RUNS * 4)) ] ||
+		die "$out.runs.tsv: not $OH_RUNS host runs of 4 metrics"
+	# One module for both: every run, host and guest, ran the same kernel release.
+	kver=$(uname -r)
+	[ "$(tr -d '\r' <"$out.out" | grep -c "^EDUBENCH device=.* kernel=$kver\$")" = $((OH_RUNS * legs)) ] ||
+		die "not $((OH_RUNS * legs)) runs of tb-edubench on kernel $kver in $out.out"
+	grep -q "^EDUBENCH test=dma .* kib_s=" "$out.out" || die "no DMA result in $out.out"
+	sed 's/^/NOTE: /' "$out.report"
+	sed 's/^/NOTE: OHTSV /' "$out.tsv"
+	# tb-edubench's own lines per run (raises, DMA rounds, min/max, kernel).
+	tr -d '\r' <"$out.out" | grep -E '^(=== |EDUBENCH )' | sed 's/^/NOTE: /'
+	# Back to vfio-pci as L1's init left it: through driver_override, with
+	# no record of edu_bench (a later unbind must not look for it), and
+	# edu_bench gone so that no probe takes edu again.
+	vfio-vmm bind "$bdf" || die "vfio-vmm bind $bdf failed"
+	rm -f "/run/vfio-vmm/$bdf.driver"
+	rmmod edu_bench || die "rmmod edu_bench failed"
+	[ "$(oh_driver "$bdf")" = vfio-pci ] || die "edu is on '$(oh_driver "$bdf")' at the end, not vfio-pci"
+	rm -f /tmp/oh-edu-root.img
 }
