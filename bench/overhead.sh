@@ -6,7 +6,8 @@
 # only the overhead scenario, which runs `vfio-vmm bench overhead --qemu` on
 # L1's nvme and on edu; then writes OUT/overhead.tsv and OUT/overhead.report
 # (nvme) and OUT/overhead-edu.tsv and OUT/overhead-edu.report (edu), rebuilt
-# from the scenario's OHTSV and NOTE lines.
+# from the scenario's OHTSV and NOTE lines, and OUT/overhead.png (both
+# devices, bench/overhead.gnuplot; needs gnuplot on this host).
 #
 #   bench/overhead.sh [--full] [--no-qemu] [--timeout S] [--verbose] [--out DIR]
 #
@@ -55,6 +56,23 @@ oh_extract()
 	log "wrote $out/$name.tsv and $out/$name.report"
 }
 
+# OUT/overhead-all.tsv (both TSVs, the device in front of each metric) and,
+# when gnuplot is installed, OUT/overhead.png from bench/overhead.gnuplot.
+oh_plot()
+{
+	{
+		tail -n +2 "$out/overhead.tsv" | sed 's/^/nvme /'
+		tail -n +2 "$out/overhead-edu.tsv" | sed 's/^/edu /'
+	} >"$out/overhead-all.tsv"
+	if ! command -v gnuplot >/dev/null; then
+		log "no gnuplot: no plot ($out/overhead-all.tsv has the data)"
+		return 0
+	fi
+	gnuplot -e "dir='$out'" "$OH_SRC/overhead.gnuplot" ||
+		{ log "gnuplot failed on $OH_SRC/overhead.gnuplot"; return 0; }
+	log "wrote $out/overhead.png"
+}
+
 oh_main()
 {
 	local extra append="${TESTBED_APPEND:-}" rc=0 serial missing=0
@@ -76,6 +94,7 @@ oh_main()
 	oh_extract "$serial" nvme overhead || missing=1
 	oh_extract "$serial" edu overhead-edu || missing=1
 	[ "$missing" = 0 ] || exit 1
+	oh_plot
 	[ "$rc" = 0 ] || { log "the testbed reported failures (status $rc)"; exit 1; }
 }
 
