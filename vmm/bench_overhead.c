@@ -40,7 +40,8 @@ void overhead_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vfio-vmm bench overhead --device DEV --kernel FILE --disk path=ROOT\n"
-		"           [--runs N] [--cid N] [--out PREFIX] [--qemu PATH] [--boot-timeout S]\n"
+		"           [--runs N] [--rounds R] [--cid N] [--out PREFIX] [--qemu PATH]\n"
+		"           [--boot-timeout S]\n"
 		"           [--run-timeout S] [VM options] -- CMD [ARGS...]\n"
 		"\n"
 		"Runs CMD N times on this host with DEV on its own driver, then binds DEV\n"
@@ -49,8 +50,10 @@ void overhead_usage(FILE *f)
 		"guest and gives DEV back to its driver (on errors and ^C too). With --qemu,\n"
 		"the same guest then boots under QEMU (-device vfio-pci,host=DEV, the disks\n"
 		"as virtio-blk, vhost-vsock-pci with the same cid) for a third column, DEV\n"
-		"staying on vfio-pci in between. CMD prints\n"
-		"its figures as lines of the form\n"
+		"staying on vfio-pci in between. With --rounds R all of that is done R\n"
+		"times (host, guest, QEMU, host, ...), so a change in the machine's load\n"
+		"falls on every side instead of between them. CMD prints its figures as\n"
+		"lines of the form\n"
 		"    METRIC NAME=VALUE [unit=UNIT] [better=higher|lower]\n"
 		"and the table shows per-run values, medians, min-max spreads and the\n"
 		"guest's overhead in percent of the host's median (positive: slower).\n"
@@ -58,7 +61,9 @@ void overhead_usage(FILE *f)
 		"\n"
 		"  --device DEV       the PCI function (0000:3e:00.0 or 3e:00.0), on its\n"
 		"                     own (not vfio-pci) driver\n"
-		"  --runs N           runs per side, 1-%d (default %d)\n"
+		"  --runs N           runs per side and round, 1-%d (default %d)\n"
+		"  --rounds R         rounds, each a boot per guest side (default 1);\n"
+		"                     runs times rounds is at most %d\n"
 		"  --cid N            the guest's vsock context id (default %d)\n"
 		"  --port P           the agent's vsock port (default %d)\n"
 		"  --out PREFIX       writes PREFIX.tsv, PREFIX.runs.tsv, PREFIX.png (with\n"
@@ -75,7 +80,8 @@ void overhead_usage(FILE *f)
 		"\n"
 		"Exit status: 0; 1 a run, the guest, the bind or the restore failed; 2 bad\n"
 		"command line; 128+N when signal N stopped it.\n",
-		METRIC_MAX_RUNS, OVERHEAD_DEFAULT_RUNS, OVERHEAD_DEFAULT_CID, AGENT_DEFAULT_PORT);
+		METRIC_MAX_RUNS, OVERHEAD_DEFAULT_RUNS, METRIC_MAX_RUNS, OVERHEAD_DEFAULT_CID,
+		AGENT_DEFAULT_PORT);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -100,13 +106,14 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 }
 
 enum {
-	OPT_DEVICE = 256, OPT_RUNS, OPT_CID, OPT_PORT, OPT_OUT, OPT_BOOT_TIMEOUT, OPT_RUN_TIMEOUT,
+	OPT_DEVICE = 256, OPT_RUNS, OPT_ROUNDS, OPT_CID, OPT_PORT, OPT_OUT, OPT_BOOT_TIMEOUT, OPT_RUN_TIMEOUT,
 	OPT_VSOCK, OPT_VM, OPT_QEMU,
 };
 
 static const struct option long_opts[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "runs", required_argument, NULL, OPT_RUNS },
+	{ "rounds", required_argument, NULL, OPT_ROUNDS },
 	{ "cid", required_argument, NULL, OPT_CID },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "out", required_argument, NULL, OPT_OUT },
@@ -135,6 +142,7 @@ int overhead_parse(int argc, char **argv, struct overhead_opts *o, char *err, si
 
 	memset(o, 0, sizeof(*o));
 	o->runs = OVERHEAD_DEFAULT_RUNS;
+	o->rounds = 1;
 	o->cid = OVERHEAD_DEFAULT_CID;
 	o->port = AGENT_DEFAULT_PORT;
 	o->boot_timeout_s = 300;
@@ -155,6 +163,12 @@ int overhead_parse(int argc, char **argv, struct overhead_opts *o, char *err, si
 				return fail(err, errlen, "bench overhead: --runs %s: use a number "
 					    "from 1 to %d", optarg, METRIC_MAX_RUNS);
 			o->runs = (unsigned int)v;
+			break;
+		case OPT_ROUNDS:
+			if (parse_uint(optarg, 1, METRIC_MAX_RUNS, &v))
+				return fail(err, errlen, "bench overhead: --rounds %s: use a number "
+					    "from 1 to %d", optarg, METRIC_MAX_RUNS);
+			o->rounds = (unsigned int)v;
 			break;
 		case OPT_CID:
 			if (parse_uint(optarg, 3, 0xfffffffeUL, &v))
@@ -213,6 +227,10 @@ int overhead_parse(int argc, char **argv, struct overhead_opts *o, char *err, si
 				    "bench overhead --help", argv[optind - 1]);
 		}
 	}
+	if (o->runs * o->rounds > METRIC_MAX_RUNS)
+		return fail(err, errlen, "bench overhead: --runs %u times --rounds %u is %u runs "
+			    "a side; at most %d are kept: fewer runs or rounds", o->runs, o->rounds,
+			    o->runs * o->rounds, METRIC_MAX_RUNS);
 	if (!o->device)
 		return fail(err, errlen, "bench overhead: --device DEV is required: the PCI "
 			    "function to measure, e.g. --device 0000:3e:00.0");
@@ -467,6 +485,7 @@ struct bench {
 	struct metric_set *set;
 	FILE *out_log;			/* PREFIX.out: every run's output */
 	int stop_sig;			/* a stop signal came */
+	unsigned int round;		/* 1 .. o->rounds */
 };
 
 /* One run of argv; its stdout parsed into leg. 0, or -1 (said why on stderr). */
@@ -510,7 +529,7 @@ static int one_run(struct bench *b, enum metric_leg leg, unsigned int run, char 
 	}
 	got = metric_add_run(b->set, leg, text, (size_t)n);
 	fprintf(stderr, "vfio-vmm bench overhead: %s run %u/%u: %u metrics\n", leg_names[leg], run,
-		b->o->runs, got);
+		b->o->runs * b->o->rounds, got);
 	if (!got) {
 		fprintf(stderr, "vfio-vmm bench overhead: %s printed no METRIC line; it must print "
 			"METRIC NAME=VALUE lines (see --help)\n", b->o->cmd_argv[0]);
@@ -525,10 +544,11 @@ out:
 	return status == 0 ? 0 : -1;
 }
 
+/* This round's runs of one side, numbered on from the rounds before. */
 static int run_leg(struct bench *b, enum metric_leg leg, char *const argv[])
 {
 	for (unsigned int r = 1; r <= b->o->runs; r++)
-		if (one_run(b, leg, r, argv))
+		if (one_run(b, leg, (b->round - 1) * b->o->runs + r, argv))
 			return -1;
 	return 0;
 }
@@ -668,7 +688,9 @@ static int vm_leg(struct bench *b, enum metric_leg leg, const char *who, char *c
 	int log_fd, devnull, ret = -1;
 	pid_t vm;
 
-	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* One console log per side: the rounds after the first append to it. */
+	log_fd = open(log, O_WRONLY | O_CREAT | O_CLOEXEC | (b->round > 1 ? O_APPEND : O_TRUNC),
+		      0644);
 	if (log_fd < 0) {
 		fprintf(stderr, "vfio-vmm bench overhead: %s: %s\n", log, strerror(errno));
 		return -1;
@@ -783,15 +805,6 @@ static int overhead_main(int argc, char **argv)
 	sigaddset(&stop_sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &stop_sigs, &old_mask);
 
-	fprintf(stderr, "vfio-vmm bench overhead: %s on %s: %u runs of %s on the host\n", d.bdf,
-		driver, o.runs, o.cmd_argv[0]);
-	if (run_leg(&b, LEG_HOST, o.cmd_argv))
-		goto out;
-
-	ret = host_bind(&env, d.bdf, msg, sizeof(msg));
-	fprintf(stderr, "vfio-vmm bench overhead: %s\n", msg);
-	if (ret)
-		goto restore;	/* a bind that failed half-way may have unbound the driver */
 	snprintf(timeout, sizeof(timeout), "%u", o.run_timeout_s);
 	snprintf(ecid, sizeof(ecid), "%u", o.cid);
 	n = 0;
@@ -806,17 +819,36 @@ static int overhead_main(int argc, char **argv)
 		exec_argv[n++] = o.cmd_argv[i];
 	exec_argv[n] = NULL;
 	/*
-	 * Not interleaved (vfio-vmm, QEMU, vfio-vmm, ...): DEV can be in one VM
-	 * at a time, so every switch would be a guest boot and a VFIO open.
+	 * Each round is host, vfio-vmm, QEMU, with DEV bound to vfio-pci after
+	 * the host's runs and given back before the next round's: a load change
+	 * on the machine then falls inside every side's rounds rather than
+	 * between the sides. The price: every round boots each guest again (DEV
+	 * can be in one VM at a time) and moves DEV between drivers twice.
 	 */
-	guest_ok = !vm_leg(&b, LEG_GUEST, "vfio-vmm", vm_argv, vm_log, exec_argv);
-	if (o.qemu && !b.stop_sig)
-		qemu_ok = !vm_leg(&b, LEG_QEMU, "QEMU", qemu.argv, qemu_log, exec_argv);
-	if (guest_ok && qemu_ok && !b.stop_sig)
-		rc = 0;
+	for (b.round = 1; b.round <= o.rounds; b.round++) {
+		if (o.rounds > 1)
+			fprintf(stderr, "vfio-vmm bench overhead: round %u of %u\n", b.round,
+				o.rounds);
+		fprintf(stderr, "vfio-vmm bench overhead: %s on %s: %u runs of %s on the host\n",
+			d.bdf, driver, o.runs, o.cmd_argv[0]);
+		if (run_leg(&b, LEG_HOST, o.cmd_argv))
+			goto out;	/* DEV is on its driver */
+		ret = host_bind(&env, d.bdf, msg, sizeof(msg));
+		fprintf(stderr, "vfio-vmm bench overhead: %s\n", msg);
+		if (ret)
+			goto restore;	/* a bind that failed half-way may have unbound the driver */
+		guest_ok = !vm_leg(&b, LEG_GUEST, "vfio-vmm", vm_argv, vm_log, exec_argv);
+		if (o.qemu && !b.stop_sig)
+			qemu_ok = !vm_leg(&b, LEG_QEMU, "QEMU", qemu.argv, qemu_log, exec_argv);
+		if (!guest_ok || !qemu_ok || b.stop_sig)
+			goto restore;
+		if (restore_driver(&env, d.bdf, driver))
+			goto out;	/* rc stays 1: said why */
+	}
+	rc = 0;
+	goto out;
 restore:
-	if (restore_driver(&env, d.bdf, driver))
-		rc = 1;
+	restore_driver(&env, d.bdf, driver);
 out:
 	fclose(b.out_log);
 	if (set.nr) {

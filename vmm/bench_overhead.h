@@ -28,7 +28,8 @@
 struct overhead_opts {
 	bool help;
 	const char *device;
-	unsigned int runs;
+	unsigned int runs;		/* per side and round */
+	unsigned int rounds;		/* host, guest(s), host, ...: runs * rounds <= METRIC_MAX_RUNS */
 	uint32_t cid, port;
 	unsigned int boot_timeout_s;	/* the agent must answer within it */
 	unsigned int run_timeout_s;	/* each run of CMD */

@@ -60,6 +60,7 @@ Test(bench_overhead, defaults)
 
 	cr_assert_eq(parse(&o, "--device", "3e:00.0", VM, "--", "x", NULL), 0, "%s", err);
 	cr_assert_eq(o.runs, OVERHEAD_DEFAULT_RUNS);
+	cr_assert_eq(o.rounds, 1, "one round: the sides one after the other, as before --rounds");
 	cr_assert_eq(o.cid, OVERHEAD_DEFAULT_CID);
 	cr_assert_str_eq(o.out, "overhead");
 	cr_assert_eq(o.boot_timeout_s, 300);
@@ -95,6 +96,27 @@ Test(bench_overhead, bad_command_lines_say_what_to_do)
 	cr_assert_eq(parse(&o, "--device", "a", "--out", "", VM, "--", "x", NULL), -1);
 	cr_assert_eq(parse(&o, "--help", NULL), 0);
 	cr_assert(o.help);
+}
+
+Test(bench_overhead, rounds_interleave_within_the_kept_runs)
+{
+	struct overhead_opts o;
+
+	cr_assert_eq(parse(&o, "--device", "a", "--runs", "2", "--rounds", "3", VM, "--", "x",
+			   NULL), 0, "%s", err);
+	cr_assert_eq(o.runs, 2);
+	cr_assert_eq(o.rounds, 3);
+	/* Exactly the runs a side the metric set keeps. */
+	cr_assert_eq(parse(&o, "--device", "a", "--runs", "10", "--rounds", "10", VM, "--", "x",
+			   NULL), 0, "%s", err);
+	cr_assert_eq(parse(&o, "--device", "a", "--runs", "5", "--rounds", "21", VM, "--", "x",
+			   NULL), -1);
+	cr_assert(strstr(err, "105 runs a side"), "%s", err);
+	cr_assert(strstr(err, "fewer runs or rounds"), "%s", err);
+	cr_assert_eq(parse(&o, "--device", "a", "--rounds", "0", VM, "--", "x", NULL), -1);
+	cr_assert(strstr(err, "--rounds 0"), "%s", err);
+	cr_assert_eq(parse(&o, "--device", "a", "--rounds", "x", VM, "--", "x", NULL), -1);
+	cr_assert(strstr(err, "--rounds x"), "%s", err);
 }
 
 static char *report(const struct metric_set *s)

@@ -31,16 +31,21 @@
 #                   as L1's init left it (no bind record, edu_bench unloaded)
 #
 # The quick form (the default, for CI): 1 run a side, 1 s per test. With
-# tb.overhead=full on L1's command line: 3 runs a side, 2 s per test (the
-# docs' table). OH_RUNS and OH_SECS override either.
+# tb.overhead=full on L1's command line: 3 rounds (--rounds: host, guest,
+# QEMU, host, ...) of 1 run a side, 2 s per test (the docs' table), and the
+# harness's log must show the sides interleaved. OH_RUNS, OH_ROUNDS and
+# OH_SECS override either.
 
 if grep -q 'tb\.overhead=full' /proc/cmdline 2>/dev/null; then
-	OH_RUNS=${OH_RUNS:-3}
+	OH_RUNS=${OH_RUNS:-1}
+	OH_ROUNDS=${OH_ROUNDS:-3}
 	OH_SECS=${OH_SECS:-2}
 else
 	OH_RUNS=${OH_RUNS:-1}
+	OH_ROUNDS=${OH_ROUNDS:-1}
 	OH_SECS=${OH_SECS:-1}
 fi
+OH_N=$((OH_RUNS * OH_ROUNDS))
 OH_QEMU=$TB/bench/qemu/qemu
 OH_CMDLINE="console=ttyS0 earlyprintk=ttyS0 panic=-1 root=/dev/vda rw tb.agent=1 tb.checks=agent-hold"
 OH_METRICS="seq-read seq-write rand-read rand-write seq-read-lat seq-write-lat rand-read-lat rand-write-lat"
@@ -107,7 +112,7 @@ overhead_nvme()
 	# L1 gave the nvme to vfio-pci at boot: to its own driver for the host side.
 	vfio-vmm unbind "$bdf" || die "vfio-vmm unbind $bdf failed"
 	[ "$(oh_driver "$bdf")" = nvme ] || die "after unbind the nvme is on '$(oh_driver "$bdf")', not nvme"
-	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --out "$out" \
+	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --rounds "$OH_ROUNDS" --out "$out" \
 		--boot-timeout $((300 * ${SLOW:-1})) --run-timeout $((120 * ${SLOW:-1})) \
 		--kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
 		--cmdline "$OH_CMDLINE" --memory 256M --disk path=/tmp/oh-root.img $qemu \
@@ -131,11 +136,12 @@ overhead_nvme()
 			awk -F'\t' -v m="$m" '$1 == m && $13 != "-" && $18 != "-" { ok = 1 } END { exit !ok }' \
 				"$out.tsv" || die "no QEMU median and overhead for $m in $out.tsv"
 	done
-	[ -z "$qemu" ] || [ "$(awk -F'\t' '$1 == "qemu" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_RUNS * 8)) ] ||
-		die "$out.runs.tsv: not $OH_RUNS QEMU runs of 8 metrics"
+	[ -z "$qemu" ] || [ "$(awk -F'\t' '$1 == "qemu" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_N * 8)) ] ||
+		die "$out.runs.tsv: not $OH_N QEMU runs of 8 metrics"
 	[ -n "$qemu" ] || echo "NOTE: no QEMU in L1 (bench/overhead.sh stages it): no QEMU column"
-	[ "$(awk -F'\t' '$1 == "host" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_RUNS * 8)) ] ||
-		die "$out.runs.tsv: not $OH_RUNS host runs of 8 metrics"
+	[ "$(awk -F'\t' '$1 == "host" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_N * 8)) ] ||
+		die "$out.runs.tsv: not $OH_N host runs of 8 metrics"
+	oh_check_order "$out.out" "host guest${qemu:+ qemu}"
 	# The whole report, and the TSV (for docs/benchmarks.md's plot: the host
 	# rebuilds overhead.tsv from the OHTSV lines), as NOTE lines.
 	sed 's/^/NOTE: /' "$out.report"
@@ -143,6 +149,25 @@ overhead_nvme()
 	# Back to vfio-pci, as L1 keeps it for the other scenarios.
 	vfio-vmm bind "$bdf" || die "vfio-vmm bind $bdf failed"
 	rm -f /tmp/oh-root.img
+}
+
+# oh_check_order OUT "host guest [qemu]": the harness's log of every run
+# (its "=== SIDE run N" lines) goes side by side in rounds: each round is
+# OH_RUNS runs of each side in that order, numbered on across the rounds.
+oh_check_order()
+{
+	local want="" r i side
+	for r in $(seq 1 "$OH_ROUNDS"); do
+		for side in $2; do
+			for i in $(seq 1 "$OH_RUNS"); do
+				want="$want$side $(( (r - 1) * OH_RUNS + i ));"
+			done
+		done
+	done
+	local have
+	have=$(tr -d '\r' <"$1" | sed -n 's/^=== \([a-z]*\) run \([0-9]*\)$/\1 \2;/p' | tr -d '\n')
+	[ "$have" = "$want" ] || die "the runs in $1 are not in rounds of '$2': $have (want $want)"
+	echo "NOTE: runs in order: $have"
 }
 
 # edu's command, the same in L1 and L2: edu_bench.ko loaded (L1's scenario
@@ -171,7 +196,7 @@ overhead_edu()
 	[ "$(oh_driver "$bdf")" = edu_bench ] ||
 		die "after unbind edu is on '$(oh_driver "$bdf")', not edu_bench"
 	dmesg | grep 'edu_bench: ident' | tail -1
-	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --out "$out" \
+	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --rounds "$OH_ROUNDS" --out "$out" \
 		--boot-timeout $((300 * ${SLOW:-1})) --run-timeout $((120 * ${SLOW:-1})) \
 		--kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
 		--cmdline "$OH_CMDLINE" --memory 256M --disk path=/tmp/oh-edu-root.img $qemu \
@@ -198,12 +223,13 @@ overhead_edu()
 			awk -F'\t' -v m="$m" '$1 == m && $13 != "-" && $18 != "-" { ok = 1 } END { exit !ok }' \
 				"$out.tsv" || die "no QEMU median and overhead for $m in $out.tsv"
 	done
-	[ "$(awk -F'\t' '$1 == "host" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_RUNS * 4)) ] ||
-		die "$out.runs.tsv: not $OH_RUNS host runs of 4 metrics"
+	[ "$(awk -F'\t' '$1 == "host" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_N * 4)) ] ||
+		die "$out.runs.tsv: not $OH_N host runs of 4 metrics"
+	oh_check_order "$out.out" "host guest${qemu:+ qemu}"
 	# One module for both: every run, host and guest, ran the same kernel release.
 	kver=$(uname -r)
-	[ "$(tr -d '\r' <"$out.out" | grep -c "^EDUBENCH device=.* kernel=$kver\$")" = $((OH_RUNS * legs)) ] ||
-		die "not $((OH_RUNS * legs)) runs of tb-edubench on kernel $kver in $out.out"
+	[ "$(tr -d '\r' <"$out.out" | grep -c "^EDUBENCH device=.* kernel=$kver\$")" = $((OH_N * legs)) ] ||
+		die "not $((OH_N * legs)) runs of tb-edubench on kernel $kver in $out.out"
 	grep -q "^EDUBENCH test=dma .* kib_s=" "$out.out" || die "no DMA result in $out.out"
 	sed 's/^/NOTE: /' "$out.report"
 	sed 's/^/NOTE: OHTSV /' "$out.tsv"
