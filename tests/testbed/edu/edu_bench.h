@@ -29,7 +29,7 @@ struct edu_bench_info {
  */
 struct edu_bench_irq {
 	__u32 count;		/* in: 1-EDU_BENCH_MAX_RAISES */
-	__u32 timeout_us;	/* in: for one interrupt; 0 means 100000 */
+	__u32 timeout_us;	/* in: for one interrupt; 0 means 2000000 */
 	__u64 lat_ns;		/* in: user address of count __u32, or 0 */
 	__u64 elapsed_ns;	/* out: first raise to the last one handled */
 	__u32 done;		/* out: raises handled (count unless it timed out) */
