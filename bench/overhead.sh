@@ -11,8 +11,9 @@
 #
 #   bench/overhead.sh [--full] [--no-qemu] [--timeout S] [--verbose] [--out DIR]
 #
-# The quick form (default): 1 run a side, 1 s per test; --full: 3 runs a
-# side, 2 s per test (tb.overhead=full). --no-qemu: host and vfio-vmm only.
+# The quick form (default): 1 run a side, 1 s per test; --full: 3 rounds
+# (host, guest, QEMU, host, ...) of 1 run a side, 2 s per test
+# (tb.overhead=full). --no-qemu: host and vfio-vmm only.
 set -euo pipefail
 
 OH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +24,7 @@ oh_full=0 oh_qemu=1 timeout=1800 verbose=""
 
 oh_usage()
 {
-	sed -n '10,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '12,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "${1:-2}"
 }
 
