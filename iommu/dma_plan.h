@@ -15,8 +15,11 @@
  * Errors return -errno with a one-line reason in why.
  */
 
-/* Chunks never go below this (unless alignment forces it), see dma_plan.c. */
-#define IOMMU_MIN_CHUNK		(2ULL << 20)
+/*
+ * Guest RAM chunks go up to this (or the backing page, if bigger), and
+ * beyond it only when the entry budget demands; see dma_plan.c.
+ */
+#define IOMMU_MAX_CHUNK		(1ULL << 30)
 
 /* [iova, iova+size) lies inside one usable range of info; what names it. */
 int iommu_check_iova(const struct iommu_info *info, uint64_t iova, uint64_t size,
