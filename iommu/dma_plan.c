@@ -10,9 +10,11 @@
  * size does decide:
  *   - the number of MAP_DMA calls, and each call has a fixed cost that
  *     depends on the memory behind it: with THP or 4 KiB pages, 2 MiB
- *     chunks (512 calls per GiB) made the pin about 2x slower than 1 GiB
- *     chunks in the testbed (docs/benchmarks.md, issue 13 part 4), and a
- *     1 TiB guest would have needed 524,288 calls;
+ *     chunks (512 calls per GiB) made the pin up to about 2x slower than
+ *     1 GiB chunks in the testbed (THP on a loaded host, 4 KiB pages on a
+ *     quieter one; THP on the quieter one showed no difference; see
+ *     docs/benchmarks.md, issue 13 part 4), and a 1 TiB guest would have
+ *     needed 524,288 calls;
  *   - how many of the container's dma_avail entries we use (65535 by
  *     default), so 4 KiB chunks are out;
  *   - how long we go between two checks for a stop (SIGTERM/SIGINT) and

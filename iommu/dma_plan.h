@@ -53,7 +53,7 @@ struct dma_plan {
 int iommu_plan_ram(const struct iommu_ram *ram, int nr, uint64_t pgsizes, uint64_t backing,
 		   uint64_t budget, struct dma_plan *plan, char *why, size_t len);
 
-/* "2048 x 2 MiB" or "1535 x 2 MiB + 512 x 4 KiB", largest first. */
+/* "9 x 1 GiB" or "2 x 1 GiB + 2 x 2 MiB + 1 x 1 MiB", largest first. */
 void iommu_fmt_chunks(const struct dma_plan *plan, char *buf, size_t len);
 /* "4.0 GiB", "512.0 MiB", "12 KiB". */
 void iommu_fmt_bytes(uint64_t bytes, char *buf, size_t len);
