@@ -8,15 +8,32 @@
  * memory is physically contiguous and aligned. So a chunk's size does not
  * decide the IOMMU page size: the backing memory does. What the chunk
  * size does decide:
- *   - how many MAP_DMA entries we use: each costs one of the container's
- *     dma_avail slots (65535 by default), so 4 KiB chunks are out;
- *   - the progress granularity, and the unit of a later unmap (type1v2
- *     never splits a mapping).
- * So: chunks are powers of two, aligned in IOVA to their size (so a huge
- * page stays mappable as one IOMMU page), at least 2 MiB and at least the
- * backing page, doubled until they fit the budget. Within a backing page
- * the host address must be aligned too, or the IOMMU could not use the
- * page's size.
+ *   - the number of MAP_DMA calls, and each call has a fixed cost that
+ *     depends on the memory behind it: with THP or 4 KiB pages, 2 MiB
+ *     chunks (512 calls per GiB) made the pin up to about 2x slower than
+ *     1 GiB chunks in the testbed (THP on a loaded host, 4 KiB pages on a
+ *     quieter one; THP on the quieter one showed no difference; see
+ *     docs/benchmarks.md, issue 13 part 4), and a 1 TiB guest would have
+ *     needed 524,288 calls;
+ *   - how many of the container's dma_avail entries we use (65535 by
+ *     default), so 4 KiB chunks are out;
+ *   - how long we go between two checks for a stop (SIGTERM/SIGINT) and
+ *     two progress steps: one chunk's fault + pin;
+ *   - the unit of a later unmap (type1v2 never splits a mapping); guest
+ *     RAM is only ever unmapped as a whole (at exit, or on a failed start),
+ *     so this costs nothing.
+ * So: chunks are powers of two aligned in IOVA to their size (so a huge
+ * page stays mappable as one IOMMU page), the largest that fit up to a
+ * cap of IOMMU_MAX_CHUNK (1 GiB, or the backing page if that is bigger);
+ * smaller pieces appear only where the RAM's start or end is not aligned
+ * to the cap. 1 GiB because it is the largest IOMMU page x86 has (a chunk
+ * never has to be bigger to let the IOMMU use it), because bigger chunks
+ * save nothing measurable (9 calls for 9 GiB), and because it keeps a stop
+ * point and a progress step every GiB (a second or less of pinning on a
+ * real host even with 4 KiB pages). Only when the chunks do not fit the
+ * entry budget is the cap doubled until they do. Within a backing page the
+ * host address must be aligned too, or the IOMMU could not use the page's
+ * size; a chunk bigger than the backing page only needs its IOVA aligned.
  */
 #include "iommu/dma_plan.h"
 
@@ -158,7 +175,7 @@ int iommu_plan_ram(const struct iommu_ram *ram, int nr, uint64_t pgsizes, uint64
 			return ret;
 		plan->total += ram[i].size;
 	}
-	for (plan->cap = backing > IOMMU_MIN_CHUNK ? backing : IOMMU_MIN_CHUNK; plan->cap;
+	for (plan->cap = backing > IOMMU_MAX_CHUNK ? backing : IOMMU_MAX_CHUNK; plan->cap;
 	     plan->cap <<= 1) {
 		if (!count_chunks(ram, nr, plan))
 			break;

@@ -15,8 +15,11 @@
  * Errors return -errno with a one-line reason in why.
  */
 
-/* Chunks never go below this (unless alignment forces it), see dma_plan.c. */
-#define IOMMU_MIN_CHUNK		(2ULL << 20)
+/*
+ * Guest RAM chunks go up to this (or the backing page, if bigger), and
+ * beyond it only when the entry budget demands; see dma_plan.c.
+ */
+#define IOMMU_MAX_CHUNK		(1ULL << 30)
 
 /* [iova, iova+size) lies inside one usable range of info; what names it. */
 int iommu_check_iova(const struct iommu_info *info, uint64_t iova, uint64_t size,
@@ -50,7 +53,7 @@ struct dma_plan {
 int iommu_plan_ram(const struct iommu_ram *ram, int nr, uint64_t pgsizes, uint64_t backing,
 		   uint64_t budget, struct dma_plan *plan, char *why, size_t len);
 
-/* "2048 x 2 MiB" or "1535 x 2 MiB + 512 x 4 KiB", largest first. */
+/* "9 x 1 GiB" or "2 x 1 GiB + 2 x 2 MiB + 1 x 1 MiB", largest first. */
 void iommu_fmt_chunks(const struct dma_plan *plan, char *buf, size_t len);
 /* "4.0 GiB", "512.0 MiB", "12 KiB". */
 void iommu_fmt_bytes(uint64_t bytes, char *buf, size_t len);

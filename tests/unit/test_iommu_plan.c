@@ -250,13 +250,114 @@ Test(iommu_chunks, four_gib_in_2m_pages)
 	struct dma_plan p;
 	char s[128];
 
+	/* Not one call per huge page: one per GiB. */
 	cr_assert_eq(iommu_plan_ram(ram4g, 2, testbed.pgsizes, 2 * MiB,
 				    iommu_ram_budget(&testbed), &p, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(p.total, 4 * GiB);
-	cr_assert_eq(p.nr_chunks, 2048);
-	cr_assert_eq(p.count[21], 2048);
+	cr_assert_eq(p.cap, GiB);
+	cr_assert_eq(p.nr_chunks, 4);
+	cr_assert_eq(p.count[30], 4);
 	iommu_fmt_chunks(&p, s, sizeof(s));
-	cr_assert_str_eq(s, "2048 x 2 MiB");
+	cr_assert_str_eq(s, "4 x 1 GiB");
+}
+
+/* The chunks of one region in order, as map_region will cut them; returns how many. */
+static int walk(const struct iommu_ram *r, const struct dma_plan *p, uint64_t *out, int max)
+{
+	uint64_t off = 0, sz;
+	int n = 0;
+
+	while (off < r->size && n < max) {
+		sz = iommu_chunk_size(r->gpa + off, (uintptr_t)r->hva + off, r->size - off,
+				      p->min_page, p->backing, p->cap);
+		cr_assert_neq(sz, 0, "no chunk at offset %#llx", (unsigned long long)off);
+		out[n++] = sz;
+		off += sz;
+	}
+	return n;
+}
+
+Test(iommu_chunks, nine_gib_of_small_or_thp_pages_in_nine_calls)
+{
+	/* The start-ram benchmark's 9 GiB guest: 3 GiB below the hole, 6 GiB from 4 GiB. */
+	static const struct iommu_ram ram9g[2] = {
+		{ 0, (void *)0x7f0000000000ULL, 3 * GiB },
+		{ 4 * GiB, (void *)0x7f00c0000000ULL, 6 * GiB },
+	};
+	/* mmap's 4 KiB-aligned address: chunks bigger than a page need no host alignment. */
+	struct iommu_ram odd[2] = { ram9g[0], ram9g[1] };
+	struct dma_plan p;
+	char s[128];
+
+	odd[0].hva = (void *)0x7f0000003000ULL;
+	odd[1].hva = (void *)0x7f00c0003000ULL;
+	for (int i = 0; i < 3; i++) {
+		uint64_t backing = i == 2 ? 4 * KiB : 2 * MiB;
+		const struct iommu_ram *r = i == 1 ? odd : ram9g;
+
+		cr_assert_eq(iommu_plan_ram(r, 2, testbed.pgsizes, backing,
+					    iommu_ram_budget(&testbed), &p, why, sizeof(why)), 0,
+			     "%s", why);
+		cr_assert_eq(p.nr_chunks, 9, "case %d: %llu calls", i,
+			     (unsigned long long)p.nr_chunks);
+		iommu_fmt_chunks(&p, s, sizeof(s));
+		cr_assert_str_eq(s, "9 x 1 GiB", "case %d", i);
+	}
+}
+
+Test(iommu_chunks, unaligned_edges_get_the_small_pieces)
+{
+	/* From 3 MiB below 1 GiB to 2 MiB past 3 GiB. */
+	struct iommu_ram r = { GiB - 3 * MiB, (void *)(0x7f0000000000ULL + GiB - 3 * MiB),
+			       2 * GiB + 5 * MiB };
+	static const uint64_t want[] = { MiB, 2 * MiB, GiB, GiB, 2 * MiB };
+	uint64_t got[16];
+	struct dma_plan p;
+	char s[128];
+	int n;
+
+	cr_assert_eq(iommu_plan_ram(&r, 1, testbed.pgsizes, 4 * KiB, iommu_ram_budget(&testbed),
+				    &p, why, sizeof(why)), 0, "%s", why);
+	iommu_fmt_chunks(&p, s, sizeof(s));
+	cr_assert_str_eq(s, "2 x 1 GiB + 2 x 2 MiB + 1 x 1 MiB");
+	n = walk(&r, &p, got, 16);
+	cr_assert_eq(n, 5);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(got[i], want[i], "chunk %d: %#llx", i, (unsigned long long)got[i]);
+
+	/* An edge 64 KiB off: pieces double up to the first GiB boundary, then GiBs. */
+	r.gpa = 0x10000;
+	r.hva = (void *)0x7f0000010000ULL;
+	r.size = 2 * GiB - 0x10000;
+	cr_assert_eq(iommu_plan_ram(&r, 1, testbed.pgsizes, 4 * KiB, iommu_ram_budget(&testbed),
+				    &p, why, sizeof(why)), 0, "%s", why);
+	n = walk(&r, &p, got, 16);
+	cr_assert_eq(n, 15, "64 KiB .. 512 MiB, then one GiB");
+	for (int i = 0; i < n - 1; i++)
+		cr_assert_eq(got[i], (64 * KiB) << i, "chunk %d", i);
+	cr_assert_eq(got[n - 1], GiB);
+}
+
+Test(iommu_chunks, a_tebibyte_in_gibs_and_the_budget_still_holds)
+{
+	struct iommu_ram r = { 4 * GiB, (void *)0x7e0000000000ULL, 1024 * GiB };
+	uint64_t budget = iommu_ram_budget(&testbed);
+	struct dma_plan p;
+	char s[128];
+
+	cr_assert_eq(iommu_plan_ram(&r, 1, testbed.pgsizes, 4 * KiB, budget, &p, why,
+				    sizeof(why)), 0, "%s", why);
+	iommu_fmt_chunks(&p, s, sizeof(s));
+	cr_assert_str_eq(s, "1024 x 1 GiB");
+	/* 64 TiB in GiBs would need 65536 entries, more than the 65279 allowed. */
+	r.gpa = 0;
+	r.size = 64 * 1024 * GiB;
+	cr_assert_eq(iommu_plan_ram(&r, 1, 0x40201000, 2 * MiB, budget, &p, why, sizeof(why)), 0,
+		     "%s", why);
+	cr_assert_eq(p.cap, 2 * GiB);
+	cr_assert_leq(p.nr_chunks, budget);
+	iommu_fmt_chunks(&p, s, sizeof(s));
+	cr_assert_str_eq(s, "32768 x 2 GiB");
 }
 
 Test(iommu_chunks, four_gib_in_1g_pages)
@@ -279,7 +380,7 @@ Test(iommu_chunks, small_pages_are_batched_and_tails_kept)
 
 	cr_assert_eq(iommu_plan_ram(&r, 1, testbed.pgsizes, 4 * KiB, 65000, &p, why, sizeof(why)), 0);
 	iommu_fmt_chunks(&p, s, sizeof(s));
-	cr_assert_str_eq(s, "128 x 2 MiB + 1 x 8 KiB + 1 x 4 KiB");
+	cr_assert_str_eq(s, "1 x 256 MiB + 1 x 8 KiB + 1 x 4 KiB");
 	cr_assert_eq(p.total, r.size);
 }
 
@@ -288,20 +389,20 @@ Test(iommu_chunks, budget_grows_the_chunks)
 	struct dma_plan p;
 	char s[128];
 
-	cr_assert_eq(iommu_plan_ram(ram4g, 2, testbed.pgsizes, 2 * MiB, 100, &p, why, sizeof(why)), 0);
-	cr_assert_eq(p.cap, 64 * MiB);
-	cr_assert_eq(p.nr_chunks, 64);
-	cr_assert_leq(p.nr_chunks, 100);
+	/* 4 x 1 GiB do not fit 3 entries; with a 2 GiB cap, 2 + 1 + 1 GiB do. */
+	cr_assert_eq(iommu_plan_ram(ram4g, 2, testbed.pgsizes, 2 * MiB, 3, &p, why, sizeof(why)), 0);
+	cr_assert_eq(p.cap, 2 * GiB);
+	cr_assert_eq(p.nr_chunks, 3);
 	iommu_fmt_chunks(&p, s, sizeof(s));
-	cr_assert_str_eq(s, "64 x 64 MiB");
+	cr_assert_str_eq(s, "1 x 2 GiB + 2 x 1 GiB");
 
-	/* A misaligned huge-page mapping would need 4 KiB chunks: it is batched instead. */
+	/* A misaligned huge-page mapping would need 4 KiB chunks: GiBs need no host alignment. */
 	struct iommu_ram odd = { 0, (void *)0x7f0000001000ULL, 4 * GiB };
 
 	cr_assert_eq(iommu_plan_ram(&odd, 1, testbed.pgsizes, 2 * MiB, 65279, &p, why,
 				    sizeof(why)), 0);
-	cr_assert_eq(p.cap, 4 * MiB);
-	cr_assert_eq(p.count[22], 1024);
+	cr_assert_eq(p.cap, GiB);
+	cr_assert_eq(p.count[30], 4);
 
 	cr_assert_eq(iommu_plan_ram(ram4g, 2, testbed.pgsizes, 2 * MiB, 0, &p, why, sizeof(why)),
 		     -ENOSPC);
