@@ -127,15 +127,7 @@ overhead_nvme()
 		die "bench overhead: exit $rc"; }
 	[ "$(oh_driver "$bdf")" = nvme ] || die "after the harness the nvme is on '$(oh_driver "$bdf")', not nvme"
 	grep -q "is back on nvme" "$out.err" || die "the harness did not report the restore"
-	for m in $OH_METRICS; do
-		grep -qE "^$m +[^ ]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+ %" "$out.report" ||
-			die "no host median, guest median and overhead for $m in the table"
-		awk -F'\t' -v m="$m" '$1 == m && $5 != "-" && $9 != "-" && $16 != "-" { ok = 1 } END { exit !ok }' \
-			"$out.tsv" || die "no row with both medians and the overhead for $m in $out.tsv"
-		[ -z "$qemu" ] ||
-			awk -F'\t' -v m="$m" '$1 == m && $13 != "-" && $18 != "-" { ok = 1 } END { exit !ok }' \
-				"$out.tsv" || die "no QEMU median and overhead for $m in $out.tsv"
-	done
+	oh_check_table "$out" "$qemu" $OH_METRICS
 	[ -z "$qemu" ] || [ "$(awk -F'\t' '$1 == "qemu" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_N * 8)) ] ||
 		die "$out.runs.tsv: not $OH_N QEMU runs of 8 metrics"
 	[ -n "$qemu" ] || echo "NOTE: no QEMU in L1 (bench/overhead.sh stages it): no QEMU column"
@@ -149,6 +141,24 @@ overhead_nvme()
 	# Back to vfio-pci, as L1 keeps it for the other scenarios.
 	vfio-vmm bind "$bdf" || die "vfio-vmm bind $bdf failed"
 	rm -f /tmp/oh-root.img
+}
+
+# oh_check_table OUT QEMU METRIC...: OUT.report's summary and OUT.tsv have a
+# host median, a guest median and the overhead for every METRIC, and when
+# QEMU (the --qemu option, or empty) ran, QEMU's median and overhead too.
+oh_check_table()
+{
+	local out=$1 qemu=$2 m
+	shift 2
+	for m in "$@"; do
+		grep -qE "^$m +[^ ]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+ %" "$out.report" ||
+			die "no host median, guest median and overhead for $m in the table"
+		awk -F'\t' -v m="$m" '$1 == m && $5 != "-" && $9 != "-" && $16 != "-" { ok = 1 } END { exit !ok }' \
+			"$out.tsv" || die "no row with both medians and the overhead for $m in $out.tsv"
+		[ -z "$qemu" ] ||
+			awk -F'\t' -v m="$m" '$1 == m && $13 != "-" && $18 != "-" { ok = 1 } END { exit !ok }' \
+				"$out.tsv" || die "no QEMU median and overhead for $m in $out.tsv"
+	done
 }
 
 # oh_check_order OUT "host guest [qemu]": the harness's log of every run
@@ -214,15 +224,7 @@ overhead_edu()
 	[ "$(oh_driver "$bdf")" = edu_bench ] ||
 		die "after the harness edu is on '$(oh_driver "$bdf")', not edu_bench"
 	grep -q "is back on edu_bench" "$out.err" || die "the harness did not report the restore"
-	for m in $OH_EDU_METRICS; do
-		grep -qE "^$m +[^ ]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+ %" "$out.report" ||
-			die "no host median, guest median and overhead for $m in the table"
-		awk -F'\t' -v m="$m" '$1 == m && $5 != "-" && $9 != "-" && $16 != "-" { ok = 1 } END { exit !ok }' \
-			"$out.tsv" || die "no row with both medians and the overhead for $m in $out.tsv"
-		[ -z "$qemu" ] ||
-			awk -F'\t' -v m="$m" '$1 == m && $13 != "-" && $18 != "-" { ok = 1 } END { exit !ok }' \
-				"$out.tsv" || die "no QEMU median and overhead for $m in $out.tsv"
-	done
+	oh_check_table "$out" "$qemu" $OH_EDU_METRICS
 	[ "$(awk -F'\t' '$1 == "host" { n++ } END { print n }' "$out.runs.tsv")" = $((OH_N * 4)) ] ||
 		die "$out.runs.tsv: not $OH_N host runs of 4 metrics"
 	oh_check_order "$out.out" "host guest${qemu:+ qemu}"
