@@ -42,16 +42,23 @@ FUZZ_CHECKER
 static void drain_dirty(void)
 {
 	uint64_t n;
+	int ret;
 
 	for (unsigned int i = 0; i < nr_dirty; i++)
 		pfd[i] = (struct pollfd){ .fd = dirty[i], .events = POLLIN };
-	FUZZ_CHECK(poll(pfd, nr_dirty, 0) >= 0, "poll of %u parked eventfds", nr_dirty);
+	/* libFuzzer's SIGALRM (-timeout) may interrupt it. */
+	while ((ret = poll(pfd, nr_dirty, 0)) < 0 && errno == EINTR)
+		;
+	FUZZ_CHECK(ret >= 0, "poll of %u parked eventfds: %s", nr_dirty, strerror(errno));
 	for (unsigned int i = 0; i < nr_dirty; i++) {
 		FUZZ_CHECK(!(pfd[i].revents & ~POLLIN), "parked eventfd %d: poll says %#x",
 			   pfd[i].fd, pfd[i].revents);
-		if (pfd[i].revents & POLLIN)
-			FUZZ_CHECK(read(pfd[i].fd, &n, 8) == 8, "parked eventfd %d: drain",
-				   pfd[i].fd);
+		if (pfd[i].revents & POLLIN) {
+			while ((ret = (int)read(pfd[i].fd, &n, 8)) < 0 && errno == EINTR)
+				;
+			FUZZ_CHECK(ret == 8, "parked eventfd %d: drain: %s", pfd[i].fd,
+				   strerror(errno));
+		}
 		clean[nr_clean++] = dirty[i];
 	}
 	nr_dirty = 0;
