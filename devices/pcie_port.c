@@ -189,8 +189,8 @@ static void trace_windows(const struct pcie_port *p)
 	trace(LOG_PCI, "%s: buses %u/%u-%u, io [%#x-%#x], mem [%#x-%#x], pref [%#llx-%#llx]",
 	      p->name, c[PCI_PRIMARY_BUS], c[PCI_SECONDARY_BUS], c[PCI_SUBORDINATE_BUS],
 	      (c[PCI_IO_BASE] & 0xf0) << 8, (c[PCI_IO_LIMIT] & 0xf0) << 8 | 0xfff,
-	      (get16(c, PCI_MEMORY_BASE) & 0xfff0) << 16,
-	      (get16(c, PCI_MEMORY_LIMIT) & 0xfff0) << 16 | 0xfffff, (unsigned long long)pb,
+	      (uint32_t)(get16(c, PCI_MEMORY_BASE) & 0xfff0) << 16,
+	      (uint32_t)(get16(c, PCI_MEMORY_LIMIT) & 0xfff0) << 16 | 0xfffff, (unsigned long long)pb,
 	      (unsigned long long)pl);
 }
 

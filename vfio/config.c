@@ -218,6 +218,9 @@ void vfio_cfg_rule(struct vfio_pci_dev *d, uint32_t off, uint32_t len, uint32_t 
 		d->cfg.wr[off + i] = wr >> (8 * i);
 		/* A writable bit we do not emulate can only live in the device. */
 		d->cfg.fwd[off + i] = (fwd | (wr & ~emu)) >> (8 * i);
+		/* Only here do bits become emulated and writable (what an FLR restores). */
+		if ((uint8_t)((emu & wr) >> (8 * i)) && off + i >= d->cfg.flr_end)
+			d->cfg.flr_end = off + i + 1;
 	}
 }
 
@@ -581,6 +584,7 @@ int vfio_cfg_init(struct vfio_pci_dev *d)
 	memset(d->cfg.wr, 0, sizeof(d->cfg.wr));
 	memset(d->cfg.fwd, 0, sizeof(d->cfg.fwd));
 	memset(d->cfg.keep, 0, sizeof(d->cfg.keep));
+	d->cfg.flr_end = 0;
 	d->cfg.exp_cap = 0;
 	d->cfg.flr = false;
 	d->cfg.pm_cap = 0;
@@ -695,8 +699,12 @@ void vfio_cfg_flr(struct vfio_pci_dev *d)
 {
 	const uint8_t zero[2] = { 0 };
 
-	/* Eight bytes at a time (cfg.size is 256 or 4096): a guest may loop on FLR. */
-	for (uint32_t o = 0; o < d->cfg.size; o += 8) {
+	/*
+	 * Eight bytes at a time, and only up to the last byte a guest can
+	 * change in our shadow (cfg.flr_end: 0x134 on an H100, not 4 KiB): a
+	 * guest may loop on FLR. The arrays are 4 KiB, so o + 8 stays inside.
+	 */
+	for (uint32_t o = 0; o < d->cfg.flr_end; o += 8) {
 		uint64_t emu, wr, keep, shadow, start, m;
 
 		memcpy(&emu, d->cfg.emu + o, 8);

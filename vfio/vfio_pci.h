@@ -66,6 +66,7 @@ struct vfio_cfg {
 	uint8_t fwd[PCI_CFG_SPACE_EXP_SIZE];	/* bits written to the device */
 	uint8_t keep[PCI_CFG_SPACE_EXP_SIZE];	/* emulated bits an FLR leaves alone */
 	uint8_t start[PCI_CFG_SPACE_EXP_SIZE];	/* the shadow at open: what an FLR restores */
+	uint16_t flr_end;	/* past the last byte with bits both emulated and writable */
 	uint8_t first_cap;	/* visible chain head (0x34) */
 	uint16_t first_ecap;
 	uint8_t exp_cap;	/* PCI Express capability; 0: none */

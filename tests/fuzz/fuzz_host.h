@@ -25,7 +25,8 @@
  *  - an ioeventfd names a live eventfd; one is never registered twice nor
  *    removed when absent;
  *  - close() is never called on an eventfd an irqfd or an ioeventfd still
- *    uses (this file replaces close() and eventfd() for the whole target).
+ *    uses, nor twice on one (this file replaces close() and eventfd() for
+ *    the whole target, and reuses closed eventfds).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,7 +91,10 @@ void fh_init(struct fuzz_host *h, const struct guest_mem *mem);
 
 /* Live eventfds (made and not closed), counted across the whole process. */
 unsigned int fh_live_eventfds(void);
-/* Open file descriptors of the process (/proc/self/fd). */
+/*
+ * Open file descriptors of the process (/proc/self/fd), less the closed
+ * eventfds fuzz_host.c keeps for reuse.
+ */
 int fh_fd_count(void);
 
 /* Number of irqfds attached, routes present, pieces mapped, ioeventfds registered. */

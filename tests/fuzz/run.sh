@@ -88,9 +88,9 @@ if [ "$coverage" = 1 ]; then
 	done
 	llvm-profdata-14 merge -o "$COV/fuzz.profdata" "$COV"/prof/*.profraw || exit 1
 	llvm-cov-14 report "${objs[@]:1}" -instr-profile="$COV/fuzz.profdata" \
-		devices/bus.c devices/pci_host.c devices/serial.c vmm/bzimage.c vmm/pvh.c \
-		vmm/cli.c host/config.c agent/proto.c \
-		devices/virtio/virtqueue.c \
+		devices/bus.c devices/pci_host.c devices/pcie_port.c devices/serial.c \
+		vmm/bzimage.c vmm/pvh.c vmm/cli.c host/config.c agent/proto.c \
+		devices/guest_mem.c devices/virtio/virtqueue.c \
 		vfio/config.c vfio/bar.c vfio/msi.c vfio/msix.c vfio/vfio_pci.c vfio/pci_passthrough.c \
 		devices/pci_dev.c devices/msix.c devices/pci_vector.c devices/virtio/virtio_pci.c
 	exit 0

@@ -20,6 +20,7 @@
 #define DEVCTL		(EXP + PCI_EXP_DEVCTL)
 #define MSI_CAP		0x48
 #define MSIX_CAP	0xb0
+#define LTR_CAP		0x12c
 #define INTX_GSI	10
 
 static struct vfio_pci_dev dev;
@@ -238,6 +239,26 @@ Test(vfio_flr, guest_flr_resets_our_state_then_the_device, .fini = teardown)
 	/* A driver brings it up again exactly as the first time. */
 	drive_device();
 	cr_assert_eq(fake_last(&host, EV_ROUTE_ADD)->data, 0x41);
+}
+
+/*
+ * The emulated writable bytes furthest out: the LTR capability's latencies
+ * (extended config space, 0x12c on the H100). An FLR restores them, though
+ * it walks the shadow only up to the last such byte, not all 4 KiB.
+ */
+Test(vfio_flr, guest_flr_restores_ltr_in_extended_space, .fini = teardown)
+{
+	uint32_t ltr0;
+
+	start(false, false);
+	cr_assert_eq(cfg_rd(&dev, LTR_CAP, 2), PCI_EXT_CAP_ID_LTR);
+	ltr0 = cfg_rd(&dev, LTR_CAP + PCI_LTR_MAX_SNOOP_LAT, 4);
+	cfg_wr(&dev, LTR_CAP + PCI_LTR_MAX_SNOOP_LAT, 4, ltr0 ^ 0x10031003);
+	cr_assert_eq(cfg_rd(&dev, LTR_CAP + PCI_LTR_MAX_SNOOP_LAT, 4), ltr0 ^ 0x10031003);
+	cr_assert_eq(dev.cfg.flr_end, LTR_CAP + PCI_LTR_MAX_SNOOP_LAT + 4);
+	guest_flr();
+	cr_assert_eq(fake.resets, 1);
+	cr_assert_eq(cfg_rd(&dev, LTR_CAP + PCI_LTR_MAX_SNOOP_LAT, 4), ltr0);
 }
 
 Test(vfio_flr, guest_flr_disables_msi, .fini = teardown)
