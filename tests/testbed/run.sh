@@ -37,6 +37,7 @@ scenarios=()
 . "$TB_DIR/host/build.sh"
 . "$TB_DIR/host/initramfs.sh"
 . "$TB_DIR/host/disk.sh"
+. "$TB_DIR/host/module.sh"
 . "$TB_DIR/host/mdev.sh"
 . "$TB_DIR/host/edu.sh"
 . "$TB_DIR/host/qemu.sh"

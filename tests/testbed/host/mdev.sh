@@ -1,44 +1,28 @@
 # SPDX-License-Identifier: MIT
 # Builds mgpu.ko, the GPU-shaped mediated device of the mdev scenario
 # (tests/testbed/mdev/), against Debian's headers for the L1 kernel (sourced by
-# run.sh). The headers are cached next to the kernel; the module itself is
-# built afresh on every run, like everything else of ours.
-
-MDEV_PACKAGES="make"
+# run.sh) with host/module.sh.
 
 # Sets MGPU_KO and MGPU_GUEST_KO (L2's driver for it), both empty when the
 # build failed: the mdev scenario then fails with "mgpu.ko was not built"; the
 # other scenarios do not need them.
 build_mdev_module()
 {
-	local hdr tree=$SRC_DIR out=$OUT_DIR/mdev blog=$OUT_DIR/mdev-build.log src
+	local tree=$SRC_DIR out=$OUT_DIR/mdev
 	# With --ref, the exported revision (host/build.sh made it), like vfio-vmm.
 	[ -z "${build_ref:-}" ] || tree=$OUT_DIR/src
-	src=$tree/tests/testbed/mdev
 	MGPU_KO="" MGPU_GUEST_KO=""
-	hdr=$(prepare_kernel_headers) || return 0
-	rm -rf "$out"
-	mkdir -p "$out"
-	cp "$src"/*.c "$src"/*.h "$src"/Kbuild "$out/"
-	fixtures_header "$tree/tests/fixtures" >"$out/mgpu_fixtures.h"
-	# No BTF for the module: 6.12's Kbuild would run pahole (dwarves), and
-	# BTF from bookworm's older pahole could be refused at load; the module
-	# needs none.
-	if ! make -C "$hdr" M="$out" CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$blog" 2>&1; then
-		# (|| true: a failure with no such line must still reach the log line.)
-		{ grep -iE 'error|warning' "$blog" || true; } | head -20
-		log "mdev: mgpu.ko FAILED to build (full log: $blog)"
-		return 0
-	fi
-	# -Wall is Kbuild's; a warning is a bug here as in the rest of the tree.
-	if grep -q 'warning:' "$blog"; then
-		grep 'warning:' "$blog" | head -10
-		log "mdev: mgpu.ko built with warnings (full log: $blog): not used"
-		return 0
-	fi
+	MDEV_FIXTURES=$tree/tests/fixtures
+	build_oot_module mdev "$tree/tests/testbed/mdev" "$out" mdev_generate || return 0
 	MGPU_KO=$out/mgpu.ko
 	MGPU_GUEST_KO=$out/mgpu_guest.ko
 	log "mdev: built $MGPU_KO and $MGPU_GUEST_KO for $KVER"
+}
+
+# build_oot_module's PREP for mgpu.ko: its generated header.
+mdev_generate()
+{
+	fixtures_header "$MDEV_FIXTURES" >"$1/mgpu_fixtures.h"
 }
 
 # The fixtures' config spaces as C arrays, so the module needs no firmware loading.
@@ -54,50 +38,4 @@ fixtures_header()
 			awk '{ s = "\t"; for (i = 1; i <= NF; i++) s = s "0x" $i ","; print s }'
 		echo "};"
 	done
-}
-
-# Unpacks linux-headers-$KVER, its -common and linux-kbuild-<major.minor> into
-# the cache (once) and prints the directory to build against.
-prepare_kernel_headers()
-{
-	local dir=$CACHE_DIR/linux-headers-$KVER major pkgs p kbuild
-	major=$(echo "$KVER" | cut -d. -f1,2)
-	local hdr=$dir/root/usr/src/linux-headers-$KVER
-	if [ -f "$dir/.ready" ]; then
-		echo "$hdr"
-		return 0
-	fi
-	local p missing=()
-	for p in $MDEV_PACKAGES; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
-			grep -q '^install ok installed' || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-			"${missing[@]}" >"$OUT_DIR/apt-mdev.log" 2>&1 ||
-			{ log "mdev: cannot install ${missing[*]} (see $OUT_DIR/apt-mdev.log)" >&2; return 1; }
-	fi
-	# The kbuild package is linux-kbuild-6.1 for 6.1.0-N but
-	# linux-kbuild-6.12.N+deb12 for 6.12: ask what the headers depend on.
-	kbuild=$(apt-cache depends "linux-headers-$KVER" 2>/dev/null |
-		awk '/Depends: linux-kbuild-/ { print $2; exit }')
-	[ -n "$kbuild" ] || kbuild=linux-kbuild-$major
-	pkgs="linux-headers-$KVER linux-headers-${KVER%-*}-common $kbuild"
-	log "mdev: fetching $pkgs" >&2
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	# apt's _apt user cannot write into the cache: download as root, quietly.
-	if ! (cd "$dir" && apt-get -o APT::Sandbox::User=root download $pkgs >download.log 2>&1); then
-		log "mdev: apt-get download $pkgs failed (see $dir/download.log)" >&2
-		return 1
-	fi
-	for p in "$dir"/*.deb; do
-		dpkg-deb -x "$p" "$dir/root"
-	done
-	rm -f "$dir"/*.deb
-	# The -amd64 Makefile includes the -common one by its installed path.
-	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$hdr/Makefile"
-	[ -f "$hdr/Module.symvers" ] || { log "mdev: $hdr has no Module.symvers" >&2; return 1; }
-	touch "$dir/.ready"
-	echo "$hdr"
 }
