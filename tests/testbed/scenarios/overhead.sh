@@ -103,7 +103,7 @@ overhead_refuse()
 
 overhead_nvme()
 {
-	local bdf rc m out=$TB_OUT/overhead qemu=""
+	local bdf out=$TB_OUT/overhead qemu=""
 	need_vmm
 	[ ! -x "$OH_QEMU" ] || qemu="--qemu $OH_QEMU"
 	bdf=$(oh_nvme_bdf)
@@ -112,19 +112,7 @@ overhead_nvme()
 	# L1 gave the nvme to vfio-pci at boot: to its own driver for the host side.
 	vfio-vmm unbind "$bdf" || die "vfio-vmm unbind $bdf failed"
 	[ "$(oh_driver "$bdf")" = nvme ] || die "after unbind the nvme is on '$(oh_driver "$bdf")', not nvme"
-	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --rounds "$OH_ROUNDS" --out "$out" \
-		--boot-timeout $((300 * ${SLOW:-1})) --run-timeout $((120 * ${SLOW:-1})) \
-		--kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
-		--cmdline "$OH_CMDLINE" --memory 256M --disk path=/tmp/oh-root.img $qemu \
-		-- sh -c "$(oh_cmd)"
-	echo "+ vfio-vmm $*"
-	vfio-vmm "$@" >"$out.report" 2>"$out.err"
-	rc=$?
-	cat "$out.err" "$out.report"
-	echo "driver after: $(oh_driver "$bdf")"
-	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30
-		[ -z "$qemu" ] || tr -d '\r' <"$out.qemu.log" | tail -30
-		die "bench overhead: exit $rc"; }
+	oh_run_harness "$out" "$bdf" /tmp/oh-root.img "" "$qemu" "$(oh_cmd)"
 	[ "$(oh_driver "$bdf")" = nvme ] || die "after the harness the nvme is on '$(oh_driver "$bdf")', not nvme"
 	grep -q "is back on nvme" "$out.err" || die "the harness did not report the restore"
 	oh_check_table "$out" "$qemu" $OH_METRICS
@@ -141,6 +129,34 @@ overhead_nvme()
 	# Back to vfio-pci, as L1 keeps it for the other scenarios.
 	vfio-vmm bind "$bdf" || die "vfio-vmm bind $bdf failed"
 	rm -f /tmp/oh-root.img
+}
+
+# oh_run_harness OUT BDF ROOT-IMAGE TOOL QEMU CMD: vfio-vmm bench overhead
+# on BDF, L2 booted from a copy ROOT-IMAGE of the root disk, running CMD on
+# each side, QEMU's guest too when QEMU is "--qemu PATH"; prints its
+# stderr, its report, where BDF is afterwards and, when TOOL is given, the
+# harness log's "=== SIDE run N" lines with TOOL's lines under them. Dies
+# with the tails of the VM logs when the harness fails.
+oh_run_harness()
+{
+	local out=$1 bdf=$2 root=$3 tool=$4 qemu=$5 cmd=$6 rc
+	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --rounds "$OH_ROUNDS" --out "$out" \
+		--boot-timeout $((300 * ${SLOW:-1})) --run-timeout $((120 * ${SLOW:-1})) \
+		--kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
+		--cmdline "$OH_CMDLINE" --memory 256M --disk path="$root" $qemu \
+		-- sh -c "$cmd"
+	echo "+ vfio-vmm $*"
+	vfio-vmm "$@" >"$out.report" 2>"$out.err"
+	rc=$?
+	cat "$out.err" "$out.report"
+	echo "driver after: $(oh_driver "$bdf")"
+	if [ -n "$tool" ]; then
+		echo "--- $tool lines (host, then guest${qemu:+, then QEMU's guest}):"
+		tr -d '\r' <"$out.out" | grep -E "^(=== |$tool )"
+	fi
+	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30
+		[ -z "$qemu" ] || tr -d '\r' <"$out.qemu.log" | tail -30
+		die "bench overhead: exit $rc"; }
 }
 
 # oh_check_table OUT QEMU METRIC...: OUT.report's summary and OUT.tsv have a
@@ -190,7 +206,7 @@ oh_edu_cmd()
 
 overhead_edu()
 {
-	local bdf rc m out=$TB_OUT/overhead-edu qemu="" legs=2 kver
+	local bdf out=$TB_OUT/overhead-edu qemu="" legs=2 kver
 	need_vmm
 	[ -f "$TB/edu_bench.ko" ] || die "edu_bench.ko was not built (see edu-build.log on the host)"
 	[ ! -x "$OH_QEMU" ] || { qemu="--qemu $OH_QEMU"; legs=3; }
@@ -206,21 +222,7 @@ overhead_edu()
 	[ "$(oh_driver "$bdf")" = edu_bench ] ||
 		die "after unbind edu is on '$(oh_driver "$bdf")', not edu_bench"
 	dmesg | grep 'edu_bench: ident' | tail -1
-	set -- bench overhead --device "$bdf" --runs "$OH_RUNS" --rounds "$OH_ROUNDS" --out "$out" \
-		--boot-timeout $((300 * ${SLOW:-1})) --run-timeout $((120 * ${SLOW:-1})) \
-		--kernel "$TB/l2/vmlinux" --initrd "$TB/l2/initramfs.cpio.gz" \
-		--cmdline "$OH_CMDLINE" --memory 256M --disk path=/tmp/oh-edu-root.img $qemu \
-		-- sh -c "$(oh_edu_cmd)"
-	echo "+ vfio-vmm $*"
-	vfio-vmm "$@" >"$out.report" 2>"$out.err"
-	rc=$?
-	cat "$out.err" "$out.report"
-	echo "driver after: $(oh_driver "$bdf")"
-	echo "--- tb-edubench's lines (host, then guest${qemu:+, then QEMU's guest}):"
-	grep -E '^(=== |EDUBENCH )' "$out.out"
-	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30
-		[ -z "$qemu" ] || tr -d '\r' <"$out.qemu.log" | tail -30
-		die "bench overhead: exit $rc"; }
+	oh_run_harness "$out" "$bdf" /tmp/oh-edu-root.img EDUBENCH "$qemu" "$(oh_edu_cmd)"
 	[ "$(oh_driver "$bdf")" = edu_bench ] ||
 		die "after the harness edu is on '$(oh_driver "$bdf")', not edu_bench"
 	grep -q "is back on edu_bench" "$out.err" || die "the harness did not report the restore"
