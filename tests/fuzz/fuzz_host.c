@@ -584,33 +584,42 @@ const struct fh_map *fh_map_nth(const struct fuzz_host *h, unsigned int n)
 }
 
 FUZZ_CHECKER
-void fh_access(struct fuzz_host *h, bool io, uint64_t gpa, void *data, uint32_t len, bool write)
+const struct fh_map *fh_access(struct fuzz_host *h, bool io, uint64_t gpa, void *data,
+			       uint32_t len, bool write)
 {
-	for (unsigned int i = 0; i < h->nr_maps; i++) {
-		const struct fh_map *m = &h->maps[i];
-		uint64_t off = gpa - m->gpa;
+	/*
+	 * As KVM routes it: a memslot first, and only where there is none an
+	 * exit to the bus (a guest may place a trapped BAR over a mapped one).
+	 */
+	for (int want_slot = 1; want_slot >= 0; want_slot--) {
+		for (unsigned int i = 0; i < h->nr_maps; i++) {
+			const struct fh_map *m = &h->maps[i];
+			uint64_t off = gpa - m->gpa;
 
-		if (m->io != io || gpa < m->gpa || off >= m->size)
-			continue;
-		if (m->slot) {
-			/*
-			 * KVM reads or writes the host memory itself, never us; the
-			 * target's BAR memory is not even accessible (fuzz_passthrough's
-			 * arena). What can be checked: the access lies in the memslot.
-			 */
-			if (!write && off + len <= m->size)
-				memset(data, 0, len);
-			return;
+			if (m->slot != want_slot || m->io != io || gpa < m->gpa || off >= m->size)
+				continue;
+			if (m->slot) {
+				/*
+				 * KVM reads or writes the host memory itself, never us;
+				 * the target's BAR memory is not even accessible
+				 * (fuzz_passthrough's arena). What can be checked: the
+				 * access lies in the memslot.
+				 */
+				if (!write && off + len <= m->size)
+					memset(data, 0, len);
+				return m;
+			}
+			/* The bus clips nothing: an access may run past the range's end. */
+			if (write)
+				pci_bar_trap_write(m->p, off, data, len);
+			else
+				pci_bar_trap_read(m->p, off, data, len);
+			return m;
 		}
-		/* The bus clips nothing: an access may run past the range's end. */
-		if (write)
-			pci_bar_trap_write(m->p, off, data, len);
-		else
-			pci_bar_trap_read(m->p, off, data, len);
-		return;
 	}
 	if (!write)
 		memset(data, 0xff, len);
+	return NULL;
 }
 
 FUZZ_CHECKER

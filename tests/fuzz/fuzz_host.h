@@ -125,11 +125,14 @@ void fh_check_bars(struct fuzz_host *h, const struct pci_dev *dev, const uint8_t
 		   bool quiesced);
 
 /*
- * A guest access at gpa as the VM would route it: a trapped piece gets
- * pci_bar_trap_read/write, a memslot is read or written through its host
- * memory, anything else reads all-ones. io: the port bus.
+ * A guest access at gpa as the VM would route it: a memslot is read or
+ * written through its host memory (and wins over a trapped range under it,
+ * as in KVM), else a trapped piece gets pci_bar_trap_read/write, anything
+ * else reads all-ones. io: the port bus. Returns the map that took the
+ * access, or NULL.
  */
-void fh_access(struct fuzz_host *h, bool io, uint64_t gpa, void *data, uint32_t len, bool write);
+const struct fh_map *fh_access(struct fuzz_host *h, bool io, uint64_t gpa, void *data,
+			       uint32_t len, bool write);
 
 /* The i-th mapping in use (i modulo their number), or NULL when none. */
 const struct fh_map *fh_map_nth(const struct fuzz_host *h, unsigned int i);

@@ -597,14 +597,23 @@ static void op_msix_bar(struct fuzz_in *in)
 	b = &d->pci.bars[pba ? x->pba_bar : x->table_bar];
 	if (via_map && b->mapped) {
 		uint8_t buf[8];
+		uint64_t gpa = b->mapped_addr + off;
+		const struct fh_map *m;
 
 		memcpy(buf, &data, 8);
-		fh_access(&host, false, b->mapped_addr + off, buf, len, write);
-		/* Trapped: it went through vfio_pci_bar_*; follow the model too. */
+		m = fh_access(&host, false, gpa, buf, len, write);
+		/*
+		 * Trapped: it went through vfio_pci_bar_* at the piece's offset;
+		 * follow the model too. A memslot took it when the guest placed
+		 * a mapped BAR over this one: the table never saw the access.
+		 */
+		if (!m || m->slot || m->p->dev != &d->pci)
+			return;
+		off = m->p->offset + (gpa - m->gpa);
 		if (write)
-			bar_note(pba ? x->pba_bar : x->table_bar, off, buf, len);
+			bar_note(m->p->bar, off, buf, len);
 		else if (!pba || !pba_left_mapped())
-			bar_check_read(pba ? x->pba_bar : x->table_bar, off, buf, len);
+			bar_check_read(m->p->bar, off, buf, len);
 		return;
 	}
 	bar_access(pba ? x->pba_bar : x->table_bar, off, &data, len, write);
