@@ -11,6 +11,9 @@
 #   tests/fuzz/run.sh --runs 10000000   every target until it has run that
 #                                       many inputs (no time limit; with
 #                                       --time or --long, whichever comes first)
+#   tests/fuzz/run.sh --fork 2          libFuzzer's fork mode: that many worker
+#                                       processes, one corpus, one count of
+#                                       executions (for --runs on more cores)
 #   tests/fuzz/run.sh --coverage        no fuzzing: replay the corpora in a
 #                                       coverage build (build-fuzz-cov), print
 #                                       llvm-cov's line/branch report per file
@@ -31,9 +34,10 @@ timed=0
 runs=0
 targets=()
 coverage=0
+fork=0
 
 usage() {
-	sed -n '4,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
@@ -49,6 +53,10 @@ while [ $# -gt 0 ]; do
 	--runs)
 		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs needs a count" >&2; exit 2; }
 		runs=$2
+		shift ;;
+	--fork)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --fork needs a number of workers" >&2; exit 2; }
+		fork=$2
 		shift ;;
 	--target)
 		[[ " $ALL " == *" ${2:-} "* ]] || { echo "run.sh: --target is one of: $ALL" >&2; exit 2; }
@@ -129,6 +137,7 @@ for t in "${targets[@]}"; do
 		limit=(-runs="$runs")
 		guard=43200
 	fi
+	[ "$fork" = 0 ] || limit+=(-fork="$fork")
 	start=$SECONDS
 	timeout --signal=KILL "$guard" "$exe" "${limit[@]}" \
 		"${dict[@]}" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
@@ -136,6 +145,11 @@ for t in "${targets[@]}"; do
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	# Fork mode prints no final stats: its last "#N: cov: ... exec/s R" line.
+	if [ "$fork" != 0 ]; then
+		execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+		rate=$(sed -n 's/^#[0-9]*: cov:.* exec\/s \([0-9]*\).*/\1/p' "$log" | tail -1)
+	fi
 	found=$(find "$art" -type f -newer "$stamp" ! -name 'slow-unit-*' | head -1)
 	rm -f "$stamp"
 	if [ "$rc" -eq 0 ] && [ -z "$found" ]; then
