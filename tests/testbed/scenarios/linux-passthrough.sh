@@ -139,7 +139,7 @@ lpt_boot()
 		--cmdline "$L2_CMDLINE tb.checks=$checks tb.devs=$ids tb.ivshmem=$(to_bytes "$IVSHMEM_SIZE") $extra${L2_APPEND:+ $L2_APPEND}" \
 		--memory "$mem" --cpus "$cpus" --trace vfio --stats $args
 	echo "+ vfio-vmm $*"
-	lpt_sample_irqs "$TB_OUT/lpt-irqs" &
+	l2_sample_irqs "$TB_OUT/lpt-irqs" &
 	local sampler=$! stopper="" want_rc=0
 	case ",$checks," in
 	*,pt-hold,*)
@@ -224,22 +224,4 @@ lpt_judge_host()
 		[ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" = vfio-pci ] ||
 			die "$bdf is no longer bound to vfio-pci after vfio-vmm exited"
 	done <"$TB_OUT/devices"
-}
-
-# lpt_sample_irqs FILE: keeps in FILE the highest total L1 has counted on
-# vfio-msix vectors, twice a second. The total must be sampled while L2
-# runs: its poweroff shuts the drivers down, MSI-X is disabled and VFIO
-# frees the vectors with their counts before vfio-vmm can print --stats.
-lpt_sample_irqs()
-{
-	local max=0 n
-	echo 0 >"$1"
-	while sleep 0.5; do
-		n=$(awk '/vfio-msix/ {
-			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
-		} END { print s + 0 }' /proc/interrupts)
-		[ "$n" -le "$max" ] && continue
-		max=$n
-		echo "$max" >"$1"
-	done
 }

@@ -80,3 +80,21 @@ vmm_watch()
 	done
 	wait "$pipe"
 }
+
+# l2_sample_irqs FILE: keeps in FILE the highest total L1 has counted on
+# vfio-msix vectors, twice a second. The total must be sampled while L2
+# runs: its poweroff shuts the drivers down, MSI-X is disabled and VFIO
+# frees the vectors with their counts before vfio-vmm can print --stats.
+l2_sample_irqs()
+{
+	local max=0 n
+	echo 0 >"$1"
+	while sleep 0.5; do
+		n=$(awk '/vfio-msix/ {
+			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
+		} END { print s + 0 }' /proc/interrupts)
+		[ "$n" -le "$max" ] && continue
+		max=$n
+		echo "$max" >"$1"
+	done
+}

@@ -60,6 +60,28 @@ scenario_net()
 	run_test net.cid-in-use 60 net_cid_in_use
 }
 
+# net_wait_agent PID OUT: waits for the L2 of vfio-vmm PID (console in OUT)
+# to say L2-AGENT-UP (2 minutes), then for its agent to answer on CID 3 (10
+# s: it may need a moment after the marker to listen). Kills PID and dies
+# with the console's tail when either does not come.
+net_wait_agent()
+{
+	local pid=$1 out=$2 i=0
+	while ! grep -q "L2-AGENT-UP" "$out"; do
+		kill -0 "$pid" 2>/dev/null || { tr -d '\r' <"$out" | tail -20; die "the VMM ended early"; }
+		[ $i -lt 1200 ] || { kill -KILL "$pid"; die "L2 never started its agent"; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	i=0
+	while ! vfio-vmm exec --cid 3 -- true </dev/null 2>"$TB_OUT/exec.err"; do
+		[ $i -lt 50 ] || { kill -KILL "$pid"; tr -d '\r' <"$out" | tail -20
+			die "no agent: $(cat "$TB_OUT/exec.err")"; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
 # exec_expect STATUS ARGS...: vfio-vmm exec --cid 3 ARGS exits with STATUS.
 exec_expect()
 {
@@ -79,20 +101,7 @@ net_exec()
 		--cmdline "$NET_CMDLINE tb.agent=1 tb.checks=agent-hold" --memory 256M \
 		--vsock cid=3 >"$out" 2>&1 &
 	pid=$!
-	while ! grep -q "L2-AGENT-UP" "$out"; do
-		kill -0 "$pid" 2>/dev/null || { cat "$out"; die "the VMM ended early"; }
-		[ $i -lt 1200 ] || { kill -KILL "$pid"; die "L2 never started its agent"; }
-		sleep 0.1
-		i=$((i + 1))
-	done
-	# The agent may need a moment after the marker to listen.
-	i=0
-	while ! vfio-vmm exec --cid 3 -- true </dev/null 2>"$TB_OUT/exec.err"; do
-		[ $i -lt 50 ] || { kill -KILL "$pid"; tr -d '\r' <"$out" | tail -20
-			die "no agent: $(cat "$TB_OUT/exec.err")"; }
-		sleep 0.2
-		i=$((i + 1))
-	done
+	net_wait_agent "$pid" "$out"
 	exec_expect 0 -- true
 	exec_expect 7 -- sh -c 'exit 7'
 	exec_expect 127 -- no-such-command
@@ -374,19 +383,7 @@ net_all()
 	echo "+ vfio-vmm $*"
 	vfio-vmm "$@" >"$out" 2>&1 &
 	pid=$!
-	while ! grep -q "L2-AGENT-UP" "$out"; do
-		kill -0 "$pid" 2>/dev/null || { tr -d '\r' <"$out" | tail -20; die "the VMM ended early"; }
-		[ $i -lt 1200 ] || { kill -KILL "$pid"; die "L2 never started its agent"; }
-		sleep 0.1
-		i=$((i + 1))
-	done
-	i=0
-	while ! vfio-vmm exec --cid 3 -- true </dev/null 2>"$TB_OUT/exec.err"; do
-		[ $i -lt 50 ] || { kill -KILL "$pid"; tr -d '\r' <"$out" | tail -20
-			die "no agent: $(cat "$TB_OUT/exec.err")"; }
-		sleep 0.2
-		i=$((i + 1))
-	done
+	net_wait_agent "$pid" "$out"
 	# The root file system is the first disk, as the command line asked.
 	l2_exec awk '$2 == "/" { r = $1 " " $3 " " $4 } END { print r }' /proc/mounts
 	case "$(cat "$TB_OUT/exec.out")" in

@@ -167,7 +167,7 @@ sriov_linux()
 		--cmdline "$L2_CMDLINE tb.checks=pt-ids,pt-nvme,pt-irqs,pt-vf tb.devs=$ids${L2_APPEND:+ $L2_APPEND}" \
 		--memory 256M --trace vfio,irq --stats --device "$vf"
 	echo "+ vfio-vmm $*"
-	sv_sample_irqs "$TB_OUT/sriov-irqs" &
+	l2_sample_irqs "$TB_OUT/sriov-irqs" &
 	sampler=$!
 	vmm_watch "$out" 120 10 "$@"
 	kill "$sampler" 2>/dev/null
@@ -199,21 +199,6 @@ sriov_linux()
 	echo "NOTE: L2 wrote 1 MiB at 1 MiB through VF $vf (md5 $md5); L1 reads it through PF $pf's /dev/$blk: md5 $l1md5"
 	[ -n "$md5" ] && [ "$md5" = "$l1md5" ] || die "L1 reads other data through the PF than L2 wrote through the VF"
 	[ "$(sv_driver "$vf")" = vfio-pci ] || die "VF $vf is on '$(sv_driver "$vf")' after the VM"
-}
-
-# sv_sample_irqs FILE: the highest total L1 counted on vfio-msix vectors.
-sv_sample_irqs()
-{
-	local max=0 n
-	echo 0 >"$1"
-	while sleep 0.5; do
-		n=$(awk '/vfio-msix/ {
-			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
-		} END { print s + 0 }' /proc/interrupts)
-		[ "$n" -le "$max" ] && continue
-		max=$n
-		echo "$max" >"$1"
-	done
 }
 
 sriov_teardown()
