@@ -101,6 +101,19 @@ overhead_refuse()
 	rm -f /tmp/oh-root.img
 }
 
+# oh_restore BDF: after a failure, gives BDF back to vfio-pci as L1 keeps
+# it, so that one failed overhead test does not fail every later scenario
+# that assigns the device too; edu_bench, when loaded, goes with its record.
+oh_restore()
+{
+	echo "overhead: giving $1 back to vfio-pci after the failure"
+	vfio-vmm bind "$1" || echo "overhead: vfio-vmm bind $1 failed too"
+	if grep -q '^edu_bench ' /proc/modules; then
+		rm -f "/run/vfio-vmm/$1.driver"
+		rmmod edu_bench
+	fi
+}
+
 overhead_nvme()
 {
 	local bdf out=$TB_OUT/overhead qemu=""
@@ -110,6 +123,7 @@ overhead_nvme()
 	[ -n "$bdf" ] || die "no nvme in $TB_OUT/devices"
 	cp "$TB/l2/root.img" /tmp/oh-root.img || die "cannot copy the root image"
 	# L1 gave the nvme to vfio-pci at boot: to its own driver for the host side.
+	trap 'oh_restore "$bdf"' EXIT
 	vfio-vmm unbind "$bdf" || die "vfio-vmm unbind $bdf failed"
 	[ "$(oh_driver "$bdf")" = nvme ] || die "after unbind the nvme is on '$(oh_driver "$bdf")', not nvme"
 	oh_run_harness "$out" "$bdf" /tmp/oh-root.img "" "$qemu" "$(oh_cmd)"
@@ -128,6 +142,7 @@ overhead_nvme()
 	sed 's/^/NOTE: OHTSV /' "$out.tsv"
 	# Back to vfio-pci, as L1 keeps it for the other scenarios.
 	vfio-vmm bind "$bdf" || die "vfio-vmm bind $bdf failed"
+	trap - EXIT
 	rm -f /tmp/oh-root.img
 }
 
@@ -154,8 +169,8 @@ oh_run_harness()
 		echo "--- $tool lines (host, then guest${qemu:+, then QEMU's guest}):"
 		tr -d '\r' <"$out.out" | grep -E "^(=== |$tool )"
 	fi
-	[ "$rc" = 0 ] || { tr -d '\r' <"$out.vm.log" | tail -30
-		[ -z "$qemu" ] || tr -d '\r' <"$out.qemu.log" | tail -30
+	[ "$rc" = 0 ] || { [ ! -f "$out.vm.log" ] || tr -d '\r' <"$out.vm.log" | tail -30
+		[ -z "$qemu" ] || [ ! -f "$out.qemu.log" ] || tr -d '\r' <"$out.qemu.log" | tail -30
 		die "bench overhead: exit $rc"; }
 }
 
@@ -217,6 +232,7 @@ overhead_edu()
 	# L1's init put edu on vfio-pci with driver_override, so there is no
 	# record of an earlier driver: unbind lets the kernel probe, and the
 	# loaded edu_bench takes it.
+	trap 'oh_restore "$bdf"' EXIT
 	insmod "$TB/edu_bench.ko" || die "insmod edu_bench.ko failed"
 	vfio-vmm unbind "$bdf" || die "vfio-vmm unbind $bdf failed"
 	[ "$(oh_driver "$bdf")" = edu_bench ] ||
@@ -246,5 +262,6 @@ overhead_edu()
 	rm -f "/run/vfio-vmm/$bdf.driver"
 	rmmod edu_bench || die "rmmod edu_bench failed"
 	[ "$(oh_driver "$bdf")" = vfio-pci ] || die "edu is on '$(oh_driver "$bdf")' at the end, not vfio-pci"
+	trap - EXIT
 	rm -f /tmp/oh-edu-root.img
 }
