@@ -20,20 +20,11 @@
 #include "host/bind.h"
 #include "host/mdev.h"
 #include "iommu/sysfs.h"
+#include "util/errbuf.h"
 #include "util/log.h"
 
 /* The addresses the run's alias entries became; o->devices points here. */
 static char picked_names[CLI_MAX_DEVICES][HOST_BDF_LEN];
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void note(char *list, size_t len, const char *fmt, ...)
 {
@@ -100,7 +91,7 @@ static int pick_mdevs(const struct host_env *env, const struct host_alias *a, un
 	int ret = host_mdev_list(env, &all, &n);
 
 	if (ret)
-		return fail(err, errlen, "alias %s: cannot list %s/bus/mdev/devices: %s", a->name,
+		return errf(err, errlen, "alias %s: cannot list %s/bus/mdev/devices: %s", a->name,
 			    env->sysfs, strerror(-ret));
 	for (size_t i = 0; i < n && got < count; i++) {
 		const char *uuid = all[i].uuid;
@@ -116,7 +107,7 @@ static int pick_mdevs(const struct host_env *env, const struct host_alias *a, un
 			continue;
 		}
 		if (ret) {
-			fail(err, errlen, "alias %s: cannot lock %s in %s: %s (run as root)",
+			errf(err, errlen, "alias %s: cannot lock %s in %s: %s (run as root)",
 			     a->name, uuid, env->run_dir, strerror(-ret));
 			break;
 		}
@@ -125,12 +116,12 @@ static int pick_mdevs(const struct host_env *env, const struct host_alias *a, un
 	free(all);
 	if (!ret && got < count) {
 		if (!matched)
-			fail(err, errlen, "alias %s: no %s instance%s in %s/bus/mdev/devices "
+			errf(err, errlen, "alias %s: no %s instance%s in %s/bus/mdev/devices "
 			     "(create one: echo $(uuidgen) > /sys/class/mdev_bus/*/"
 			     "mdev_supported_types/%s/create)", a->name, a->mdev_type,
 			     nr_taken ? " not already in this VM" : "", env->sysfs, a->mdev_type);
 		else
-			fail(err, errlen, "alias %s (mdev type %s): %u wanted but only %u free%s%s; "
+			errf(err, errlen, "alias %s (mdev type %s): %u wanted but only %u free%s%s; "
 			     "create more or ask for fewer", a->name, a->mdev_type, count, got,
 			     notes[0] ? ": " : "", notes);
 		ret = -1;
@@ -158,7 +149,7 @@ int host_pick_devices(const struct host_env *env, const struct host_alias *a, un
 	ret = host_pci_list(env, &all, &n);
 	host_alias_describe(a, ids, sizeof(ids));
 	if (ret)
-		return fail(err, errlen, "alias %s: cannot list PCI devices: %s", a->name,
+		return errf(err, errlen, "alias %s: cannot list PCI devices: %s", a->name,
 			    strerror(-ret));
 	for (size_t i = 0; i < n && got < count; i++) {
 		if (!host_alias_matches(a, all[i].vendor, all[i].device, all[i].cls) ||
@@ -167,7 +158,7 @@ int host_pick_devices(const struct host_env *env, const struct host_alias *a, un
 		matched++;
 		ret = try_pick(env, &all[i], notes, sizeof(notes));
 		if (ret < 0) {
-			fail(err, errlen, "alias %s: cannot lock %s in %s: %s (run as root)",
+			errf(err, errlen, "alias %s: cannot lock %s in %s: %s (run as root)",
 			     a->name, all[i].bdf, env->run_dir, strerror(-ret));
 			break;
 		}
@@ -177,11 +168,11 @@ int host_pick_devices(const struct host_env *env, const struct host_alias *a, un
 	free(all);
 	if (ret >= 0 && got < count) {
 		if (!matched)
-			fail(err, errlen, "alias %s (%s): no such device on this host%s (see "
+			errf(err, errlen, "alias %s (%s): no such device on this host%s (see "
 			     "vfio-vmm devices)", a->name, ids, nr_taken ? " that is not already in "
 			     "this VM" : "");
 		else
-			fail(err, errlen, "alias %s (%s): %u wanted but only %u free%s%s; free some "
+			errf(err, errlen, "alias %s (%s): %u wanted but only %u free%s%s; free some "
 			     "or ask for fewer", a->name, ids, count, got, notes[0] ? ": " : "",
 			     notes);
 		ret = -1;
@@ -208,13 +199,13 @@ static int parse_alias_arg(const char *arg, char *name, unsigned int *count, cha
 	colon = strchr(p, ':');
 	len = colon ? (size_t)(colon - p) : strlen(p);
 	if (!len || len >= HOST_NAME_LEN)
-		return fail(err, errlen, "--device %s: expected alias:NAME:COUNT", arg);
+		return errf(err, errlen, "--device %s: expected alias:NAME:COUNT", arg);
 	memcpy(name, p, len);
 	name[len] = '\0';
 	if (colon) {
 		n = strtoul(colon + 1, &end, 10);
 		if (colon[1] < '0' || colon[1] > '9' || *end || !n || n > CLI_MAX_DEVICES)
-			return fail(err, errlen, "--device %s: COUNT must be 1 to %d", arg,
+			return errf(err, errlen, "--device %s: COUNT must be 1 to %d", arg,
 				    CLI_MAX_DEVICES);
 	}
 	*count = (unsigned int)n;
@@ -237,10 +228,10 @@ static int add_alias(const struct host_env *env, const struct host_config *c, st
 	const struct host_alias *a = host_config_alias(c, name);
 
 	if (!a)
-		return fail(err, errlen, "alias '%s' is not defined in the config file (see "
+		return errf(err, errlen, "alias '%s' is not defined in the config file (see "
 			    "docs/quickstart.md: [alias %s] with vendor and device)", name, name);
 	if (pl->nr + count > CLI_MAX_DEVICES)
-		return fail(err, errlen, "alias %s: %u more devices exceed the limit of %d", name,
+		return errf(err, errlen, "alias %s: %u more devices exceed the limit of %d", name,
 			    count, CLI_MAX_DEVICES);
 	if (host_pick_devices(env, a, count, pl->taken, pl->nr_taken,
 			      &picked_names[pl->nr_picked], err, errlen))
@@ -270,7 +261,7 @@ static int apply_flavor(const struct host_config *c, struct cli_opts *o,
 	if (!f) {
 		for (unsigned int i = 0; i < c->nr_flavors; i++)
 			note(names, sizeof(names), "%s", c->flavors[i].name);
-		return fail(err, errlen, "--flavor %s: no such flavor in the config file (%s%s)",
+		return errf(err, errlen, "--flavor %s: no such flavor in the config file (%s%s)",
 			    o->flavor, c->nr_flavors ? "have: " : "it defines none",
 			    names);
 	}
@@ -385,7 +376,7 @@ int host_check_cliques_env(const struct host_env *env, const struct cli_opts *o,
 		    host_pci_read(env, bdf, &d))
 			continue;	/* mdev, or no such device: checked when opened */
 		if (d.vendor != 0x10de || (d.cls >> 16) != 0x03)
-			return fail(err, errlen, "--device %s,clique=%d: %s is %04x:%04x (%s), not an "
+			return errf(err, errlen, "--device %s,clique=%d: %s is %04x:%04x (%s), not an "
 				    "NVIDIA GPU: the GPUDirect clique capability is NVIDIA's; drop "
 				    "clique= for it", o->devices[i], o->cliques[i], d.bdf, d.vendor,
 				    d.device, host_class_name(d.cls));
@@ -417,7 +408,7 @@ static int group_in_use(const struct host_env *env, const char *bdf, char *err, 
 	pid = host_group_user(env, d.group, comm, sizeof(comm));
 	if (pid <= 0)
 		return 0;
-	return fail(err, errlen, "%s: group %d is in use by pid %d (%s): /dev/vfio/%d is open "
+	return errf(err, errlen, "%s: group %d is in use by pid %d (%s): /dev/vfio/%d is open "
 		    "there; stop it first or pick another device", bdf, d.group, (int)pid, comm,
 		    d.group);
 }
@@ -436,7 +427,7 @@ int host_lock_devices_env(const struct host_env *env, const char *const *devs, u
 			continue;	/* mediated devices: the vendor driver arbitrates */
 		ret = host_lock_device(env, bdf, &holder);
 		if (ret == -EBUSY)
-			return fail(err, errlen, "%s is in use by another vfio-vmm (pid %d): stop "
+			return errf(err, errlen, "%s is in use by another vfio-vmm (pid %d): stop "
 				    "that VM or pick another device", bdf, (int)holder);
 		if ((ret == -EACCES || ret == -EPERM) && geteuid() != 0) {
 			/*
@@ -456,7 +447,7 @@ int host_lock_devices_env(const struct host_env *env, const char *const *devs, u
 			continue;
 		}
 		if (ret)
-			return fail(err, errlen, "locking %s in %s: %s", bdf, env->run_dir,
+			return errf(err, errlen, "locking %s in %s: %s", bdf, env->run_dir,
 				    strerror(-ret));
 		if (group_in_use(env, bdf, err, errlen))
 			return -1;

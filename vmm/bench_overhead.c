@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,6 +26,7 @@
 #include "agent/proto.h"
 #include "host/bind.h"
 #include "host/host.h"
+#include "util/errbuf.h"
 #include "vmm/bench_qemu.h"
 #include "vmm/cli.h"
 #include "vmm/exec.h"
@@ -82,16 +82,6 @@ void overhead_usage(FILE *f)
 		"command line; 128+N when signal N stopped it.\n",
 		METRIC_MAX_RUNS, OVERHEAD_DEFAULT_RUNS, METRIC_MAX_RUNS, OVERHEAD_DEFAULT_CID,
 		AGENT_DEFAULT_PORT);
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -154,60 +144,60 @@ int overhead_parse(int argc, char **argv, struct overhead_opts *o, char *err, si
 		switch (c) {
 		case OPT_DEVICE:
 			if (o->device)
-				return fail(err, errlen, "bench overhead: --device given twice; it "
+				return errf(err, errlen, "bench overhead: --device given twice; it "
 					    "measures one device");
 			o->device = optarg;
 			break;
 		case OPT_RUNS:
 			if (parse_uint(optarg, 1, METRIC_MAX_RUNS, &v))
-				return fail(err, errlen, "bench overhead: --runs %s: use a number "
+				return errf(err, errlen, "bench overhead: --runs %s: use a number "
 					    "from 1 to %d", optarg, METRIC_MAX_RUNS);
 			o->runs = (unsigned int)v;
 			break;
 		case OPT_ROUNDS:
 			if (parse_uint(optarg, 1, METRIC_MAX_RUNS, &v))
-				return fail(err, errlen, "bench overhead: --rounds %s: use a number "
+				return errf(err, errlen, "bench overhead: --rounds %s: use a number "
 					    "from 1 to %d", optarg, METRIC_MAX_RUNS);
 			o->rounds = (unsigned int)v;
 			break;
 		case OPT_CID:
 			if (parse_uint(optarg, 3, 0xfffffffeUL, &v))
-				return fail(err, errlen, "bench overhead: --cid %s: use a number "
+				return errf(err, errlen, "bench overhead: --cid %s: use a number "
 					    "from 3 to 4294967294", optarg);
 			o->cid = (uint32_t)v;
 			break;
 		case OPT_PORT:
 			if (parse_uint(optarg, 1, 0xfffffffeUL, &v))
-				return fail(err, errlen, "bench overhead: --port %s: use a number "
+				return errf(err, errlen, "bench overhead: --port %s: use a number "
 					    "from 1 to 4294967294", optarg);
 			o->port = (uint32_t)v;
 			break;
 		case OPT_OUT:
 			if (!optarg[0])
-				return fail(err, errlen, "bench overhead: --out needs a file "
+				return errf(err, errlen, "bench overhead: --out needs a file "
 					    "prefix, e.g. --out results/nvme");
 			o->out = optarg;
 			break;
 		case OPT_BOOT_TIMEOUT:
 		case OPT_RUN_TIMEOUT:
 			if (parse_uint(optarg, 1, 86400, &v))
-				return fail(err, errlen, "bench overhead: --%s %s: use whole "
+				return errf(err, errlen, "bench overhead: --%s %s: use whole "
 					    "seconds from 1 to 86400", long_opts[idx].name, optarg);
 			*(c == OPT_BOOT_TIMEOUT ? &o->boot_timeout_s : &o->run_timeout_s) =
 				(unsigned int)v;
 			break;
 		case OPT_QEMU:
 			if (!optarg[0])
-				return fail(err, errlen, "bench overhead: --qemu needs QEMU's "
+				return errf(err, errlen, "bench overhead: --qemu needs QEMU's "
 					    "binary, e.g. --qemu qemu-system-x86_64");
 			o->qemu = optarg;
 			break;
 		case OPT_VSOCK:
-			return fail(err, errlen, "bench overhead: the guest's vsock device is "
+			return errf(err, errlen, "bench overhead: the guest's vsock device is "
 				    "ours; use --cid N instead of --vsock");
 		case OPT_VM:
 			if (o->nr_vm_args + 2 > OVERHEAD_MAX_VM_ARGS)
-				return fail(err, errlen, "bench overhead: more than %d VM options",
+				return errf(err, errlen, "bench overhead: more than %d VM options",
 					    OVERHEAD_MAX_VM_ARGS / 2);
 			if (!strcmp(long_opts[idx].name, "kernel"))
 				o->have_kernel = true;
@@ -220,33 +210,33 @@ int overhead_parse(int argc, char **argv, struct overhead_opts *o, char *err, si
 			o->help = true;
 			return 0;
 		case ':':
-			return fail(err, errlen, "bench overhead: %s needs a value; see vfio-vmm "
+			return errf(err, errlen, "bench overhead: %s needs a value; see vfio-vmm "
 				    "bench overhead --help", argv[optind - 1]);
 		default:
-			return fail(err, errlen, "bench overhead: %s: unknown option; see vfio-vmm "
+			return errf(err, errlen, "bench overhead: %s: unknown option; see vfio-vmm "
 				    "bench overhead --help", argv[optind - 1]);
 		}
 	}
 	if (o->runs * o->rounds > METRIC_MAX_RUNS)
-		return fail(err, errlen, "bench overhead: --runs %u times --rounds %u is %u runs "
+		return errf(err, errlen, "bench overhead: --runs %u times --rounds %u is %u runs "
 			    "a side; at most %d are kept: fewer runs or rounds", o->runs, o->rounds,
 			    o->runs * o->rounds, METRIC_MAX_RUNS);
 	if (!o->device)
-		return fail(err, errlen, "bench overhead: --device DEV is required: the PCI "
+		return errf(err, errlen, "bench overhead: --device DEV is required: the PCI "
 			    "function to measure, e.g. --device 0000:3e:00.0");
 	if (!o->have_kernel)
-		return fail(err, errlen, "bench overhead: --kernel FILE is required: the guest's "
+		return errf(err, errlen, "bench overhead: --kernel FILE is required: the guest's "
 			    "kernel");
 	if (!o->have_disk)
-		return fail(err, errlen, "bench overhead: --disk path=ROOT is required: a root "
+		return errf(err, errlen, "bench overhead: --disk path=ROOT is required: a root "
 			    "disk whose init starts vfio-vmm-agent and that holds CMD");
 	if (optind >= argc || !argv[optind][0])
-		return fail(err, errlen, "bench overhead: no command given; end the options "
+		return errf(err, errlen, "bench overhead: no command given; end the options "
 			    "with -- CMD [ARGS...], CMD printing METRIC lines");
 	o->cmd_argc = (unsigned int)(argc - optind);
 	o->cmd_argv = argv + optind;
 	if (o->cmd_argc + 8 > AGENT_MAX_ARGS)
-		return fail(err, errlen, "bench overhead: %u arguments; the agent takes at "
+		return errf(err, errlen, "bench overhead: %u arguments; the agent takes at "
 			    "most %u", o->cmd_argc, AGENT_MAX_ARGS - 8);
 	return 0;
 }
@@ -340,7 +330,7 @@ static FILE *open_out(const char *prefix, const char *suffix, char *path, size_t
 	snprintf(path, len, "%s%s", prefix, suffix);
 	f = fopen(path, "w");
 	if (!f)
-		fail(err, errlen, "%s: %s; pick another --out PREFIX", path, strerror(errno));
+		errf(err, errlen, "%s: %s; pick another --out PREFIX", path, strerror(errno));
 	return f;
 }
 
@@ -385,7 +375,7 @@ int overhead_write_tsv(const struct metric_set *s, const char *prefix, char *err
 	}
 	ok = !ferror(f);
 	if (fclose(f) || !ok)
-		return fail(err, errlen, "%s: write error", path);
+		return errf(err, errlen, "%s: write error", path);
 	f = open_out(prefix, ".runs.tsv", path, sizeof(path), err, errlen);
 	if (!f)
 		return -1;
@@ -397,7 +387,7 @@ int overhead_write_tsv(const struct metric_set *s, const char *prefix, char *err
 					s->m[i].v[leg][r]);
 	ok = !ferror(f);
 	if (fclose(f) || !ok)
-		return fail(err, errlen, "%s: write error", path);
+		return errf(err, errlen, "%s: write error", path);
 	return 0;
 }
 

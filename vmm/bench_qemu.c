@@ -13,16 +13,7 @@
 #include <unistd.h>
 
 #include "devices/net.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "util/errbuf.h"
 
 /* Appends one argument built from fmt; false when argv or buf is full. */
 static bool add(struct qemu_cmd *q, const char *fmt, ...)
@@ -111,10 +102,10 @@ int qemu_build_argv(struct qemu_cmd *q, const char *qemu, const struct cli_opts 
 	q->used = 0;
 	q->argv[0] = NULL;
 	if (!vm->kernel)
-		return fail(err, errlen, "bench overhead: the QEMU column needs --kernel");
+		return errf(err, errlen, "bench overhead: the QEMU column needs --kernel");
 	if (vm->hugepage_size && vm->hugepage_size != (2ull << 20) &&
 	    vm->hugepage_size != (1ull << 30))
-		return fail(err, errlen, "bench overhead: --hugepages must be 2M or 1G for QEMU");
+		return errf(err, errlen, "bench overhead: --hugepages must be 2M or 1G for QEMU");
 	ok = add(q, "%s", qemu) &&
 	     add(q, "-machine") && add(q, "q35,accel=kvm") &&
 	     add(q, "-cpu") && add(q, "host") &&
@@ -140,7 +131,7 @@ int qemu_build_argv(struct qemu_cmd *q, const char *qemu, const struct cli_opts 
 	ok = ok && add(q, "-device") && add(q, "vfio-pci,host=%s", bdf) &&
 	     add(q, "-device") && add(q, "vhost-vsock-pci,guest-cid=%u", cid);
 	if (!ok)
-		return fail(err, errlen, "bench overhead: the QEMU command line is longer than %u "
+		return errf(err, errlen, "bench overhead: the QEMU command line is longer than %u "
 			    "arguments or %u bytes; use fewer or shorter VM options",
 			    QEMU_MAX_ARGS, QEMU_ARGS_BUF);
 	return 0;
@@ -151,11 +142,11 @@ int qemu_find(const char *qemu, char *out, size_t len, char *err, size_t errlen)
 	const char *path = getenv("PATH"), *p, *colon;
 
 	if (!qemu[0])
-		return fail(err, errlen, "bench overhead: --qemu needs QEMU's binary, e.g. --qemu "
+		return errf(err, errlen, "bench overhead: --qemu needs QEMU's binary, e.g. --qemu "
 			    "qemu-system-x86_64");
 	if (strchr(qemu, '/')) {
 		if (access(qemu, X_OK))
-			return fail(err, errlen, "bench overhead: --qemu %s: not an executable "
+			return errf(err, errlen, "bench overhead: --qemu %s: not an executable "
 				    "file; give the path of qemu-system-x86_64", qemu);
 		snprintf(out, len, "%s", qemu);
 		return 0;
@@ -173,6 +164,6 @@ int qemu_find(const char *qemu, char *out, size_t len, char *err, size_t errlen)
 		if (!*colon)
 			break;
 	}
-	return fail(err, errlen, "bench overhead: --qemu %s: not found in $PATH; install QEMU "
+	return errf(err, errlen, "bench overhead: --qemu %s: not found in $PATH; install QEMU "
 		    "(apt-get install qemu-system-x86) or give its full path", qemu);
 }

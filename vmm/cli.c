@@ -5,12 +5,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "util/errbuf.h"
 #include "util/log.h"
 
 void cli_usage(FILE *f)
@@ -104,16 +104,6 @@ void cli_usage(FILE *f)
 		CLI_MAX_NETS, NET_MAX_QUEUE_PAIRS);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int cli_parse_size(const char *s, uint64_t *bytes)
 {
 	unsigned long long v;
@@ -165,7 +155,7 @@ static int check_file(const char *opt, const char *path, char *err, size_t errle
 {
 	if (access(path, R_OK) == 0)
 		return 0;
-	return fail(err, errlen, "%s %s: %s", opt, path,
+	return errf(err, errlen, "%s %s: %s", opt, path,
 		    errno == ENOENT ? "no such file: check the path" : strerror(errno));
 }
 
@@ -224,7 +214,7 @@ static int parse_kv(const struct kv_option *kv, const char *arg, char *buf, void
 			k = 0;		/* a bare first value */
 			eq = item - 1;
 		} else if (!eq) {
-			return fail(err, errlen, "%s %s: '%s' is not KEY=VALUE; use %s", kv->opt,
+			return errf(err, errlen, "%s %s: '%s' is not KEY=VALUE; use %s", kv->opt,
 				    arg, item, kv->key_list);
 		} else {
 			*eq = '\0';
@@ -232,11 +222,11 @@ static int parse_kv(const struct kv_option *kv, const char *arg, char *buf, void
 				if (!strcmp(item, kv->keys[k]))
 					break;
 			if (k == kv->nr_keys)
-				return fail(err, errlen, "%s %s: unknown key '%s'; use %s", kv->opt,
+				return errf(err, errlen, "%s %s: unknown key '%s'; use %s", kv->opt,
 					    arg, item, kv->key_list);
 		}
 		if (seen & (1u << k))
-			return fail(err, errlen, "%s %s: %s given twice", kv->opt, arg, kv->keys[k]);
+			return errf(err, errlen, "%s %s: %s given twice", kv->opt, arg, kv->keys[k]);
 		seen |= 1u << k;
 		if (kv->apply(ctx, arg, k, eq + 1, err, errlen))
 			return -1;
@@ -257,25 +247,25 @@ static int apply_disk_key(void *ctx, const char *arg, unsigned int k, char *val,
 	switch (k) {
 	case 0:
 		if (!*val)
-			return fail(err, errlen, "--disk %s: path is empty; use path=FILE", arg);
+			return errf(err, errlen, "--disk %s: path is empty; use path=FILE", arg);
 		d->path = val;
 		return 0;
 	case 1:
 	case 2:
 		if (parse_on_off(val, k == 1 ? &d->readonly : &d->direct))
-			return fail(err, errlen, "--disk %s: %s=%s: use %s=on or %s=off", arg, key,
+			return errf(err, errlen, "--disk %s: %s=%s: use %s=on or %s=off", arg, key,
 				    val, key, key);
 		return 0;
 	case 3:
 		if (!serial_ok(val))
-			return fail(err, errlen,
+			return errf(err, errlen,
 				    "--disk %s: serial=%s: use 1 to %d printable characters, "
 				    "no spaces or commas", arg, val, DISK_SERIAL_MAX);
 		d->serial = val;
 		return 0;
 	default:
 		if (parse_uint(val, DISK_MAX_QUEUES, &n) || n == 0)
-			return fail(err, errlen, "--disk %s: queues=%s: use a number from 1 to %d",
+			return errf(err, errlen, "--disk %s: queues=%s: use a number from 1 to %d",
 				    arg, val, DISK_MAX_QUEUES);
 		d->queues = (unsigned int)n;
 		return 0;
@@ -297,20 +287,20 @@ static int parse_disk(const char *arg, struct cli_opts *o, char *err, size_t err
 	struct disk_opts *d;
 
 	if (!*arg)
-		return fail(err, errlen, "--disk needs an image, e.g. --disk path=disk.img");
+		return errf(err, errlen, "--disk needs an image, e.g. --disk path=disk.img");
 	if (o->nr_disks == CLI_MAX_DISKS)
-		return fail(err, errlen, "--disk %s: at most %d disks", arg, CLI_MAX_DISKS);
+		return errf(err, errlen, "--disk %s: at most %d disks", arg, CLI_MAX_DISKS);
 	if (strlen(arg) >= CLI_DISK_ARG_MAX)
-		return fail(err, errlen, "--disk: longer than %d characters", CLI_DISK_ARG_MAX - 1);
+		return errf(err, errlen, "--disk: longer than %d characters", CLI_DISK_ARG_MAX - 1);
 	d = &o->disks[o->nr_disks];
 	memset(d, 0, sizeof(*d));
 	if (parse_kv(&disk_kv, arg, strcpy(o->disk_args[o->nr_disks], arg), d, err, errlen))
 		return -1;
 	if (!d->path)
-		return fail(err, errlen, "--disk %s: no image given; use --disk path=FILE", arg);
+		return errf(err, errlen, "--disk %s: no image given; use --disk path=FILE", arg);
 	for (unsigned int i = 0; i < o->nr_disks; i++)
 		if (!strcmp(o->disks[i].path, d->path))
-			return fail(err, errlen, "--disk %s: %s given twice", arg, d->path);
+			return errf(err, errlen, "--disk %s: %s given twice", arg, d->path);
 	o->nr_disks++;
 	return 0;
 }
@@ -355,23 +345,23 @@ static int apply_net_key(void *ctx, const char *arg, unsigned int k, char *val, 
 	switch (k) {
 	case 0:
 		if (strlen(val) > NET_IFNAME_MAX)
-			return fail(err, errlen,
+			return errf(err, errlen,
 				    "--net %s: tap name '%s' is %zu characters; Linux allows at most %d",
 				    arg, val, strlen(val), NET_IFNAME_MAX);
 		if (!net_ifname_ok(val))
-			return fail(err, errlen,
+			return errf(err, errlen,
 				    "--net %s: '%s' is not an interface name; use 1 to %d characters, "
 				    "no '/', ':' or spaces", arg, val, NET_IFNAME_MAX);
 		n->tap = val;
 		return 0;
 	case 1:
 		if (net_mac_parse(val, n->mac, &why))
-			return fail(err, errlen, "--net %s: mac=%s: %s", arg, val, why);
+			return errf(err, errlen, "--net %s: mac=%s: %s", arg, val, why);
 		n->mac_set = true;
 		return 0;
 	default:
 		if (parse_uint(val, NET_MAX_QUEUE_PAIRS, &v) || v == 0)
-			return fail(err, errlen, "--net %s: queues=%s: use a number from 1 to %d", arg,
+			return errf(err, errlen, "--net %s: queues=%s: use a number from 1 to %d", arg,
 				    val, NET_MAX_QUEUE_PAIRS);
 		n->queues = (unsigned int)v;
 		return 0;
@@ -392,22 +382,22 @@ static int parse_net(const char *arg, struct cli_opts *o, char *err, size_t errl
 	struct net_opts *n;
 
 	if (!*arg)
-		return fail(err, errlen, "--net needs a tap, e.g. --net tap=tap0");
+		return errf(err, errlen, "--net needs a tap, e.g. --net tap=tap0");
 	if (o->nr_nets == CLI_MAX_NETS)
-		return fail(err, errlen, "--net %s: at most %d network devices", arg, CLI_MAX_NETS);
+		return errf(err, errlen, "--net %s: at most %d network devices", arg, CLI_MAX_NETS);
 	if (strlen(arg) >= CLI_NET_ARG_MAX)
-		return fail(err, errlen, "--net: longer than %d characters", CLI_NET_ARG_MAX - 1);
+		return errf(err, errlen, "--net: longer than %d characters", CLI_NET_ARG_MAX - 1);
 	n = &o->nets[o->nr_nets];
 	memset(n, 0, sizeof(*n));
 	if (parse_kv(&net_kv, arg, strcpy(o->net_args[o->nr_nets], arg), n, err, errlen))
 		return -1;
 	if (!n->tap)
-		return fail(err, errlen, "--net %s: no tap given; use --net tap=NAME", arg);
+		return errf(err, errlen, "--net %s: no tap given; use --net tap=NAME", arg);
 	for (unsigned int i = 0; i < o->nr_nets; i++) {
 		if (!strcmp(o->nets[i].tap, n->tap))
-			return fail(err, errlen, "--net %s: tap %s given twice", arg, n->tap);
+			return errf(err, errlen, "--net %s: tap %s given twice", arg, n->tap);
 		if (n->mac_set && o->nets[i].mac_set && !memcmp(o->nets[i].mac, n->mac, 6))
-			return fail(err, errlen, "--net %s: this mac is given twice", arg);
+			return errf(err, errlen, "--net %s: this mac is given twice", arg);
 	}
 	o->nr_nets++;
 	return 0;
@@ -420,11 +410,11 @@ static int parse_vsock(const char *arg, struct cli_opts *o, char *err, size_t er
 	unsigned long cid;
 
 	if (o->vsock_cid)
-		return fail(err, errlen, "--vsock %s: given twice; a VM has one vsock device", arg);
+		return errf(err, errlen, "--vsock %s: given twice; a VM has one vsock device", arg);
 	if (v == arg && strchr(arg, '='))
-		return fail(err, errlen, "--vsock %s: unknown key; use --vsock cid=N", arg);
+		return errf(err, errlen, "--vsock %s: unknown key; use --vsock cid=N", arg);
 	if (parse_uint(v, 0xfffffffeUL, &cid) || cid < 3)
-		return fail(err, errlen,
+		return errf(err, errlen,
 			    "--vsock %s: cid must be a number from 3 to 4294967294 (0-2 are reserved)",
 			    arg);
 	o->vsock_cid = (uint32_t)cid;
@@ -450,14 +440,14 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		return 0;
 	case OPT_MEMORY:
 		if (cli_parse_size(arg, &o->vm.ram_size))
-			return fail(err, errlen, "--memory %s: not a size; use e.g. 512M or 4G", arg);
+			return errf(err, errlen, "--memory %s: not a size; use e.g. 512M or 4G", arg);
 		if (o->vm.ram_size < (16ULL << 20))
-			return fail(err, errlen, "--memory %s: too small; give at least 16M", arg);
+			return errf(err, errlen, "--memory %s: too small; give at least 16M", arg);
 		o->memory_set = true;
 		return 0;
 	case OPT_CPUS:
 		if (parse_uint(arg, CLI_MAX_CPUS, &n) || n == 0)
-			return fail(err, errlen, "--cpus %s: must be a number from 1 to %d", arg,
+			return errf(err, errlen, "--cpus %s: must be a number from 1 to %d", arg,
 				    CLI_MAX_CPUS);
 		o->vm.nr_cpus = (unsigned int)n;
 		o->cpus_set = true;
@@ -468,12 +458,12 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		else if (!strcasecmp(arg, "1G") || !strcasecmp(arg, "1GB"))
 			o->vm.hugepage_size = 1ULL << 30;
 		else
-			return fail(err, errlen, "--hugepages %s: must be 2M or 1G", arg);
+			return errf(err, errlen, "--hugepages %s: must be 2M or 1G", arg);
 		o->hugepages_set = true;
 		return 0;
 	case OPT_TRACE:
 		if (log_parse_categories(arg, &o->trace, &bad))
-			return fail(err, errlen, "--trace: unknown category '%s'; use any of %s", bad,
+			return errf(err, errlen, "--trace: unknown category '%s'; use any of %s", bad,
 				    log_category_names());
 		return 0;
 	case OPT_STATS:
@@ -484,7 +474,7 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		return 0;
 	case OPT_PREFAULT:
 		if (parse_uint(arg, 256, &n))
-			return fail(err, errlen, "--prefault-threads %s: must be a number from 0 to 256",
+			return errf(err, errlen, "--prefault-threads %s: must be a number from 0 to 256",
 				    arg);
 		o->prefault_threads = (int)n;
 		return 0;
@@ -492,21 +482,21 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		int mode = seccomp_parse_mode(arg);
 
 		if (mode < 0)
-			return fail(err, errlen, "--seccomp %s: must be on, log or off", arg);
+			return errf(err, errlen, "--seccomp %s: must be on, log or off", arg);
 		o->seccomp = (enum seccomp_mode)mode;
 		return 0;
 	}
 	case OPT_DEVICE:
 		if (!*arg)
-			return fail(err, errlen, "--device needs a PCI address, e.g. 0000:3e:00.0");
+			return errf(err, errlen, "--device needs a PCI address, e.g. 0000:3e:00.0");
 		if (o->nr_devices == CLI_MAX_DEVICES)
-			return fail(err, errlen, "--device %s: at most %d devices", arg,
+			return errf(err, errlen, "--device %s: at most %d devices", arg,
 				    CLI_MAX_DEVICES);
 		if (parse_device_opts(arg, o, err, errlen))
 			return -1;
 		for (unsigned int i = 0; i < o->nr_devices; i++)
 			if (!strcmp(o->devices[i], o->devices[o->nr_devices]))
-				return fail(err, errlen, "--device %s given twice", arg);
+				return errf(err, errlen, "--device %s given twice", arg);
 		o->nr_devices++;
 		return 0;
 	case OPT_DISK:
@@ -522,7 +512,7 @@ static int parse_run_option(int c, const char *arg, struct cli_opts *o, char *er
 		o->flavor = arg;
 		return 0;
 	}
-	return fail(err, errlen, "unknown option");
+	return errf(err, errlen, "unknown option");
 }
 
 /* One sub-option of --device DEV,...: clique=N or port=on|off. */
@@ -535,7 +525,7 @@ static int parse_device_opt(const char *arg, const char *opt, size_t len, unsign
 	if (len >= 7 && !strncmp(opt, "clique=", 7)) {
 		snprintf(val, sizeof(val), "%.*s", (int)(len - 7), opt + 7);
 		if (len - 7 >= sizeof(val) || parse_uint(val, 15, &n))
-			return fail(err, errlen, "--device %s: clique must be a number from 0 to 15",
+			return errf(err, errlen, "--device %s: clique must be a number from 0 to 15",
 				    arg);
 		o->cliques[i] = (int)n;
 		return 0;
@@ -546,10 +536,10 @@ static int parse_device_opt(const char *arg, const char *opt, size_t len, unsign
 		else if (len == 8 && !strncmp(opt + 5, "off", 3))
 			o->ports[i] = 0;
 		else
-			return fail(err, errlen, "--device %s: port must be on or off", arg);
+			return errf(err, errlen, "--device %s: port must be on or off", arg);
 		return 0;
 	}
-	return fail(err, errlen, "--device %s: unknown option '%.*s' (have clique=N, port=on|off)",
+	return errf(err, errlen, "--device %s: unknown option '%.*s' (have clique=N, port=on|off)",
 		    arg, (int)len, opt);
 }
 
@@ -565,10 +555,10 @@ static int parse_device_opts(const char *arg, struct cli_opts *o, char *err, siz
 	if (!comma)
 		return 0;
 	if (!strncmp(arg, "alias:", 6))
-		return fail(err, errlen, "--device %s: options need a PCI address, not an alias",
+		return errf(err, errlen, "--device %s: options need a PCI address, not an alias",
 			    arg);
 	if ((size_t)(comma - arg) >= CLI_DEVICE_ARG_MAX)
-		return fail(err, errlen, "--device %s: the device name is too long", arg);
+		return errf(err, errlen, "--device %s: the device name is too long", arg);
 	for (opt = comma + 1;; opt = comma + 1) {
 		comma = strchr(opt, ',');
 		if (parse_device_opt(arg, opt, comma ? (size_t)(comma - opt) : strlen(opt), i, o,
@@ -616,34 +606,34 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			return 0;
 		}
 		if (c == ':')
-			return fail(err, errlen, "%s needs a value; see vfio-vmm --help",
+			return errf(err, errlen, "%s needs a value; see vfio-vmm --help",
 				    argv[optind - 1]);
 		if (c == '?') {
 			if (optopt)
-				return fail(err, errlen, "-%c: unknown option; see vfio-vmm --help",
+				return errf(err, errlen, "-%c: unknown option; see vfio-vmm --help",
 					    optopt);
-			return fail(err, errlen, "%s: unknown option; see vfio-vmm --help",
+			return errf(err, errlen, "%s: unknown option; see vfio-vmm --help",
 				    argv[optind - 1]);
 		}
 		if (parse_run_option(c, optarg, o, err, errlen))
 			return -1;
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s'%s; see vfio-vmm --help",
+		return errf(err, errlen, "unexpected argument '%s'%s; see vfio-vmm --help",
 			    argv[optind], run ? "" : " (did you mean 'vfio-vmm run'?)");
 	if (!run)
-		return fail(err, errlen, "no command given: use 'vfio-vmm run --kernel FILE' or --help");
+		return errf(err, errlen, "no command given: use 'vfio-vmm run --kernel FILE' or --help");
 	if (!o->vm.kernel)
-		return fail(err, errlen, "run: --kernel FILE is required");
+		return errf(err, errlen, "run: --kernel FILE is required");
 	if (check_file("--kernel", o->vm.kernel, err, errlen))
 		return -1;
 	if (o->vm.initrd && check_file("--initrd", o->vm.initrd, err, errlen))
 		return -1;
 	if (o->p2p && o->nr_devices == 0)
-		return fail(err, errlen, "--p2p needs at least one --device");
+		return errf(err, errlen, "--p2p needs at least one --device");
 	for (unsigned int i = 0; i < o->nr_devices && !o->p2p; i++)
 		if (o->cliques[i] >= 0)
-			return fail(err, errlen, "--device %s,clique=%d needs --p2p: the clique tells "
+			return errf(err, errlen, "--device %s,clique=%d needs --p2p: the clique tells "
 				    "the guest's driver that P2P DMA works, which it does only with "
 				    "the BARs mapped for DMA", o->devices[i], o->cliques[i]);
 	o->action = CLI_RUN;

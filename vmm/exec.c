@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 #include <linux/vm_sockets.h>
 
 #include "agent/proto.h"
+#include "util/errbuf.h"
 
 void exec_usage(FILE *f)
 {
@@ -37,16 +37,6 @@ void exec_usage(FILE *f)
 		"Exit status: the command's; 128+N if signal N ended it; 2 bad command line;\n"
 		"124 the timeout passed; 255 no connection or the agent failed.\n",
 		AGENT_DEFAULT_PORT);
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32_t *out)
@@ -86,40 +76,40 @@ int exec_parse(int argc, char **argv, struct exec_opts *o, char *err, size_t err
 		switch (c) {
 		case 'c':
 			if (parse_u32(optarg, 3, 0xfffffffeUL, &o->cid))
-				return fail(err, errlen, "exec: --cid %s: use the guest's context id, "
+				return errf(err, errlen, "exec: --cid %s: use the guest's context id, "
 					    "a number from 3 to 4294967294", optarg);
 			break;
 		case 'p':
 			if (parse_u32(optarg, 1, 0xfffffffeUL, &o->port))
-				return fail(err, errlen, "exec: --port %s: use a number from 1 to "
+				return errf(err, errlen, "exec: --port %s: use a number from 1 to "
 					    "4294967294", optarg);
 			break;
 		case 't':
 			if (parse_u32(optarg, 1, EXEC_MAX_TIMEOUT_S, &o->timeout_s))
-				return fail(err, errlen, "exec: --timeout %s: use whole seconds from 1 "
+				return errf(err, errlen, "exec: --timeout %s: use whole seconds from 1 "
 					    "to %u", optarg, EXEC_MAX_TIMEOUT_S);
 			break;
 		case 'h':
 			o->help = true;
 			return 0;
 		case ':':
-			return fail(err, errlen, "exec: %s needs a value; see vfio-vmm exec --help",
+			return errf(err, errlen, "exec: %s needs a value; see vfio-vmm exec --help",
 				    argv[optind - 1]);
 		default:
-			return fail(err, errlen, "exec: %s: unknown option; see vfio-vmm exec --help",
+			return errf(err, errlen, "exec: %s: unknown option; see vfio-vmm exec --help",
 				    argv[optind - 1]);
 		}
 	}
 	if (!o->cid)
-		return fail(err, errlen, "exec: --cid N is required: the --vsock cid=N the VM "
+		return errf(err, errlen, "exec: --cid N is required: the --vsock cid=N the VM "
 			    "was started with");
 	if (optind >= argc || !argv[optind][0])
-		return fail(err, errlen, "exec: no command given; use vfio-vmm exec --cid %u -- "
+		return errf(err, errlen, "exec: no command given; use vfio-vmm exec --cid %u -- "
 			    "CMD [ARGS...]", o->cid);
 	o->argc = (unsigned int)(argc - optind);
 	o->argv = argv + optind;
 	if (o->argc > AGENT_MAX_ARGS)
-		return fail(err, errlen, "exec: %u arguments; the agent takes at most %u", o->argc,
+		return errf(err, errlen, "exec: %u arguments; the agent takes at most %u", o->argc,
 			    AGENT_MAX_ARGS);
 	return 0;
 }
@@ -131,7 +121,7 @@ int exec_connect(uint32_t cid, uint32_t port, char *err, size_t errlen)
 	int e;
 
 	if (fd < 0)
-		return fail(err, errlen, "no vsock on this host (%s): load it with "
+		return errf(err, errlen, "no vsock on this host (%s): load it with "
 			    "'modprobe vhost_vsock'", strerror(errno));
 	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		return fd;
@@ -139,9 +129,9 @@ int exec_connect(uint32_t cid, uint32_t port, char *err, size_t errlen)
 	close(fd);
 	/* A reset comes from the guest's kernel: the VM is there, nothing listens. */
 	if (e == ECONNRESET || e == ECONNREFUSED)
-		return fail(err, errlen, "cannot connect to CID %u port %u: %s; is vfio-vmm-agent "
+		return errf(err, errlen, "cannot connect to CID %u port %u: %s; is vfio-vmm-agent "
 			    "running in the guest?", cid, port, strerror(e));
-	return fail(err, errlen, "cannot connect to CID %u port %u: %s; is a VM running with "
+	return errf(err, errlen, "cannot connect to CID %u port %u: %s; is a VM running with "
 		    "--vsock cid=%u, and vfio-vmm-agent in it?", cid, port, strerror(e), cid);
 }
 
@@ -218,15 +208,15 @@ static int take_frame(struct session *s, const struct exec_opts *o, struct agent
 			return (int)value;
 		if (how == AGENT_SIGNALED)
 			return 128 + (int)value;
-		fail(err, errlen, "%s: timed out after %u s; the agent killed it", o->argv[0],
+		errf(err, errlen, "%s: timed out after %u s; the agent killed it", o->argv[0],
 		     o->timeout_s);
 		return EXEC_EXIT_TIMEOUT;
 	case AGENT_ERROR:
-		fail(err, errlen, "the agent refused: %.*s", (int)(f->len > 400 ? 400 : f->len),
+		errf(err, errlen, "the agent refused: %.*s", (int)(f->len > 400 ? 400 : f->len),
 		     (const char *)f->payload);
 		return EXEC_EXIT_FAILED;
 	}
-	fail(err, errlen, "protocol error: the agent sent a %s frame", agent_type_name(f->type));
+	errf(err, errlen, "protocol error: the agent sent a %s frame", agent_type_name(f->type));
 	return EXEC_EXIT_FAILED;
 }
 
@@ -241,14 +231,14 @@ static int read_agent(struct session *s, const struct exec_opts *o, char *err, s
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return -1;
 	if (n <= 0) {
-		fail(err, errlen, "the agent closed the connection before %s's exit status%s%s",
+		errf(err, errlen, "the agent closed the connection before %s's exit status%s%s",
 		     o->argv[0], n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 		return EXEC_EXIT_FAILED;
 	}
 	for (pos = 0; pos < (size_t)n; pos += used) {
 		ret = agent_decode(&s->dec, s->rbuf + pos, (size_t)n - pos, &used, &f);
 		if (ret < 0) {
-			fail(err, errlen, "protocol error from the agent: %s", agent_strerror(ret));
+			errf(err, errlen, "protocol error from the agent: %s", agent_strerror(ret));
 			return EXEC_EXIT_FAILED;
 		}
 		if (ret == 1 && (ret = take_frame(s, o, &f, err, errlen)) >= 0)
@@ -271,7 +261,7 @@ int exec_session(int sock, const struct exec_opts *o, const struct exec_io *io, 
 	if (!s || !s->obuf) {
 		if (s)
 			free(s);
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return EXEC_EXIT_FAILED;
 	}
 	s->sock = sock;
@@ -281,7 +271,7 @@ int exec_session(int sock, const struct exec_opts *o, const struct exec_io *io, 
 	ret = agent_encode_exec(s->obuf, AGENT_HDR_SIZE + AGENT_MAX_PAYLOAD,
 				o->timeout_s * 1000, o->argc, o->argv);
 	if (ret < 0) {
-		fail(err, errlen, "%s: the command line is longer than the agent takes (%u bytes)",
+		errf(err, errlen, "%s: the command line is longer than the agent takes (%u bytes)",
 		     o->argv[0], AGENT_MAX_PAYLOAD);
 		ret = EXEC_EXIT_USAGE;
 		goto out;
@@ -307,7 +297,7 @@ int exec_session(int sock, const struct exec_opts *o, const struct exec_io *io, 
 			uint64_t now = agent_now_ms();
 
 			if (now >= deadline) {
-				fail(err, errlen, "%s: no exit status from the agent %u ms after the "
+				errf(err, errlen, "%s: no exit status from the agent %u ms after the "
 				     "%u s timeout; gave up", o->argv[0], o->grace_ms, o->timeout_s);
 				ret = EXEC_EXIT_TIMEOUT;
 				break;
@@ -315,7 +305,7 @@ int exec_session(int sock, const struct exec_opts *o, const struct exec_io *io, 
 			wait = (int)(deadline - now);
 		}
 		if (poll(p, 2, wait) < 0 && errno != EINTR) {
-			fail(err, errlen, "poll: %s", strerror(errno));
+			errf(err, errlen, "poll: %s", strerror(errno));
 			ret = EXEC_EXIT_FAILED;
 			break;
 		}
