@@ -13,13 +13,3 @@ int errbuf_set(char *err, size_t errlen, int ret, const char *fmt, ...)
 	va_end(ap);
 	return ret;
 }
-
-int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}

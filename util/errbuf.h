@@ -13,7 +13,6 @@ int errbuf_set(char *err, size_t errlen, int ret, const char *fmt, ...)
 
 /* errbuf_set with ret -1, the common case, under a name short enough to
  * leave room for the message: return errf(err, errlen, "...; use ..."). */
-int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#define errf(err, errlen, ...) errbuf_set((err), (errlen), -1, __VA_ARGS__)
 
 #endif

@@ -8,20 +8,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "util/errbuf.h"
 
 static bool name_char(char c)
 {
@@ -59,8 +50,8 @@ int metric_parse_line(const char *line, size_t len, struct metric_line *out, cha
 	if (len < 7 || memcmp(line, "METRIC ", 7))
 		return 0;
 	if (len > METRIC_LINE_MAX)
-		return bad(err, errlen, "a METRIC line of %zu bytes (at most %d)", len,
-			   METRIC_LINE_MAX);
+		return errf(err, errlen, "a METRIC line of %zu bytes (at most %d)", len,
+			    METRIC_LINE_MAX);
 	memset(out, 0, sizeof(*out));
 	p += 7;
 	while (p < end) {
@@ -76,31 +67,31 @@ int metric_parse_line(const char *line, size_t len, struct metric_line *out, cha
 			p++;
 		eq = memchr(tok, '=', (size_t)(p - tok));
 		if (!eq)
-			return bad(err, errlen, "'%.*s' is not KEY=VALUE", (int)(p - tok > 40 ? 40 :
-				   p - tok), tok);
+			return errf(err, errlen, "'%.*s' is not KEY=VALUE", (int)(p - tok > 40 ? 40 :
+				    p - tok), tok);
 		klen = (size_t)(eq - tok);
 		vlen = (size_t)(p - eq - 1);
 		if (first) {
 			for (size_t i = 0; i < klen; i++)
 				if (!name_char(tok[i]))
-					return bad(err, errlen, "metric name with a character "
-						   "outside [A-Za-z0-9_.:/-]");
+					return errf(err, errlen, "metric name with a character "
+						    "outside [A-Za-z0-9_.:/-]");
 			if (!klen || klen >= METRIC_NAME_LEN)
-				return bad(err, errlen, "metric name of %zu characters (1-%d)",
-					   klen, METRIC_NAME_LEN - 1);
+				return errf(err, errlen, "metric name of %zu characters (1-%d)",
+					    klen, METRIC_NAME_LEN - 1);
 			if (parse_value(eq + 1, vlen, &out->value))
-				return bad(err, errlen, "%.*s: the value is not a finite decimal "
-					   "number", (int)klen, tok);
+				return errf(err, errlen, "%.*s: the value is not a finite decimal "
+					    "number", (int)klen, tok);
 			memcpy(out->name, tok, klen);
 			first = false;
 		} else if (klen == 4 && !memcmp(tok, "unit", 4)) {
 			if (!vlen || vlen >= METRIC_UNIT_LEN)
-				return bad(err, errlen, "%s: unit of %zu characters (1-%d)",
-					   out->name, vlen, METRIC_UNIT_LEN - 1);
+				return errf(err, errlen, "%s: unit of %zu characters (1-%d)",
+					    out->name, vlen, METRIC_UNIT_LEN - 1);
 			for (size_t i = 0; i < vlen; i++)
 				if (eq[1 + i] <= ' ' || eq[1 + i] > '~')
-					return bad(err, errlen, "%s: unit with an unprintable "
-						   "character", out->name);
+					return errf(err, errlen, "%s: unit with an unprintable "
+						    "character", out->name);
 			memcpy(out->unit, eq + 1, vlen);
 			out->unit[vlen] = '\0';
 		} else if (klen == 6 && !memcmp(tok, "better", 6)) {
@@ -109,15 +100,15 @@ int metric_parse_line(const char *line, size_t len, struct metric_line *out, cha
 			else if (vlen == 5 && !memcmp(eq + 1, "lower", 5))
 				out->lower_better = true;
 			else
-				return bad(err, errlen, "%s: better= takes higher or lower",
-					   out->name);
+				return errf(err, errlen, "%s: better= takes higher or lower",
+					    out->name);
 		} else {
-			return bad(err, errlen, "%s: unknown key '%.*s' (unit=, better=)",
-				   out->name, (int)(klen > 20 ? 20 : klen), tok);
+			return errf(err, errlen, "%s: unknown key '%.*s' (unit=, better=)",
+				    out->name, (int)(klen > 20 ? 20 : klen), tok);
 		}
 	}
 	if (first)
-		return bad(err, errlen, "METRIC without NAME=VALUE");
+		return errf(err, errlen, "METRIC without NAME=VALUE");
 	return 1;
 }
 
