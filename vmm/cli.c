@@ -557,6 +557,9 @@ static int parse_device_opts(const char *arg, struct cli_opts *o, char *err, siz
 	if (!strncmp(arg, "alias:", 6))
 		return errf(err, errlen, "--device %s: options need a PCI address, not an alias",
 			    arg);
+	if (comma == arg)
+		return errf(err, errlen, "--device %s: a PCI address goes before the options, "
+			    "e.g. 0000:3e:00.0%s", arg, arg);
 	if ((size_t)(comma - arg) >= CLI_DEVICE_ARG_MAX)
 		return errf(err, errlen, "--device %s: the device name is too long", arg);
 	for (opt = comma + 1;; opt = comma + 1) {

@@ -438,4 +438,8 @@ Test(cli, device_port)
 	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", "alias:nvme:1,port=off", NULL),
 		     -1);
 	cr_assert(strstr(err, "not an alias"), "%s", err);
+	/* Options without an address would leave an empty device name (fuzz_cli). */
+	cr_assert_eq(parse(&o, "run", "--kernel", KERNEL, "--device", ",port=on", NULL), -1);
+	cr_assert(strstr(err, "--device ,port=on: a PCI address goes before the options"), "%s",
+		  err);
 }
