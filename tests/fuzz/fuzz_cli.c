@@ -6,9 +6,14 @@
  *  - a refusal's message is empty, unterminated or more than one line;
  *  - an accepted "run" breaks a documented limit: no kernel, memory below
  *    16M, cpus outside 1-255, hugepages other than 0/2M/1G, more than
- *    CLI_MAX_DEVICES devices, an empty or repeated device, --p2p without a
- *    device, trace bits outside the categories, a string that is not one of
- *    argv's (cli_opts keeps pointers into argv);
+ *    CLI_MAX_DEVICES devices, an empty or repeated device (DEV of
+ *    "DEV,opts" is a copy: it must be in an argument, followed by a ','),
+ *    --p2p without a device, a clique without --p2p or above 15, trace bits
+ *    outside the categories, a string that is not one of argv's (cli_opts
+ *    keeps pointers into argv); a disk without a path or repeated, a serial
+ *    the spec cannot carry, a tap name the kernel refuses or repeated, queue
+ *    counts above their limits, a vsock cid of 0-2 or -1, a seccomp mode or
+ *    prefault thread count outside their ranges;
  *  - help/version are returned for a command line that does not ask for them.
  */
 #include "tests/fuzz/fuzz_input.h"
@@ -22,6 +27,26 @@ static bool from_argv(const char *s, char **argv, int argc)
 	for (int i = 0; i < argc; i++)
 		if (s == argv[i] || (s > argv[i] && s <= argv[i] + strlen(argv[i])))
 			return true;
+	return false;
+}
+
+/*
+ * DEV of "DEV,opts" is copied into device_args: it must appear in an argument
+ * followed by ',' ("--device=DEV,..." puts it after the '=').
+ */
+static bool device_from_argv(const struct cli_opts *o, unsigned int i, char **argv, int argc)
+{
+	size_t len = strlen(o->devices[i]);
+
+	if (from_argv(o->devices[i], argv, argc))
+		return true;
+	if (o->devices[i] != o->device_args[i])
+		return false;
+	for (int j = 0; j < argc; j++)
+		for (const char *p = strstr(argv[j], o->devices[i]); p;
+		     p = strstr(p + 1, o->devices[i]))
+			if (p[len] == ',')
+				return true;
 	return false;
 }
 
@@ -39,6 +64,46 @@ static bool asks(char **argv, int argc, const char *long_opt, char short_opt)
 	return false;
 }
 
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= NET_IFNAME_MAX && strcmp(s, ".") && strcmp(s, "..") &&
+	       !strpbrk(s, "/: \t\n\v\f\r");
+}
+
+/* --disk, --net, --vsock, --seccomp, --prefault-threads: their documented ranges. */
+static void check_disks_nets(const struct cli_opts *o)
+{
+	FUZZ_CHECK(o->nr_disks <= CLI_MAX_DISKS, "%u disks", o->nr_disks);
+	for (unsigned int i = 0; i < o->nr_disks; i++) {
+		const struct disk_opts *d = &o->disks[i];
+
+		FUZZ_CHECK(d->path && d->path[0], "disk %u without a path", i);
+		FUZZ_CHECK(d->queues <= DISK_MAX_QUEUES, "disk %u: %u queues", i, d->queues);
+		FUZZ_CHECK(!d->serial || (d->serial[0] && strlen(d->serial) <= DISK_SERIAL_MAX &&
+					  !strpbrk(d->serial, " ,")),
+			   "disk %u: serial '%s'", i, d->serial);
+		for (unsigned int j = 0; j < i; j++)
+			FUZZ_CHECK(strcmp(d->path, o->disks[j].path), "disk '%s' twice", d->path);
+	}
+	FUZZ_CHECK(o->nr_nets <= CLI_MAX_NETS, "%u nets", o->nr_nets);
+	for (unsigned int i = 0; i < o->nr_nets; i++) {
+		const struct net_opts *n = &o->nets[i];
+
+		FUZZ_CHECK(n->tap && ifname_ok(n->tap), "net %u: tap '%s'", i, n->tap);
+		FUZZ_CHECK(n->queues <= NET_MAX_QUEUE_PAIRS, "net %u: %u queues", i, n->queues);
+		for (unsigned int j = 0; j < i; j++)
+			FUZZ_CHECK(strcmp(n->tap, o->nets[j].tap), "tap '%s' twice", n->tap);
+	}
+	FUZZ_CHECK(o->vsock_cid == 0 || (o->vsock_cid >= 3 && o->vsock_cid <= 0xfffffffeU),
+		   "vsock cid %u", o->vsock_cid);
+	FUZZ_CHECK(o->seccomp == SECCOMP_ON || o->seccomp == SECCOMP_LOG ||
+			   o->seccomp == SECCOMP_OFF, "seccomp mode %d", (int)o->seccomp);
+	FUZZ_CHECK(o->prefault_threads >= -1 && o->prefault_threads <= 256,
+		   "%d prefault threads", o->prefault_threads);
+}
+
 static void check_run(const struct cli_opts *o, char **argv, int argc)
 {
 	unsigned int all;
@@ -54,13 +119,17 @@ static void check_run(const struct cli_opts *o, char **argv, int argc)
 	FUZZ_CHECK(!o->vm.initrd || from_argv(o->vm.initrd, argv, argc), "initrd not from argv");
 	FUZZ_CHECK(o->nr_devices <= CLI_MAX_DEVICES, "%u devices", o->nr_devices);
 	for (unsigned int i = 0; i < o->nr_devices; i++) {
-		FUZZ_CHECK(o->devices[i] && o->devices[i][0] && from_argv(o->devices[i], argv, argc),
+		FUZZ_CHECK(o->devices[i] && o->devices[i][0] && device_from_argv(o, i, argv, argc),
 			   "device %u empty or not from argv", i);
 		for (unsigned int j = 0; j < i; j++)
 			FUZZ_CHECK(strcmp(o->devices[i], o->devices[j]), "device '%s' twice",
 				   o->devices[i]);
 	}
 	FUZZ_CHECK(!o->p2p || o->nr_devices, "--p2p without a device");
+	for (unsigned int i = 0; i < o->nr_devices; i++)
+		FUZZ_CHECK(o->cliques[i] < 0 || (o->p2p && o->cliques[i] <= 15),
+			   "device %u: clique %d", i, o->cliques[i]);
+	check_disks_nets(o);
 	log_parse_categories("all", &all, &bad);
 	FUZZ_CHECK(!(o->trace & ~all), "trace bits %#x", o->trace);
 	FUZZ_CHECK(!o->config || from_argv(o->config, argv, argc), "config not from argv");
