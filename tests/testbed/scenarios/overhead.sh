@@ -30,6 +30,11 @@
 #                   back on edu_bench after the harness and then on vfio-pci
 #                   as L1's init left it (no bind record, edu_bench unloaded)
 #
+# tb.oh_exits=1 on L1's command line (TESTBED_APPEND): overhead.edu also
+# counts L2's exits to L1's KVM by VMM thread and SVM exit code, and its port
+# I/O by port (histogram triggers on kvm:kvm_exit and kvm:kvm_pio), printed
+# as NOTE KVMEXITS lines: where a guest's interrupt time goes.
+#
 # The quick form (the default, for CI): 1 run a side, 1 s per test. With
 # tb.overhead=full on L1's command line: 3 rounds (--rounds: host, guest,
 # QEMU, host, ...) of 1 run a side, 2 s per test (the docs' table), and the
@@ -211,6 +216,37 @@ oh_check_order()
 	echo "NOTE: runs in order: $have"
 }
 
+# Histograms of tb.oh_exits=1: exits by SVM exit code, port I/O by port.
+OH_HISTS="kvm_exit:hist:keys=common_pid.execname,exit_reason.hex:sort=common_pid,hitcount.descending:size=4096
+kvm_pio:hist:keys=common_pid.execname,port.hex,rw:sort=common_pid,hitcount.descending:size=4096"
+
+# oh_exits_on / oh_exits_off: the kvm_exit histogram of tb.oh_exits=1.
+oh_exits_on()
+{
+	local h
+	grep -q 'tb\.oh_exits=1' /proc/cmdline 2>/dev/null || return 0
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing ||
+		{ echo "TESTBED-L1: cannot mount tracefs; no exit counts"; return 0; }
+	echo "$OH_HISTS" | while IFS= read -r h; do
+		echo "${h#*:}" >"/sys/kernel/tracing/events/kvm/${h%%:*}/trigger" ||
+			echo "TESTBED-L1: no hist trigger on ${h%%:*}"
+	done
+}
+
+# oh_exits_off FILE: the histograms' lines go to FILE, "EVENT { keys } hitcount".
+oh_exits_off()
+{
+	local h ev
+	: >"$1"
+	grep -q 'tb\.oh_exits=1' /proc/cmdline 2>/dev/null || return 0
+	echo "$OH_HISTS" | while IFS= read -r h; do
+		ev=/sys/kernel/tracing/events/kvm/${h%%:*}
+		[ -r "$ev/hist" ] || continue
+		grep -v '^#' "$ev/hist" | grep -v '^$' | sed "s/^/${h%%:*} /" >>"$1"
+		echo "!${h#*:}" >"$ev/trigger"
+	done
+}
+
 # edu's command, the same in L1 and L2: edu_bench.ko loaded (L1's scenario
 # loads it from $TB before the host side; L2's root disk has it at /), its
 # device node there, then the benchmark.
@@ -238,7 +274,9 @@ overhead_edu()
 	[ "$(oh_driver "$bdf")" = edu_bench ] ||
 		die "after unbind edu is on '$(oh_driver "$bdf")', not edu_bench"
 	dmesg | grep 'edu_bench: ident' | tail -1
+	oh_exits_on
 	oh_run_harness "$out" "$bdf" /tmp/oh-edu-root.img EDUBENCH "$qemu" "$(oh_edu_cmd)"
+	oh_exits_off "$out.exits"
 	[ "$(oh_driver "$bdf")" = edu_bench ] ||
 		die "after the harness edu is on '$(oh_driver "$bdf")', not edu_bench"
 	grep -q "is back on edu_bench" "$out.err" || die "the harness did not report the restore"
@@ -255,6 +293,7 @@ overhead_edu()
 	sed 's/^/NOTE: OHTSV /' "$out.tsv"
 	# tb-edubench's own lines per run (raises, DMA rounds, min/max, kernel).
 	tr -d '\r' <"$out.out" | grep -E '^(=== |EDUBENCH )' | sed 's/^/NOTE: /'
+	sed 's/^/NOTE: KVMEXITS /' "$out.exits"
 	# Back to vfio-pci as L1's init left it: through driver_override, with
 	# no record of edu_bench (a later unbind must not look for it), and
 	# edu_bench gone so that no probe takes edu again.
