@@ -65,13 +65,6 @@ qemu_args()
 		slot=2
 		;;
 	esac
-	# The emulated nvme's error traces (a bad command, a DMA address QEMU
-	# could not reach, ...) go to a file of their own; report_results shows
-	# them when a test fails, since an nvme I/O hang in L1 (overhead.nvme)
-	# left nothing else to go on. (pci_nvme_irq_masked would say nothing
-	# here: QEMU traces it for pin-based interrupts only, and L1 uses MSI-X.)
-	rm -f "$OUT_DIR/nvme-trace.log"
-	QEMU_ARGS+=(-trace "enable=pci_nvme_err_*,file=$OUT_DIR/nvme-trace.log")
 	QEMU_ARGS+=(-kernel "$VMLINUX" -initrd "$L1_INITRD"
 		-append "$append ${TESTBED_APPEND:-}"
 		-device "edu,addr=$slot.0,dma_mask=$EDU_DMA_MASK"
@@ -226,23 +219,6 @@ show_result_lines()
 	done
 }
 
-# After a failure: how many of each nvme error QEMU traced, and the last
-# few, so that a hang of L1's nvme I/O says whether the device saw an error.
-nvme_error_summary()
-{
-	local f=$OUT_DIR/nvme-trace.log
-	if [ ! -s "$f" ]; then
-		echo "qemu: no nvme error traced"
-		return 0
-	fi
-	echo "qemu: nvme errors traced ($f), by kind:"
-	# A line is "EVENT ARGS", or "PID@TIME:EVENT ARGS" with -msg timestamp=on.
-	awk '{ sub(/^[0-9]+@[0-9.]+:/, "", $1); print $1 }' "$f" | sort | uniq -c |
-		sort -rn | head -10
-	echo "qemu: the last of them:"
-	tail -5 "$f"
-}
-
 # Prints the verdict from the serial log; returns 1 on anything but success.
 report_results()
 {
@@ -287,7 +263,6 @@ report_results()
 		bad=1
 	fi
 	grep '^NOTE ' "$log_file" || true
-	[ "$nfail" = 0 ] && [ "$bad" = 0 ] || nvme_error_summary
 	[ "$nfail" = 0 ] || bad=1
 	[ "$npass" != 0 ] || { echo "no test passed"; bad=1; }
 	echo "testbed: $npass passed, $nfail failed"
