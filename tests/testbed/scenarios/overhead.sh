@@ -51,6 +51,10 @@ else
 	OH_SECS=${OH_SECS:-1}
 fi
 OH_N=$((OH_RUNS * OH_ROUNDS))
+OH_EXITS=0
+if grep -q 'tb\.oh_exits=1' /proc/cmdline 2>/dev/null; then
+	OH_EXITS=1
+fi
 OH_QEMU=$TB/bench/qemu/qemu
 OH_CMDLINE="console=ttyS0 earlyprintk=ttyS0 panic=-1 root=/dev/vda rw tb.agent=1 tb.checks=agent-hold"
 OH_METRICS="seq-read seq-write rand-read rand-write seq-read-lat seq-write-lat rand-read-lat rand-write-lat"
@@ -220,11 +224,11 @@ oh_check_order()
 OH_HISTS="kvm_exit:hist:keys=common_pid.execname,exit_reason.hex:sort=common_pid,hitcount.descending:size=4096
 kvm_pio:hist:keys=common_pid.execname,port.hex,rw:sort=common_pid,hitcount.descending:size=4096"
 
-# oh_exits_on / oh_exits_off: the kvm_exit histogram of tb.oh_exits=1.
+# oh_exits_on / oh_exits_off: the histograms, with tb.oh_exits=1 (OH_EXITS).
 oh_exits_on()
 {
 	local h
-	grep -q 'tb\.oh_exits=1' /proc/cmdline 2>/dev/null || return 0
+	[ "$OH_EXITS" = 1 ] || return 0
 	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing ||
 		{ echo "TESTBED-L1: cannot mount tracefs; no exit counts"; return 0; }
 	echo "$OH_HISTS" | while IFS= read -r h; do
@@ -238,7 +242,7 @@ oh_exits_off()
 {
 	local h ev
 	: >"$1"
-	grep -q 'tb\.oh_exits=1' /proc/cmdline 2>/dev/null || return 0
+	[ "$OH_EXITS" = 1 ] || return 0
 	echo "$OH_HISTS" | while IFS= read -r h; do
 		ev=/sys/kernel/tracing/events/kvm/${h%%:*}
 		[ -r "$ev/hist" ] || continue
